@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+/**
+ * `npx mtu-preflight`: read argv (and .mtu-preflight.yml), call run(), print, set the exit code.
+ * 0 pass or warn (1 with --strict), 1 fail, 2 bad usage. Nothing else happens here.
+ */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { parseArgv } from './argv.js';
+import { runCleanups } from './cleanup.js';
+import { loadConfigFile } from './config.js';
+import { OPTION_HELP, parseOptions, UsageError, type Source, type RawOptions } from './options.js';
+import { renderJson } from './render/json.js';
+import { renderMarkdown } from './render/markdown.js';
+import { renderProgressLine, renderText, shouldColor } from './render/text.js';
+import { defaultDeps, exitCodeFor, run } from './run.js';
+import { VERSION } from './version.js';
+
+const DEFAULT_CONFIG = '.mtu-preflight.yml';
+
+function helpText(): string {
+  const rows = OPTION_HELP.map(([k, h]) => `  --${k.padEnd(16)} ${h}`);
+  return [
+    `mtu-preflight ${VERSION}: find MTU mismatches and path-MTU black holes before they stall a CI job.`,
+    '',
+    'Usage: npx mtu-preflight [flags]',
+    '',
+    'Flags (also keys of .mtu-preflight.yml and inputs of the GitHub Action):',
+    ...rows,
+    `  --config FILE      YAML file with the same keys. Default: ${DEFAULT_CONFIG} if present.`,
+    '  --help, --version',
+    '',
+    'Exit codes: 0 pass (or warn), 1 fail (or warn with --strict), 2 bad usage.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgv(argv);
+  if (args.help) {
+    process.stdout.write(helpText() + '\n');
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(VERSION + '\n');
+    return 0;
+  }
+  const layers: Array<{ source: Source; values: RawOptions; file?: string }> = [];
+  const configPath = args.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  if (configPath) layers.push({ source: 'config', ...(await loadConfigFile(configPath)) });
+  layers.push({ source: 'flag', values: args.values });
+  const options = parseOptions(layers);
+
+  const deps = defaultDeps();
+  const live = process.stderr.isTTY && options.format === 'text';
+  const color = shouldColor(process.stdout, process.env, options.color);
+  if (live) {
+    const lines = new Map<string, string>();
+    deps.onProbeUpdate = (p) => {
+      lines.set(p.url, renderProgressLine(p));
+      process.stderr.write(`\r\x1b[2K${[...lines.values()].join('  ')}`.slice(0, (process.stderr.columns ?? 120) + 8));
+    };
+  }
+
+  const report = await run(options, deps);
+  if (live) process.stderr.write('\r\x1b[2K');
+  if (options.reportFile) await writeFile(options.reportFile, renderJson(report));
+  const out = options.format === 'json' ? renderJson(report) : options.format === 'markdown' ? renderMarkdown(report) : renderText(report, { color });
+  process.stdout.write(out.endsWith('\n') ? out : out + '\n');
+  return exitCodeFor(report, options.strict);
+}
+
+let exiting = false;
+async function exit(code: number): Promise<never> {
+  if (!exiting) {
+    exiting = true;
+    await runCleanups();
+  }
+  // Explicit exit: an uncancellable getaddrinfo may otherwise hold the process past the deadline.
+  process.exit(code);
+}
+
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`\nmtu-preflight: ${sig}, cleaning up\n`);
+    void exit(code);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`mtu-preflight: ${err.message}\n`);
+      return exit(2);
+    }
+    process.stderr.write(`mtu-preflight: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return exit(3);
+  },
+);

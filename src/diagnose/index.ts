@@ -1,0 +1,27 @@
+import type { Finding, Verdict } from '../types.js';
+import type { Facts, Rule } from './rule.js';
+import { mtuMismatch } from './rules/mtu-mismatch.js';
+import { probeFailures } from './rules/probe-failures.js';
+import { slowTransfer } from './rules/slow-transfer.js';
+import { stall } from './rules/stall.js';
+
+export type { Facts, Rule } from './rule.js';
+
+/** The rules, in the order their findings are listed. */
+export const RULES: Rule[] = [stall, mtuMismatch, probeFailures, slowTransfer];
+
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
+
+export interface Diagnosis {
+  findings: Finding[];
+  verdict: Verdict;
+  recommendedMtu?: number;
+}
+
+export function diagnose(facts: Facts, rules: readonly Rule[] = RULES): Diagnosis {
+  const findings = rules.flatMap((r) => r.evaluate(facts));
+  findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  const verdict: Verdict = findings.some((f) => f.severity === 'error') ? 'fail' : findings.some((f) => f.severity === 'warning') ? 'warn' : 'pass';
+  const mtus = findings.map((f) => f.recommendedMtu).filter((m): m is number => m !== undefined);
+  return { findings, verdict, ...(mtus.length ? { recommendedMtu: Math.min(...mtus) } : {}) };
+}

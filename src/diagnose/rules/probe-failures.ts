@@ -1,0 +1,124 @@
+/**
+ * Failures that are not the MTU: name them precisely so nobody chases the wrong layer.
+ * One finding per (layer, code) pairing, listing every target it concerns.
+ */
+import type { Finding, FindingCode, ProbeResult } from '../../types.js';
+import { fmtMs, type Facts, type Rule } from '../rule.js';
+
+const TLS_UNKNOWN_CA = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+]);
+
+function describe(p: ProbeResult): { code: FindingCode; summary: string; fix: string } | undefined {
+  const err = p.error;
+  switch (p.outcome) {
+    case 'dns-failure':
+      return {
+        code: 'dns-failure',
+        summary: `${p.host}: DNS lookup failed (${err?.code ?? 'no answer'}): the name does not resolve from here. Not an MTU problem.`,
+        fix: 'Check the resolver this job uses (/etc/resolv.conf, the pod dnsPolicy, the dind --dns flag), or that the host is meant to be reachable from this network.',
+      };
+    case 'dns-timeout':
+      return {
+        code: 'dns-timeout',
+        summary: `${p.host}: DNS lookup timed out (${err?.message ?? 'no answer'}). Not an MTU problem.`,
+        fix: 'The resolver in /etc/resolv.conf does not answer: check that it is reachable from this network (firewall on port 53, a dead nameserver).',
+      };
+    case 'connect-refused':
+      return {
+        code: 'connect-refused',
+        summary: `${p.host}: TCP connection to ${p.address ?? p.host} refused (nothing listens on that port). Not an MTU problem.`,
+        fix: 'Check the URL and port; a firewall that rejects, or a service that is down.',
+      };
+    case 'connect-timeout':
+      return {
+        code: 'connect-timeout',
+        summary: `${p.host}: TCP connect to ${p.address ?? p.host} got no answer (${err?.message ?? err?.code ?? 'timeout'}). SYN packets are small, so this is a firewall or routing problem, not the MTU.`,
+        fix: 'A firewall drops the connection, or there is no route: check egress rules and proxy settings (HTTPS_PROXY) for this network.',
+      };
+    case 'tls-error': {
+      const unknownCa = err && TLS_UNKNOWN_CA.has(err.code);
+      return {
+        code: 'tls-error',
+        summary: unknownCa
+          ? `${p.host}: TLS certificate not trusted (${err!.code}): a TLS-intercepting proxy is likely in the path. Not an MTU problem.`
+          : `${p.host}: TLS handshake failed (${err?.code ?? 'error'}: ${err?.message ?? ''}).`,
+        fix: unknownCa
+          ? "Trust the proxy's CA: set NODE_EXTRA_CA_CERTS=/path/to/ca.pem (or pass --ca-file), and give the same CA to npm (cafile), pip (--cert), bundler (SSL_CERT_FILE). --insecure skips the check for this probe only."
+          : 'Check the certificate (expiry, name) of the server or of the proxy presenting it.',
+      };
+    }
+    case 'http-error':
+      return {
+        code: 'http-error',
+        summary: p.status
+          ? `${p.host}: HTTP ${p.status}${p.retryAfter ? ` (Retry-After: ${p.retryAfter})` : ''}: the server answered, so the network path works; the request was refused.`
+          : `${p.host}: malformed HTTP response (${err?.code ?? 'error'}).`,
+        fix:
+          p.status === 429 || p.status === 503
+            ? 'Rate-limited or unavailable: retry later, or use an authenticated/mirrored registry.'
+            : 'Check the URL (a versioned file that exists) and any authentication it needs.',
+      };
+    case 'proxy-error':
+      return {
+        code: 'proxy-error',
+        summary: `${p.host}: the proxy ${p.viaProxy ?? ''} failed (${err?.code ?? 'error'}: ${err?.message ?? ''}).`.replace('  ', ' '),
+        fix: 'Check HTTPS_PROXY/HTTP_PROXY (host, port, credentials) and NO_PROXY for this job; the proxy must allow CONNECT to port 443.',
+      };
+    case 'redirect-error':
+      return {
+        code: 'redirect-error',
+        summary: `${p.host}: ${err?.message ?? 'bad redirect'}.`,
+        fix: 'Point the probe at the final URL, or fix the server’s redirect.',
+      };
+    case 'deadline':
+      // Progress until the deadline is a slow transfer (its own rule), not a failure to connect.
+      if (p.bytes > 0) return undefined;
+      return {
+        code: 'deadline-exceeded',
+        summary: `${p.host}: the run's deadline ended the probe during ${p.stall?.phase ?? (p.phases.tlsMs ? 'the transfer' : p.phases.connectMs ? 'the TLS handshake' : 'connection setup')} after ${fmtMs(p.phases.doneMs)}, with ${p.bytes} bytes received.`,
+        fix: 'Raise --timeout, or probe fewer targets; if this repeats, the path is very slow or stalls intermittently.',
+      };
+    case 'error':
+      return {
+        code: 'probe-error',
+        summary: `${p.host}: ${err?.code === 'ECONNRESET' ? `connection reset${p.bytes ? ` after ${p.bytes} bytes` : ''}` : `${err?.code ?? 'error'}: ${err?.message ?? ''}`}.`,
+        fix: 'Re-run; if it repeats, a middlebox is cutting connections (reset) or the network is unreachable from here.',
+      };
+    default:
+      return undefined;
+  }
+}
+
+export const probeFailures: Rule = {
+  id: 'probe-failures',
+  evaluate(facts: Facts): Finding[] {
+    const findings: Finding[] = [];
+    for (const layer of facts.layers) {
+      for (const p of layer.probes) {
+        const d = describe(p);
+        if (!d) continue;
+        const evidence = [
+          `${p.url}: ${p.outcome}${p.error ? ` (${p.error.code})` : ''} after ${fmtMs(p.phases.doneMs)}`,
+          ...(p.phases.dnsMs !== undefined ? [`DNS ${fmtMs(p.phases.dnsMs)}`] : []),
+          ...(p.phases.connectMs !== undefined ? [`TCP connected at ${fmtMs(p.phases.connectMs)} to ${p.address}`] : []),
+          ...(p.viaProxy ? [`via proxy ${p.viaProxy}`] : []),
+        ];
+        findings.push({
+          code: d.code,
+          severity: 'error',
+          layer: layer.id,
+          summary: d.summary,
+          evidence,
+          targets: [p.target],
+          fix: { summary: d.fix, steps: [] },
+        });
+      }
+    }
+    return findings;
+  },
+};

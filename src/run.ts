@@ -1,0 +1,176 @@
+/**
+ * run(options, deps) -> Report: collect, probe, diagnose, all under one deadline.
+ * Dependencies come in (file system root, command runner, resolver, clock, env) so that the
+ * same pipeline runs live, in the lab, and in unit tests without module mocks.
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import tls from 'node:tls';
+import { detectCi } from './collect/ci.js';
+import { addUplinks, collectHost } from './collect/host.js';
+import { diagnose } from './diagnose/index.js';
+import { runCommand, type Exec } from './exec.js';
+import { UsageError, type Options } from './options.js';
+import { resolveTargets } from './probe/catalog.js';
+import { probeTarget, type LookupAddress } from './probe/download.js';
+import { readTcpInfo } from './probe/tcp-info.js';
+import { redactUrl } from './redact.js';
+import { SCHEMA_VERSION, type Layer, type ProbeResult, type Report } from './types.js';
+import { VERSION } from './version.js';
+
+export interface RunDeps {
+  root: string;
+  exec: Exec;
+  env: NodeJS.ProcessEnv;
+  now: () => number;
+  platform: NodeJS.Platform;
+  lookup: (host: string) => Promise<LookupAddress[]>;
+  /** Live progress of each probe (the CLI draws one line per target). */
+  onProbeUpdate?: (p: ProbeResult) => void;
+  /** Extra layers (nested Docker daemons), collected and probed under the same deadline. */
+  collectLayers?: (ctx: LayerContext) => Promise<Layer[]>;
+}
+
+export interface LayerContext {
+  options: Options;
+  /** Absolute deadline (deps.now()) by which the layers must be returned. */
+  deadline: number;
+  /** CA bundle PEMs to pass to inner probes (the extra ones only; the defaults are the image's). */
+  extraCa: string[];
+  host: Layer;
+}
+
+export function defaultDeps(): RunDeps {
+  return {
+    root: '/',
+    exec: runCommand,
+    env: process.env,
+    now: () => performance.now(),
+    platform: process.platform,
+    lookup: async (host) => (await dnsLookup(host, { all: true, verbatim: true })) as LookupAddress[],
+  };
+}
+
+/** Reads --ca-file (and NODE_EXTRA_CA_CERTS, which `ca` would otherwise replace). Bad files are usage errors. */
+async function loadExtraCa(options: Options, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const out: string[] = [];
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  if (extra) {
+    const pem = await readFile(extra, 'utf8').catch(() => undefined);
+    if (pem) out.push(pem);
+  }
+  if (options.caFile) {
+    let pem: string;
+    try {
+      pem = await readFile(options.caFile, 'utf8');
+    } catch (err) {
+      throw new UsageError(`ca-file '${options.caFile}' cannot be read (${(err as NodeJS.ErrnoException).code}); expected a readable PEM file.`);
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`ca-file '${options.caFile}' has no PEM certificate; expected a file with -----BEGIN CERTIFICATE-----.`);
+    out.push(pem);
+  }
+  return out;
+}
+
+/** Settle `p` by `deadline`, else return `fallback` (the work may go on; we stop waiting for it). */
+export function byDeadline<T>(p: Promise<T>, deadline: number, now: () => number, fallback: T): Promise<T> {
+  const ms = Math.max(0, deadline - now());
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((resolve) => {
+      timer = setTimeout(() => resolve(fallback), ms);
+      timer.unref?.();
+    }),
+  ]);
+}
+
+export async function run(options: Options, deps: RunDeps): Promise<Report> {
+  const t0 = deps.now();
+  const startedAt = new Date().toISOString();
+  const deadline = t0 + options.timeoutMs;
+  // Leave room after the probes to diagnose and render before the deadline.
+  const probeDeadline = deadline - Math.min(750, options.timeoutMs * 0.1);
+
+  const extraCa = await loadExtraCa(options, deps.env);
+  const ca = options.caFile ? [...tls.rootCertificates, ...extraCa] : undefined;
+  const ci = detectCi(deps.env, (p) => deps.root === '/' && existsSync(p));
+  const hostDeps = { root: deps.root, exec: deps.exec, platform: deps.platform };
+
+  const hostFacts = await collectHost(hostDeps);
+  const host = hostFacts.layer;
+  const layers: Layer[] = [host];
+
+  if (!options.lintOnly) {
+    const targets = resolveTargets(options.registries, options.urls);
+    const layerWork = deps.collectLayers
+      ? byDeadline(deps.collectLayers({ options, deadline: probeDeadline, extraCa: options.caFile ? extraCa : [], host }), deadline, deps.now, [] as Layer[])
+      : Promise.resolve([] as Layer[]);
+    host.probes = await Promise.all(
+      targets.map((t) =>
+        probeTarget(
+          t,
+          {
+            stallTimeoutMs: options.stallTimeoutMs,
+            maxBytes: options.maxBytes,
+            deadline: probeDeadline,
+            insecure: options.insecure,
+            ...(ca ? { ca } : {}),
+            ...(deps.onProbeUpdate ? { onUpdate: deps.onProbeUpdate } : {}),
+          },
+          {
+            lookup: deps.lookup,
+            now: deps.now,
+            env: deps.env,
+            tcpInfo: deps.platform === 'linux' ? (l, r) => readTcpInfo(deps.exec, l, r) : undefined,
+          },
+        ),
+      ),
+    );
+    await byDeadline(addUplinks(hostFacts, host.probes, hostDeps), deadline, deps.now, undefined);
+    layers.push(...(await layerWork));
+  }
+
+  const timedOut = layers.some((l) => l.probes.some((p) => p.outcome === 'deadline'));
+  const diagnosis = diagnose({ layers, ci, stallTimeoutMs: options.stallTimeoutMs, minThroughput: options.minThroughput, timedOut });
+  const uplinkMtu = host.mtu;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'mtu-preflight', version: VERSION },
+    startedAt,
+    durationMs: Math.round(deps.now() - t0),
+    verdict: diagnosis.verdict,
+    ...(diagnosis.recommendedMtu !== undefined ? { recommendedMtu: diagnosis.recommendedMtu } : {}),
+    ...(uplinkMtu !== undefined ? { uplinkMtu } : {}),
+    ci,
+    timedOut,
+    settings: settingsForReport(options, deps.env),
+    layers,
+    findings: diagnosis.findings,
+  };
+}
+
+function settingsForReport(o: Options, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const proxy = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
+  return {
+    registries: o.registries,
+    urls: o.urls.map(redactUrl),
+    timeoutMs: o.timeoutMs,
+    stallTimeoutMs: o.stallTimeoutMs,
+    maxBytes: o.maxBytes,
+    minThroughput: o.minThroughput,
+    insecure: o.insecure,
+    strict: o.strict,
+    docker: o.docker,
+    ...(o.caFile ? { caFile: o.caFile } : {}),
+    ...(proxy ? { proxy: redactUrl(proxy) } : {}),
+  };
+}
+
+/** 0 pass, 0 warn (1 with --strict), 1 fail. Usage errors (2) never reach a report. */
+export function exitCodeFor(report: Report, strict: boolean): number {
+  if (report.verdict === 'fail') return 1;
+  if (report.verdict === 'warn' && strict) return 1;
+  return 0;
+}

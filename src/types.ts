@@ -1,0 +1,242 @@
+/**
+ * The report model shared by collect → probe → diagnose → render.
+ * Everything here is serialised into `--json` output; the field names and the
+ * finding codes are part of the public contract (see README, "JSON schema").
+ */
+
+export const SCHEMA_VERSION = 1;
+
+export type Verdict = 'pass' | 'warn' | 'fail';
+export type Severity = 'error' | 'warning' | 'info';
+
+export type InterfaceKind =
+  | 'loopback'
+  | 'physical'
+  | 'bridge'
+  | 'veth'
+  | 'vxlan'
+  | 'geneve'
+  | 'wireguard'
+  | 'tun'
+  | 'tap'
+  | 'ipip'
+  | 'sit'
+  | 'gre'
+  | 'ip6tnl'
+  | 'ppp'
+  | 'vlan'
+  | 'bond'
+  | 'macvlan'
+  | 'ipvlan'
+  | 'dummy'
+  | 'other';
+
+/** One network interface as seen in /sys/class/net of a namespace. */
+export interface NetInterface {
+  name: string;
+  mtu: number;
+  /** operstate: up, down, unknown (tunnels and loopback report unknown while working) */
+  state: string;
+  kind: InterfaceKind;
+  /** The bridge (or bond) this interface is enslaved to. */
+  master?: string;
+  /** For bridges: the enslaved ports. */
+  ports?: string[];
+  /** Bytes of encapsulation this kind adds, when it is a tunnel (VXLAN 50, WireGuard 60, IP-in-IP 20 ...). */
+  tunnelOverhead?: number;
+}
+
+/** A route from the kernel's routing table (IPv4 or IPv6). */
+export interface Route {
+  family: 4 | 6;
+  /** Network address, e.g. 0.0.0.0 or ::. */
+  destination: string;
+  prefixLength: number;
+  gateway?: string;
+  iface: string;
+  metric: number;
+}
+
+/** The interface a given target address leaves by, and the MTU that path gets. */
+export interface Uplink {
+  /** The target host name (or proxy) this uplink was resolved for. */
+  target: string;
+  /** The address the route was looked up for. */
+  address: string;
+  iface: string;
+  ifaceMtu: number;
+  /** A route-level `mtu` (ip route ... mtu N), which beats the interface's. */
+  routeMtu?: number;
+  /** A path MTU the kernel learned from ICMP (ip route get: cache ... mtu N). */
+  cachedPmtu?: number;
+  /** min(ifaceMtu, routeMtu, cachedPmtu) */
+  effectiveMtu: number;
+  kind: InterfaceKind;
+  gateway?: string;
+  /** Why this uplink's MTU is below 1500, when its kind says (e.g. "vxlan: 1500 - 50 bytes of VXLAN overhead"). */
+  explanation?: string;
+}
+
+export type ProbeOutcome =
+  | 'ok'
+  | 'stall'
+  | 'dns-failure'
+  | 'dns-timeout'
+  | 'connect-refused'
+  | 'connect-timeout'
+  | 'tls-error'
+  | 'http-error'
+  | 'proxy-error'
+  | 'redirect-error'
+  | 'deadline'
+  | 'error';
+
+/** Where in the exchange a stall happened. */
+export type StallPhase = 'connect' | 'tls' | 'headers' | 'body';
+
+/** Socket state the kernel reported (ss -tin) when a probe stalled. */
+export interface TcpInfo {
+  bytesAcked?: number;
+  bytesReceived?: number;
+  segsIn?: number;
+  /** Out-of-order segments received: tail segments that got through behind a dropped full-size one. */
+  rcvOooPack?: number;
+  rcvMss?: number;
+  advMss?: number;
+  pmtu?: number;
+  retrans?: number;
+  raw: string;
+}
+
+export interface ProbeResult {
+  /** Catalog id (npm, rubygems, ...) or 'url' for --url targets. */
+  target: string;
+  url: string;
+  host: string;
+  /** The address TCP connected (or tried to connect) to; absent when a proxy was used or DNS failed. */
+  address?: string;
+  family?: 4 | 6;
+  viaProxy?: string;
+  outcome: ProbeOutcome;
+  /** Milliseconds from probe start at which each phase completed. */
+  phases: { dnsMs?: number; connectMs?: number; tlsMs?: number; ttfbMs?: number; doneMs?: number };
+  /** Body bytes received. */
+  bytes: number;
+  /** True when the byte cap ended the probe (success). */
+  capped: boolean;
+  status?: number;
+  /** Bytes per second over the body phase. */
+  throughputBps?: number;
+  stall?: { phase: StallPhase; afterBytes: number; idleMs: number };
+  /** [ms since start, cumulative body bytes], sampled while receiving. */
+  samples: Array<[number, number]>;
+  error?: { code: string; message: string };
+  tcpInfo?: TcpInfo;
+  /** Certificate verification was skipped (--insecure). */
+  insecure?: boolean;
+  /** Redirects followed before the final URL, in order. */
+  redirects?: string[];
+  /** Retry-After of a 429/503 answer, as sent. */
+  retryAfter?: string;
+}
+
+export type LayerKind = 'host' | 'docker-daemon' | 'docker-network' | 'container' | 'build-step';
+
+/** One network layer: the runner's namespace, a docker daemon's namespace, a docker network, a container. */
+export interface Layer {
+  id: string;
+  kind: LayerKind;
+  /** Human label, e.g. "runner (this namespace)". */
+  name: string;
+  /** The layer whose network this one leaves through. */
+  parent?: string;
+  /** The MTU this layer's traffic leaves with (its egress interface, or the network's MTU option). */
+  mtu?: number;
+  interfaces: NetInterface[];
+  uplinks: Uplink[];
+  probes: ProbeResult[];
+  /** What could not be seen and why (e.g. "no /sys/class/net: not Linux"). */
+  notes: string[];
+  /** Free-form facts a collector recorded (docker version, driver, network options...). */
+  facts?: Record<string, string | number | boolean>;
+}
+
+export type CiSystem = 'github-actions' | 'gitlab-ci' | 'drone' | 'woodpecker' | 'jenkins' | 'buildkite' | 'local';
+
+export interface CiFact {
+  system: CiSystem;
+  /** Running inside a Kubernetes pod (KUBERNETES_SERVICE_HOST). */
+  kubernetes: boolean;
+  /** Running inside a container (/.dockerenv or container env). */
+  container: boolean;
+}
+
+export interface FixStep {
+  title: string;
+  snippet: string;
+  /** Syntax for code fences: yaml, json, sh, ini, toml. */
+  language: string;
+}
+
+export interface Fix {
+  summary: string;
+  steps: FixStep[];
+}
+
+/** Stable finding codes: part of the JSON contract, never renamed. */
+export type FindingCode =
+  | 'pmtu-blackhole'
+  | 'mtu-mismatch'
+  | 'transfer-stall'
+  | 'dns-failure'
+  | 'dns-timeout'
+  | 'connect-refused'
+  | 'connect-timeout'
+  | 'tls-error'
+  | 'http-error'
+  | 'proxy-error'
+  | 'redirect-error'
+  | 'slow-transfer'
+  | 'probe-error'
+  | 'deadline-exceeded'
+  | 'docker-unreachable'
+  | 'probe-image-missing'
+  | 'ci-config-mtu';
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  /** Id of the layer the finding is about. */
+  layer: string;
+  /** One line with the numbers. */
+  summary: string;
+  evidence: string[];
+  recommendedMtu?: number;
+  /** Probe target(s) this finding concerns. */
+  targets?: string[];
+  /** The fix was tried and measured (nested docker layer). */
+  verified?: { mtu: number; ok: boolean; detail: string };
+  fix?: Fix;
+  /** For config lint findings: file and 1-based line. */
+  file?: string;
+  line?: number;
+}
+
+export interface Report {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: string; version: string };
+  startedAt: string;
+  durationMs: number;
+  verdict: Verdict;
+  /** The MTU to set on the inner network(s), when a finding recommends one. */
+  recommendedMtu?: number;
+  /** Effective MTU of the runner's uplink (smallest over the targets' routes). */
+  uplinkMtu?: number;
+  ci: CiFact;
+  /** The run hit --timeout; what is here is what was found until then. */
+  timedOut: boolean;
+  /** Options that shaped the run (secrets redacted). */
+  settings: Record<string, unknown>;
+  layers: Layer[];
+  findings: Finding[];
+}
