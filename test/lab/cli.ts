@@ -1,0 +1,34 @@
+/** Run the bundled CLI (see global-setup.ts) inside a lab's runner namespace and read its JSON report. */
+import path from 'node:path';
+import type { Lab } from './harness/lab.js';
+import type { Report } from '../../src/types.js';
+
+export const CLI = path.resolve(import.meta.dirname, '../../.lab-tmp/dist/cli.js');
+
+export interface CliRun {
+  code: number | null;
+  ms: number;
+  stdout: string;
+  stderr: string;
+  report?: Report;
+}
+
+/** The environment a CI job would give us, minus anything that could reach outside the lab. */
+export function labEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', NO_COLOR: '1', NODE_EXTRA_CA_CERTS: '', ...extra };
+}
+
+export async function runCli(lab: Lab, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliRun> {
+  const r = await lab.exec(process.execPath, [CLI, ...args], { timeoutMs: opts.timeoutMs ?? 60_000, env: labEnv(opts.env) });
+  let report: Report | undefined;
+  if (args.includes('--json')) {
+    try {
+      report = JSON.parse(r.stdout) as Report;
+    } catch {
+      /* not JSON: the test's assertion on code/stderr will say why */
+    }
+  }
+  return { code: r.code, ms: r.ms, stdout: r.stdout, stderr: r.stderr, ...(report ? { report } : {}) };
+}
+
+export const codes = (r: CliRun): string[] => (r.report?.findings ?? []).map((f) => f.code);
