@@ -1,0 +1,204 @@
+/**
+ * The path a download takes, as a graph: internet → uplink interface → host layer → docker layers →
+ * containers, plus bridges that no layer of their own stands for (an idle docker0). Each node has its
+ * MTU; the hop a finding blames carries the finding's code. The markdown renderer draws this graph
+ * (mermaid); the text renderer prints it as one line per path. Deciding the blamed hop here keeps the
+ * two pictures identical.
+ */
+import type { Finding, FindingCode, InterfaceKind, Layer, Report, Severity } from '../types.js';
+import { SEVERITY_RANK, orderLayers } from './format.js';
+
+export type TopoNodeKind = 'internet' | 'uplink' | 'layer' | 'bridge';
+
+export interface TopoNode {
+  /** Stable within one report: derived from the position in tree order, safe as a mermaid id. */
+  id: string;
+  kind: TopoNodeKind;
+  title: string;
+  /** Second line: kind and MTU. */
+  detail: string;
+  mtu?: number;
+  /** For uplinks and bridges: the interface's kind. */
+  interfaceKind?: InterfaceKind;
+  /** Most severe finding that blames this node. */
+  severity?: Severity;
+}
+
+export interface TopoEdge {
+  from: string;
+  to: string;
+  /** Codes of the findings that blame this hop, in report order. */
+  codes: FindingCode[];
+  severity?: Severity;
+}
+
+export interface Topology {
+  nodes: TopoNode[];
+  edges: TopoEdge[];
+}
+
+export const INTERNET_NODE_ID = 'internet';
+
+/** Findings about a hop in the path (as opposed to DNS, TLS or HTTP, which are not about MTU). */
+const HOP_CODES: ReadonlySet<FindingCode> = new Set(['pmtu-blackhole', 'transfer-stall', 'mtu-mismatch']);
+
+/** A docker-network layer stands for its bridge; drawing the bridge again under the daemon would double it. */
+function bridgesDrawnAsLayers(layer: Layer, layers: readonly Layer[]): Set<string> {
+  const names = new Set<string>();
+  for (const child of layers) {
+    if (child.parent !== layer.id || child.kind !== 'docker-network') continue;
+    for (const i of child.interfaces) if (i.kind === 'bridge') names.add(i.name);
+    const bridge = child.facts?.bridge;
+    if (typeof bridge === 'string') names.add(bridge);
+  }
+  return names;
+}
+
+export function buildTopology(report: Report): Topology {
+  const nodes: TopoNode[] = [{ id: INTERNET_NODE_ID, kind: 'internet', title: 'registries / internet', detail: '' }];
+  const edges: TopoEdge[] = [];
+  const layerNode = new Map<string, TopoNode>();
+  /** Uplink nodes of each root layer: the way into it from the internet. */
+  const uplinkNodes = new Map<string, TopoNode[]>();
+  /** Bridge nodes of each layer, with the MTU they are compared against. */
+  const bridgeNodes = new Map<string, TopoNode[]>();
+  const addEdge = (from: string, to: string) => edges.push({ from, to, codes: [] });
+
+  const ordered = orderLayers(report.layers);
+  ordered.forEach(({ layer, depth }, index) => {
+    const id = `L${index + 1}`;
+    const node: TopoNode = {
+      id,
+      kind: 'layer',
+      title: layer.name,
+      detail: `${layer.kind} · MTU ${layer.mtu ?? '?'}`,
+      ...(layer.mtu !== undefined ? { mtu: layer.mtu } : {}),
+    };
+    nodes.push(node);
+    layerNode.set(layer.id, node);
+
+    const parent = depth > 0 && layer.parent !== undefined ? layerNode.get(layer.parent) : undefined;
+    if (parent) {
+      addEdge(parent.id, id);
+    } else {
+      // One node per uplink interface: two targets leaving by eth0 are one hop, not two.
+      const byIface = new Map<string, TopoNode>();
+      for (const u of layer.uplinks) {
+        const seen = byIface.get(u.iface);
+        if (seen) {
+          seen.mtu = Math.min(seen.mtu ?? Infinity, u.effectiveMtu);
+          seen.detail = `uplink · ${u.kind} · MTU ${seen.mtu}`;
+          continue;
+        }
+        byIface.set(u.iface, {
+          id: `${id}U${byIface.size + 1}`,
+          kind: 'uplink',
+          title: u.iface,
+          detail: `uplink · ${u.kind} · MTU ${u.effectiveMtu}`,
+          mtu: u.effectiveMtu,
+          interfaceKind: u.kind,
+        });
+      }
+      const ups = [...byIface.values()];
+      uplinkNodes.set(layer.id, ups);
+      for (const up of ups) {
+        nodes.push(up);
+        addEdge(INTERNET_NODE_ID, up.id);
+        addEdge(up.id, id);
+      }
+      if (ups.length === 0) addEdge(INTERNET_NODE_ID, id);
+    }
+
+    if (layer.kind !== 'docker-network' && layer.kind !== 'container') {
+      const skip = bridgesDrawnAsLayers(layer, report.layers);
+      const bridges: TopoNode[] = [];
+      for (const br of layer.interfaces) {
+        if (br.kind !== 'bridge' || skip.has(br.name)) continue;
+        const ports = br.ports?.length ?? 0;
+        const b: TopoNode = {
+          id: `${id}B${bridges.length + 1}`,
+          kind: 'bridge',
+          title: br.name,
+          detail: `bridge · MTU ${br.mtu} · ${ports ? `${ports} port${ports === 1 ? '' : 's'}` : 'no ports'}`,
+          mtu: br.mtu,
+          interfaceKind: br.kind,
+        };
+        bridges.push(b);
+        nodes.push(b);
+        addEdge(id, b.id);
+      }
+      bridgeNodes.set(layer.id, bridges);
+    }
+  });
+
+  const blame = (from: string, to: string, f: Finding) => {
+    const edge = edges.find((e) => e.from === from && e.to === to);
+    if (!edge) return;
+    if (!edge.codes.includes(f.code)) edge.codes.push(f.code);
+    edge.severity = moreSevere(edge.severity, f.severity);
+  };
+  const blameNode = (node: TopoNode | undefined, f: Finding) => {
+    if (node) node.severity = moreSevere(node.severity, f.severity);
+  };
+  const layersById = new Map(report.layers.map((l) => [l.id, l]));
+
+  /**
+   * Where the path shrinks on the way out of `layer`: the first hop up the tree into a layer whose MTU
+   * exceeds its parent's. Past the root nothing visible shrinks, so the small hop is beyond this machine:
+   * blame the way in from the internet.
+   */
+  const blameWayOut = (layer: Layer, f: Finding) => {
+    let cur = layer;
+    for (let guard = 0; guard < report.layers.length; guard++) {
+      const parent = cur.parent !== undefined ? layersById.get(cur.parent) : undefined;
+      if (!parent || !layerNode.has(parent.id)) break;
+      if (cur.mtu !== undefined && parent.mtu !== undefined && cur.mtu > parent.mtu) {
+        blame(layerNode.get(parent.id)!.id, layerNode.get(cur.id)!.id, f);
+        return;
+      }
+      cur = parent;
+    }
+    const root = layerNode.get(cur.id)!;
+    const ups = uplinkNodes.get(cur.id) ?? [];
+    if (ups.length === 0) blame(INTERNET_NODE_ID, root.id, f);
+    for (const up of ups) blame(INTERNET_NODE_ID, up.id, f);
+  };
+
+  for (const f of report.findings) {
+    if (!HOP_CODES.has(f.code) || f.severity === 'info') continue;
+    const layer = layersById.get(f.layer);
+    const node = layer && layerNode.get(layer.id);
+    if (!layer || !node) continue;
+    if (f.code === 'mtu-mismatch') {
+      // The mismatch is between this layer's way out and its own bridges: blame each bridge larger than it.
+      const oversized = layer.mtu === undefined ? [] : (bridgeNodes.get(layer.id) ?? []).filter((b) => (b.mtu ?? 0) > layer.mtu!);
+      for (const b of oversized) {
+        blame(node.id, b.id, f);
+        blameNode(b, f);
+      }
+      if (oversized.length) continue;
+    }
+    blameWayOut(layer, f);
+    blameNode(node, f);
+  }
+  return { nodes, edges };
+}
+
+function moreSevere(a: Severity | undefined, b: Severity): Severity {
+  return a === undefined || SEVERITY_RANK[b] < SEVERITY_RANK[a] ? b : a;
+}
+
+/** Every path from the internet to a node with no way further in, as node ids (tree order). */
+export function listPaths(topo: Topology): string[][] {
+  const out: string[][] = [];
+  const walk = (id: string, path: string[]) => {
+    const next = topo.edges.filter((e) => e.from === id && !path.includes(e.to));
+    if (next.length === 0) {
+      out.push(path);
+      return;
+    }
+    for (const e of next) walk(e.to, [...path, e.to]);
+  };
+  walk(INTERNET_NODE_ID, [INTERNET_NODE_ID]);
+  return out;
+}

@@ -1,0 +1,15 @@
+/** The fixture reports (test/fixtures/reports/*.json): runs as a user would meet them. */
+import { readFileSync } from 'node:fs';
+import type { Report } from '../../../src/types.js';
+
+export const REPORT_NAMES = ['healthy-pass', 'host-pmtu-blackhole', 'dns-failure', 'mismatch-warning', 'nested-docker-blackhole'] as const;
+export type ReportName = (typeof REPORT_NAMES)[number];
+
+export function reportPath(name: ReportName): string {
+  return new URL(`../../fixtures/reports/${name}.json`, import.meta.url).pathname;
+}
+
+/** A fresh copy each call, so a test may change it. */
+export function loadReport(name: ReportName): Report {
+  return JSON.parse(readFileSync(reportPath(name), 'utf8')) as Report;
+}
