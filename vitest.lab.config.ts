@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/lab/**/*.itg.test.ts'],
+    // Bundles src/ into .lab-tmp/dist: the lab runs the CLI as users do, from the current source.
+    globalSetup: ['test/lab/global-setup.ts'],
     // A black-hole case waits out real TCP retransmission timers; a lab takes ~0.4 s to build.
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -16,7 +16,8 @@ import { VERDICT_LABEL, describeDiagnosis, describeExit, topFinding } from './re
 import { renderJson } from './render/json.js';
 import { renderMarkdown } from './render/markdown.js';
 import { renderText, shouldColor } from './render/text.js';
-import { defaultDeps, exitCodeFor, run } from './run.js';
+import { defaultDeps, run } from './run.js';
+import { exitCodeFor } from './verdict.js';
 import type { Finding, Report } from './types.js';
 
 /** The part of @actions/core the Action uses; tests pass a recorder instead. */

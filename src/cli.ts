@@ -7,15 +7,15 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgv } from './argv.js';
 import { runCleanups } from './cleanup.js';
-import { loadConfigFile } from './config.js';
+import { DEFAULT_CONFIG_FILE, loadConfigFile, resolveConfigPath } from './config.js';
 import { OPTION_HELP, parseOptions, UsageError, type Source, type RawOptions } from './options.js';
 import { renderJson } from './render/json.js';
 import { renderMarkdown } from './render/markdown.js';
 import { renderProgressLine, renderText, shouldColor } from './render/text.js';
-import { defaultDeps, exitCodeFor, run } from './run.js';
+import { defaultDeps, run } from './run.js';
+import { exitCodeFor } from './verdict.js';
 import { VERSION } from './version.js';
 
-const DEFAULT_CONFIG = '.mtu-preflight.yml';
 
 function helpText(): string {
   const rows = OPTION_HELP.map(([k, h]) => `  --${k.padEnd(16)} ${h}`);
@@ -26,7 +26,7 @@ function helpText(): string {
     '',
     'Flags (also keys of .mtu-preflight.yml and inputs of the GitHub Action):',
     ...rows,
-    `  --config FILE      YAML file with the same keys. Default: ${DEFAULT_CONFIG} if present.`,
+    `  --config FILE      YAML file with the same keys. Default: ${DEFAULT_CONFIG_FILE} if present.`,
     '  --help, --version',
     '',
     'Exit codes: 0 pass (or warn), 1 fail (or warn with --strict), 2 bad usage.',
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const layers: Array<{ source: Source; values: RawOptions; file?: string }> = [];
-  const configPath = args.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  const configPath = resolveConfigPath(args.config, existsSync);
   if (configPath) layers.push({ source: 'config', ...(await loadConfigFile(configPath)) });
   layers.push({ source: 'flag', values: args.values });
   const options = parseOptions(layers);

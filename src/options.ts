@@ -333,7 +333,8 @@ export function unknownOption(rawKey: string, source: Source, file?: string): Us
   const hint = didYouMean(rawKey, [...OPTION_NAMES, ...Object.keys(ALIASES), ...(source === 'flag' ? ['config', 'help', 'version'] : [])]);
   const where = file ? ` in ${file}` : '';
   const what = source === 'flag' ? `Unknown flag --${rawKey}` : `Unknown ${source === 'input' ? 'input' : 'config key'} '${rawKey}'${where}`;
-  return new UsageError(`${what}${hint ? ` (did you mean '${source === 'flag' ? '--' : ''}${hint}'?)` : ''}; see --help for the accepted names.`);
+  const names = source === 'input' ? 'the inputs in action.yml' : source === 'config' ? 'the keys in the README' : '--help';
+  return new UsageError(`${what}${hint ? ` (did you mean '${source === 'flag' ? '--' : ''}${hint}'?)` : ''}; see ${names} for the accepted names.`);
 }
 
 function labeler(source: Source): (k: string) => string {

@@ -8,15 +8,16 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import tls from 'node:tls';
 import { detectCi } from './collect/ci.js';
-import { addUplinks, collectHost } from './collect/host.js';
-import { diagnose } from './diagnose/index.js';
+import { addUplinks, collectHost, defaultRouteInterface, type HostFacts } from './collect/host.js';
+import { diagnose, RULES } from './diagnose/index.js';
 import { runCommand, type Exec } from './exec.js';
+import { lintCiConfigs } from './lint/index.js';
 import { UsageError, type Options } from './options.js';
 import { resolveTargets } from './probe/catalog.js';
 import { probeTarget, type LookupAddress } from './probe/download.js';
 import { readTcpInfo } from './probe/tcp-info.js';
 import { redactUrl } from './redact.js';
-import { SCHEMA_VERSION, type Layer, type ProbeResult, type Report } from './types.js';
+import { SCHEMA_VERSION, type Finding, type Layer, type ProbeResult, type Report } from './types.js';
 import { VERSION } from './version.js';
 
 export interface RunDeps {
@@ -132,8 +133,11 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
     layers.push(...(await layerWork));
   }
 
+  const lintFindings = options.lintDir === null ? [] : await byDeadline(lintConfigs(options, hostFacts), deadline, deps.now, [] as Finding[]);
+
   const timedOut = layers.some((l) => l.probes.some((p) => p.outcome === 'deadline'));
-  const diagnosis = diagnose({ layers, ci, stallTimeoutMs: options.stallTimeoutMs, minThroughput: options.minThroughput, timedOut });
+  const lintRule = { id: 'ci-config-mtu', evaluate: () => lintFindings };
+  const diagnosis = diagnose({ layers, ci, stallTimeoutMs: options.stallTimeoutMs, minThroughput: options.minThroughput, timedOut }, [...RULES, lintRule]);
   const uplinkMtu = host.mtu;
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -151,6 +155,32 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
   };
 }
 
+/**
+ * The CI config lint (src/lint) against the uplink MTU: --assume-mtu when given, else what the probes measured,
+ * else (--lint-only: nothing was probed) the interface of the default route. Notes on the host layer say which.
+ */
+async function lintConfigs(options: Options, hostFacts: HostFacts): Promise<Finding[]> {
+  const host = hostFacts.layer;
+  let mtu = options.assumeMtu;
+  if (mtu !== undefined) {
+    host.notes.push(`the CI config lint assumed an uplink MTU of ${mtu} (assume-mtu)`);
+  } else if (options.lintOnly) {
+    const iface = defaultRouteInterface(hostFacts);
+    if (iface) {
+      host.mtu = iface.mtu;
+      host.notes.push(`lint only: the uplink is taken from the default route: ${iface.name} (MTU ${iface.mtu})`);
+    }
+    mtu = host.mtu;
+  } else {
+    mtu = host.mtu;
+  }
+  if (mtu === undefined) {
+    host.notes.push('CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu');
+    return [];
+  }
+  return lintCiConfigs(options.lintDir ?? '.', { uplinkMtu: mtu });
+}
+
 function settingsForReport(o: Options, env: NodeJS.ProcessEnv): Record<string, unknown> {
   const proxy = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
   return {
@@ -163,14 +193,10 @@ function settingsForReport(o: Options, env: NodeJS.ProcessEnv): Record<string, u
     insecure: o.insecure,
     strict: o.strict,
     docker: o.docker,
+    lint: o.lintDir !== null,
+    ...(o.lintOnly ? { lintOnly: true } : {}),
+    ...(o.assumeMtu !== undefined ? { assumeMtu: o.assumeMtu } : {}),
     ...(o.caFile ? { caFile: o.caFile } : {}),
     ...(proxy ? { proxy: redactUrl(proxy) } : {}),
   };
-}
-
-/** 0 pass, 0 warn (1 with --strict), 1 fail. Usage errors (2) never reach a report. */
-export function exitCodeFor(report: Report, strict: boolean): number {
-  if (report.verdict === 'fail') return 1;
-  if (report.verdict === 'warn' && strict) return 1;
-  return 0;
 }

@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import type { ProbeOutcome, ProbeResult, StallPhase, TcpInfo } from '../types.js';
 import type { Target } from './catalog.js';
-import { redactUrl } from '../redact.js';
+import { maskSecrets, redactUrl } from '../redact.js';
 
 export interface LookupAddress {
   address: string;
@@ -346,13 +346,14 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
       finish('deadline');
     } else {
       const code = e.code ?? e.cause?.code ?? 'UNKNOWN';
-      result.error = { code, message: sanitizeMessage(e.message ?? String(err)) };
+      result.error = { code, message: maskSecrets(e.message ?? String(err)) };
       // A refused or failed tunnel through a proxy: the proxy, not the target, is at fault.
       const isTunnelFailure = viaProxy && (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET');
       finish(isTunnelFailure ? 'proxy-error' : classifyError(code, viaProxy));
     }
     return result;
   } finally {
+    if (proxyUrl && !directUsed && !result.viaProxy && result.outcome === 'ok') result.viaProxy = redactUrl(proxyUrl);
     settled = true;
     clearInterval(watchdog);
     socket?.destroy();
@@ -374,9 +375,4 @@ function resolveRedirect(from: URL, location: string, visited: Set<string>, hop:
   if (visited.has(next.toString())) throw new ProbeError('REDIRECT_LOOP', `redirect loop back to ${redactUrl(next.toString())}`);
   if (hop + 1 >= MAX_REDIRECTS) throw new ProbeError('REDIRECT_LIMIT', `more than ${MAX_REDIRECTS} redirects`);
   return next;
-}
-
-/** Error messages can quote URLs with credentials (proxy URLs): strip them. */
-function sanitizeMessage(msg: string): string {
-  return msg.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(:[^/\s@]*)?@/gi, '$1***@');
 }

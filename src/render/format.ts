@@ -3,8 +3,8 @@
  * markdown renderers differ only in layout, so every phrase a user sees is decided here, once.
  */
 import { CI_LABEL } from '../collect/ci.js';
-import { fmtBytes, fmtMs, fmtRate } from '../diagnose/rule.js';
-import { exitCodeFor } from '../run.js';
+import { fmtBytes, fmtMs, fmtRate } from '../format.js';
+import { exitCodeFor } from '../verdict.js';
 import type { CiFact, Finding, InterfaceKind, Layer, NetInterface, ProbeResult, Report, Severity, Uplink, Verdict } from '../types.js';
 
 // The rules phrase their numbers with these; the renderers must print the same units.
