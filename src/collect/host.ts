@@ -61,11 +61,16 @@ export async function addUplinks(facts: HostFacts, probes: readonly ProbeResult[
   if (mtus.length) layer.mtu = Math.min(...mtus);
   else {
     // No probe connected: fall back to the default route's interface so the audit still says something.
-    const def = routes.filter((r) => r.prefixLength === 0).sort((a, b) => a.metric - b.metric)[0];
-    const iface: NetInterface | undefined = def && layer.interfaces.find((i) => i.name === def.iface);
+    const iface = defaultRouteInterface(facts);
     if (iface) {
       layer.mtu = iface.mtu;
       layer.notes.push(`no probe connected, so the uplink is taken from the default route: ${iface.name} (MTU ${iface.mtu})`);
     }
   }
+}
+
+/** The interface of the default route with the lowest metric: the uplink when no target address is known. */
+export function defaultRouteInterface(facts: HostFacts): NetInterface | undefined {
+  const def = facts.routes.filter((r) => r.prefixLength === 0).sort((a, b) => a.metric - b.metric)[0];
+  return def && facts.layer.interfaces.find((i) => i.name === def.iface);
 }

@@ -168,14 +168,17 @@ export function resolveUplink(
   interfaces: readonly NetInterface[],
   get?: RouteGet,
 ): Uplink | undefined {
-  const route = lookupRoute(routes, address);
-  const ifaceName = get?.iface ?? route?.iface;
+  // Loopback and local addresses live in the kernel's local table, which /proc/net/route does not show.
+  const isLoopback = /^127\./.test(address) || address === '::1';
+  const route = isLoopback ? undefined : lookupRoute(routes, address);
+  const ifaceName = get?.iface ?? (isLoopback ? 'lo' : route?.iface);
   if (!ifaceName) return undefined;
   const iface = interfaces.find((i) => i.name === ifaceName);
   if (!iface) return undefined;
   const effectiveMtu = Math.min(iface.mtu, get?.routeMtu ?? Infinity, get?.cachedPmtu ?? Infinity);
   const uplink: Uplink = { target, address, iface: iface.name, ifaceMtu: iface.mtu, effectiveMtu, kind: iface.kind };
-  const gateway = get?.gateway ?? route?.gateway;
+  // `ip route get` knows the real next hop; the main-table guess only stands when it agrees on the interface.
+  const gateway = get ? get.gateway : route?.iface === ifaceName ? route?.gateway : undefined;
   if (gateway) uplink.gateway = gateway;
   if (get?.routeMtu !== undefined) uplink.routeMtu = get.routeMtu;
   if (get?.cachedPmtu !== undefined) uplink.cachedPmtu = get.cachedPmtu;

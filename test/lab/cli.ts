@@ -18,8 +18,13 @@ export function labEnv(extra: Record<string, string> = {}): Record<string, strin
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', NO_COLOR: '1', NODE_EXTRA_CA_CERTS: '', ...extra };
 }
 
-export async function runCli(lab: Lab, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliRun> {
-  const r = await lab.exec(process.execPath, [CLI, ...args], { timeoutMs: opts.timeoutMs ?? 60_000, env: labEnv(opts.env) });
+export async function runCli(lab: Lab, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<CliRun> {
+  // From the lab's own folder, as a job runs in its checkout: the CI-config lint must not read this repo's files.
+  const cwd = opts.cwd ?? lab.tmpDir;
+  const r = await lab.exec('sh', ['-c', 'cd "$0" && exec "$@"', cwd, process.execPath, CLI, ...args], {
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    env: labEnv(opts.env),
+  });
   let report: Report | undefined;
   if (args.includes('--json')) {
     try {

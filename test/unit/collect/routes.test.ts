@@ -62,4 +62,16 @@ describe('routes', () => {
     expect(clamped).toMatchObject({ effectiveMtu: 1400, routeMtu: 1400 });
     expect(clamped?.explanation).toBe('the route to 104.16.1.1 sets mtu 1400');
   });
+
+  it('gives a loopback target the lo interface and no gateway', () => {
+    const ifs: NetInterface[] = [
+      { name: 'eth0', mtu: 1400, state: 'up', kind: 'physical' },
+      { name: 'lo', mtu: 65536, state: 'unknown', kind: 'loopback' },
+    ];
+    const routes = [{ family: 4 as const, destination: '0.0.0.0', prefixLength: 0, gateway: '192.0.2.1', iface: 'eth0', metric: 0 }];
+    const up = resolveUplink('local', '127.0.0.1', routes, ifs);
+    expect(up).toMatchObject({ iface: 'lo', effectiveMtu: 65536 });
+    expect(up?.gateway).toBeUndefined();
+    expect(resolveUplink('local', '127.0.0.1', routes, ifs, parseIpRouteGet('local 127.0.0.1 dev lo table local src 127.0.0.1 uid 0'))?.gateway).toBeUndefined();
+  });
 });

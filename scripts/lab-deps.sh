@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the lab tests need, only those missing (runs before `npm test`).
+# The lab builds network namespaces and a nested dockerd, so it runs as root; as another user this
+# only reports what is missing and the lab tests will say they cannot run.
+set -euo pipefail
+declare -A need=(
+  [ip]=iproute2 [nft]=nftables [iptables]=iptables [ping]=iputils-ping [dnsmasq]=dnsmasq-base
+  [openssl]=openssl [dockerd]=docker.io [containerd]=containerd [busybox]=busybox-static
+  [tinyproxy]=tinyproxy [rsync]=rsync [ss]=iproute2 [nsenter]=util-linux
+)
+missing=()
+for tool in "${!need[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || [ -x "/sbin/$tool" ] || missing+=("${need[$tool]}")
+done
+[ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+[ ${#missing[@]} -eq 0 ] && exit 0
+pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" -ne 0 ]; then
+  echo "lab-deps: missing Debian packages: $pkgs(install them as root: apt-get install $pkgs)" >&2
+  exit 0
+fi
+echo "lab-deps: installing $pkgs"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
