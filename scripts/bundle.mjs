@@ -18,4 +18,25 @@ const common = {
   banner: { js: "import { createRequire as __mtpCreateRequire } from 'node:module'; const require = __mtpCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 };
-await build({ ...common, entryPoints: { cli: 'src/cli.ts', action: 'src/action-main.ts' }, outdir, splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+// The in-container probe first: one dependency-free file (dist/probe.mjs), whose text is also embedded in the CLI and
+// the Action (__MTU_PREFLIGHT_PROBE__), so they can copy it into containers without reading dist/ at run time.
+// Keep these settings in step with PROBE_BUILD_OPTIONS in src/collect/docker-probe-script.ts (the from-source path).
+const probe = await build({
+  ...common,
+  entryPoints: { probe: 'src/probe/standalone.ts' },
+  outExtension: { '.js': '.mjs' },
+  outdir,
+  minify: true,
+  write: true,
+  metafile: true,
+});
+const probeFile = Object.keys(probe.metafile.outputs).find((f) => f.endsWith('probe.mjs'));
+const probeText = await readFile(probeFile, 'utf8');
+await build({
+  ...common,
+  define: { ...common.define, __MTU_PREFLIGHT_PROBE__: JSON.stringify(probeText) },
+  entryPoints: { cli: 'src/cli.ts', action: 'src/action-main.ts' },
+  outdir,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+});

@@ -16,6 +16,7 @@ import { VERDICT_LABEL, describeDiagnosis, describeExit, topFinding } from './re
 import { renderJson } from './render/json.js';
 import { renderMarkdown } from './render/markdown.js';
 import { renderText, shouldColor } from './render/text.js';
+import { dockerLayers } from './collect/docker-layers.js';
 import { defaultDeps, run } from './run.js';
 import { exitCodeFor } from './verdict.js';
 import type { Finding, Report } from './types.js';
@@ -41,7 +42,11 @@ export function defaultActionDeps(): ActionDeps {
   return {
     core: actionsCore,
     env: process.env,
-    run: (options) => run(options, defaultDeps()),
+    run: (options) => {
+      const deps = defaultDeps();
+      if (options.docker !== 'off') deps.collectLayers = dockerLayers(deps);
+      return run(options, deps);
+    },
     exists: existsSync,
     writeFile: async (file, data) => {
       await mkdir(path.dirname(file), { recursive: true });
@@ -172,18 +177,30 @@ function failInternal(deps: ActionDeps, err: unknown): void {
 export async function runAction(overrides: Partial<ActionDeps> = {}): Promise<void> {
   const deps: ActionDeps = { ...defaultActionDeps(), ...overrides };
   const { core } = deps;
-  // Before anything can print a proxy URL (an option error, a probe error), register its credentials.
-  for (const name of PROXY_VARIABLES) for (const secret of urlSecrets(deps.env[name])) core.setSecret(secret);
+  const masked = new Set<string>();
+  const mask = (url: string | undefined) => {
+    for (const secret of urlSecrets(url)) {
+      if (masked.has(secret)) continue;
+      masked.add(secret);
+      core.setSecret(secret);
+    }
+  };
+  // Before anything can print a proxy URL (an option error, a probe error), register its credentials; the same for
+  // credentials in `url` inputs (https://bot:token@mirror.example/...), which an option error may quote.
+  for (const name of PROXY_VARIABLES) mask(deps.env[name]);
+  for (const line of core.getMultilineInput('url')) mask(line);
 
   let report: Report | undefined;
   let options: Options;
   try {
     options = await readOptions(deps);
+    // URLs from the config file too.
+    for (const u of options.urls) mask(u);
     report = await runByDeadline(deps, options);
   } catch (err) {
     // Bad inputs, a bad config file or an unreadable ca-file: one line, no stack.
     if (err instanceof UsageError) {
-      core.setFailed(err.message);
+      core.setFailed(maskSecrets(err.message));
       deps.setExitCode(2);
     } else {
       failInternal(deps, err);

@@ -3,10 +3,10 @@
  * Dependencies come in (file system root, command runner, resolver, clock, env) so that the
  * same pipeline runs live, in the lab, and in unit tests without module mocks.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import tls from 'node:tls';
+import { onCleanup } from './cleanup.js';
 import { detectCi } from './collect/ci.js';
 import { addUplinks, collectHost, defaultRouteInterface, type HostFacts } from './collect/host.js';
 import { diagnose, RULES } from './diagnose/index.js';
@@ -14,7 +14,9 @@ import { runCommand, type Exec } from './exec.js';
 import { lintCiConfigs } from './lint/index.js';
 import { UsageError, type Options } from './options.js';
 import { resolveTargets } from './probe/catalog.js';
-import { probeTarget, type LookupAddress } from './probe/download.js';
+import type { LookupAddress } from './probe/download.js';
+import { probeEachFamily } from './probe/dual-stack.js';
+import { createHelperResolver } from './probe/resolver.js';
 import { readTcpInfo } from './probe/tcp-info.js';
 import { redactUrl } from './redact.js';
 import { SCHEMA_VERSION, type Finding, type Layer, type ProbeResult, type Report } from './types.js';
@@ -43,13 +45,17 @@ export interface LayerContext {
 }
 
 export function defaultDeps(): RunDeps {
+  // getaddrinfo in a helper process that is killed when the run ends: a dead resolver cannot hold the exit
+  // (src/probe/resolver.ts). Killed by the entry points' cleanup (cli.ts exit(), action.ts deps.cleanup).
+  const resolver = createHelperResolver();
+  onCleanup(async () => resolver.close());
   return {
     root: '/',
     exec: runCommand,
     env: process.env,
     now: () => performance.now(),
     platform: process.platform,
-    lookup: async (host) => (await dnsLookup(host, { all: true, verbatim: true })) as LookupAddress[],
+    lookup: (host) => resolver.lookup(host),
   };
 }
 
@@ -106,11 +112,12 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
   if (!options.lintOnly) {
     const targets = resolveTargets(options.registries, options.urls);
     const layerWork = deps.collectLayers
-      ? byDeadline(deps.collectLayers({ options, deadline: probeDeadline, extraCa: options.caFile ? extraCa : [], host }), deadline, deps.now, [] as Layer[])
+      ? byDeadline(deps.collectLayers({ options, deadline: probeDeadline, extraCa, host }), deadline, deps.now, [] as Layer[])
       : Promise.resolve([] as Layer[]);
-    host.probes = await Promise.all(
+    // A dual-stack name is probed per address family (src/probe/dual-stack.ts).
+    const perTarget = await Promise.all(
       targets.map((t) =>
-        probeTarget(
+        probeEachFamily(
           t,
           {
             stallTimeoutMs: options.stallTimeoutMs,
@@ -129,6 +136,8 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
         ),
       ),
     );
+    host.probes = perTarget.flatMap((r) => r.probes);
+    host.notes.push(...perTarget.flatMap((r) => r.notes));
     await byDeadline(addUplinks(hostFacts, host.probes, hostDeps), deadline, deps.now, undefined);
     layers.push(...(await layerWork));
   }

@@ -5,24 +5,39 @@
  */
 import type { CiFact, Fix, FixStep } from '../types.js';
 
-/** MSS = MTU - 20 (IPv4 header) - 20 (TCP header). */
-export function mssFor(mtu: number): number {
-  return mtu - 40;
+/** MSS = MTU - 20 (IPv4 header) - 20 (TCP header); over IPv6 the header is 40 bytes. */
+export function mssFor(mtu: number, family: 4 | 6 = 4): number {
+  return mtu - (family === 6 ? 60 : 40);
 }
 
-function daemonJson(mtu: number): FixStep {
+/**
+ * dockerd learned default-network-opts (daemon.json) / --default-network-opt in Docker 24.0; an older dockerd refuses
+ * to start with either ("the following directives don't match any configuration option"). `engine` is the daemon's
+ * major version when the docker layer saw it; unknown means current.
+ */
+export function hasDefaultNetworkOpts(engine?: number): boolean {
+  return engine === undefined || engine >= 24;
+}
+
+const netOptArg = (mtu: number, engine?: number) => (hasDefaultNetworkOpts(engine) ? `, "--default-network-opt=bridge=com.docker.network.driver.mtu=${mtu}"` : '');
+
+function daemonJsonText(mtu: number, engine?: number): string {
+  return JSON.stringify({ mtu, ...(hasDefaultNetworkOpts(engine) ? { 'default-network-opts': { bridge: { 'com.docker.network.driver.mtu': String(mtu) } } } : {}) }, null, 2);
+}
+
+function daemonJson(mtu: number, engine?: number): FixStep {
   return {
-    title: 'dockerd (any host): /etc/docker/daemon.json, then restart docker',
+    title: `dockerd (any host): /etc/docker/daemon.json, then restart docker${hasDefaultNetworkOpts(engine) ? '' : ` (Docker ${engine} has no default-network-opts, added in 24.0: give user-defined networks the option themselves)`}`,
     language: 'json',
-    snippet: JSON.stringify({ mtu, 'default-network-opts': { bridge: { 'com.docker.network.driver.mtu': String(mtu) } } }, null, 2),
+    snippet: daemonJsonText(mtu, engine),
   };
 }
 
-function systemdDropIn(mtu: number): FixStep {
+function systemdDropIn(mtu: number, engine?: number): FixStep {
   return {
     title: 'dockerd under systemd: /etc/systemd/system/docker.service.d/mtu.conf (empty ExecStart= clears the packaged one)',
     language: 'ini',
-    snippet: `[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --mtu=${mtu} --default-network-opt=bridge=com.docker.network.driver.mtu=${mtu} -H fd:// --containerd=/run/containerd/containerd.sock`,
+    snippet: `[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --mtu=${mtu}${hasDefaultNetworkOpts(engine) ? ` --default-network-opt=bridge=com.docker.network.driver.mtu=${mtu}` : ''} -H fd:// --containerd=/run/containerd/containerd.sock`,
   };
 }
 
@@ -34,14 +49,14 @@ function compose(mtu: number): FixStep {
   };
 }
 
-function ciDockerSteps(ci: CiFact, mtu: number): FixStep[] {
+function ciDockerSteps(ci: CiFact, mtu: number, engine?: number): FixStep[] {
   switch (ci.system) {
     case 'gitlab-ci':
       return [
         {
           title: '.gitlab-ci.yml: pass the MTU to the docker:dind service',
           language: 'yaml',
-          snippet: `services:\n  - name: docker:dind\n    command: ["--mtu=${mtu}", "--default-network-opt=bridge=com.docker.network.driver.mtu=${mtu}"]`,
+          snippet: `services:\n  - name: docker:dind\n    command: ["--mtu=${mtu}"${netOptArg(mtu, engine)}]`,
         },
         {
           title: 'GitLab Runner (Kubernetes or Docker executor): config.toml',
@@ -78,14 +93,14 @@ function ciDockerSteps(ci: CiFact, mtu: number): FixStep[] {
               {
                 title: 'ARC runner scale sets (dind mode): args of the dind sidecar',
                 language: 'yaml',
-                snippet: `args: ["dockerd", "--host=unix:///var/run/docker.sock", "--mtu=${mtu}", "--default-network-opt=bridge=com.docker.network.driver.mtu=${mtu}"]`,
+                snippet: `args: ["dockerd", "--host=unix:///var/run/docker.sock", "--mtu=${mtu}"${netOptArg(mtu, engine)}]`,
               },
             ]
           : []),
         {
           title: 'Self-hosted runner host: dockerd, including the networks Actions creates for `container:` and service jobs',
           language: 'json',
-          snippet: JSON.stringify({ mtu, 'default-network-opts': { bridge: { 'com.docker.network.driver.mtu': String(mtu) } } }, null, 2),
+          snippet: daemonJsonText(mtu, engine),
         },
       ];
     default:
@@ -93,9 +108,9 @@ function ciDockerSteps(ci: CiFact, mtu: number): FixStep[] {
   }
 }
 
-/** Inner Docker network(s) larger than the path they leave by. */
-export function fixDockerMtu(ci: CiFact, mtu: number): Fix {
-  const steps = [...ciDockerSteps(ci, mtu), daemonJson(mtu), systemdDropIn(mtu), compose(mtu)];
+/** Inner Docker network(s) larger than the path they leave by. `engine`: the daemon's major version, when known. */
+export function fixDockerMtu(ci: CiFact, mtu: number, engine?: number): Fix {
+  const steps = [...ciDockerSteps(ci, mtu, engine), daemonJson(mtu, engine), systemdDropIn(mtu, engine), compose(mtu)];
   return {
     summary: `Set the Docker MTU to ${mtu}: dockerd --mtu=${mtu} for the default bridge, plus com.docker.network.driver.mtu=${mtu} for user-defined networks.`,
     steps,
@@ -103,13 +118,13 @@ export function fixDockerMtu(ci: CiFact, mtu: number): Fix {
 }
 
 /** A user-defined network (compose, `docker network create`) left at the default. */
-export function fixNetworkMtu(network: string, mtu: number): Fix {
+export function fixNetworkMtu(network: string, mtu: number, engine?: number): Fix {
   return {
-    summary: `Re-create network ${network} with com.docker.network.driver.mtu=${mtu}, or set default-network-opts in daemon.json.`,
+    summary: `Re-create network ${network} with com.docker.network.driver.mtu=${mtu}${hasDefaultNetworkOpts(engine) ? ', or set default-network-opts in daemon.json' : ''}.`,
     steps: [
       { title: 'docker CLI', language: 'sh', snippet: `docker network create --opt com.docker.network.driver.mtu=${mtu} ${network}` },
       compose(mtu),
-      daemonJson(mtu),
+      ...(hasDefaultNetworkOpts(engine) ? [daemonJson(mtu, engine)] : []),
     ],
   };
 }
@@ -119,10 +134,11 @@ export function fixNetworkMtu(network: string, mtu: number): Fix {
  * shrink. Advertising a smaller MSS on our route makes every server send segments that fit; MSS clamping
  * on the router that owns the small link fixes it for everyone behind it.
  */
-export function fixPathBlackhole(iface: string | undefined, gateway: string | undefined, mtu: number): Fix {
+export function fixPathBlackhole(iface: string | undefined, gateway: string | undefined, mtu: number, family: 4 | 6 = 4): Fix {
   const route = gateway ? `default via ${gateway} dev ${iface ?? 'IFACE'}` : `default dev ${iface ?? 'IFACE'}`;
+  const mss = mssFor(mtu, family);
   return {
-    summary: `Make servers send segments that fit a ${mtu}-byte path: clamp the MSS on the hop with the small MTU, or advertise MSS ${mssFor(mtu)} from this machine.`,
+    summary: `Make servers send segments that fit a ${mtu}-byte path${family === 6 ? ' (IPv6)' : ''}: clamp the MSS on the hop with the small MTU, or advertise MSS ${mss} from this machine.`,
     steps: [
       {
         title: 'On the router or node that owns the small link (fixes every host behind it)',
@@ -132,7 +148,7 @@ export function fixPathBlackhole(iface: string | undefined, gateway: string | un
       {
         title: `On this machine: advertise a smaller MSS on the route (downloads then fit ${mtu})`,
         language: 'sh',
-        snippet: `ip route change ${route} advmss ${mssFor(mtu)}`,
+        snippet: `ip ${family === 6 ? '-6 ' : ''}route change ${route} advmss ${mss}`,
       },
       {
         title: 'Not a fix: net.ipv4.tcp_mtu_probing only shrinks what this machine sends; downloads still stall',
@@ -141,4 +157,37 @@ export function fixPathBlackhole(iface: string | undefined, gateway: string | un
       },
     ],
   };
+}
+
+/** What a docker-network layer says about who made a user-defined network. */
+export interface NetworkOrigin {
+  name: string;
+  /** 'compose' | 'github-actions' | 'mtu-preflight' (layer fact `origin`). */
+  origin?: string;
+  composeProject?: string;
+}
+
+/**
+ * A user-defined network above the path MTU, with the fix for whoever creates it: compose networks get driver_opts,
+ * the networks GitHub Actions creates for `container:` jobs (github_network_*) can only be fixed on the daemon
+ * (default-network-opts), anything else is re-created with the option.
+ */
+export function fixUserNetworkMtu(ci: CiFact, net: NetworkOrigin, mtu: number, engine?: number): Fix {
+  if (net.origin === 'github-actions') {
+    const opts = hasDefaultNetworkOpts(engine);
+    return {
+      summary: opts
+        ? `${net.name} is created by the Actions runner for a \`container:\` or services job and keeps 1500 whatever dockerd --mtu says: set default-network-opts (mtu ${mtu}) on the runner's dockerd.`
+        : `${net.name} is created by the Actions runner for a \`container:\` or services job and keeps 1500 whatever dockerd --mtu says; Docker ${engine} cannot change that default (default-network-opts needs 24.0): upgrade the runner's dockerd and set it, or clamp the MSS on the host.`,
+      steps: [...ciDockerSteps({ ...ci, system: 'github-actions' }, mtu, engine), daemonJson(mtu, engine)].filter((s, i, all) => all.findIndex((o) => o.snippet === s.snippet) === i),
+    };
+  }
+  if (net.origin === 'compose') {
+    const project = net.composeProject ? ` (compose project ${net.composeProject})` : '';
+    return {
+      summary: `Give the compose network ${net.name}${project} driver_opts com.docker.network.driver.mtu: ${mtu}${hasDefaultNetworkOpts(engine) ? ', or set default-network-opts in daemon.json for every network' : ''}.`,
+      steps: [compose(mtu), ...(hasDefaultNetworkOpts(engine) ? [daemonJson(mtu, engine)] : [])],
+    };
+  }
+  return fixNetworkMtu(net.name, mtu, engine);
 }

@@ -1,5 +1,9 @@
 import type { Finding, Verdict } from '../types.js';
 import type { Facts, Rule } from './rule.js';
+import { dockerBlackhole } from './rules/docker-blackhole.js';
+import { dockerDaemon } from './rules/docker-daemon.js';
+import { dockerNetworkMtu } from './rules/docker-network-mtu.js';
+import { hostView, scoped, withoutVerification } from './rules/docker-scope.js';
 import { mtuMismatch } from './rules/mtu-mismatch.js';
 import { probeFailures } from './rules/probe-failures.js';
 import { slowTransfer } from './rules/slow-transfer.js';
@@ -7,8 +11,20 @@ import { stall } from './rules/stall.js';
 
 export type { Facts, Rule } from './rule.js';
 
-/** The rules, in the order their findings are listed. */
-export const RULES: Rule[] = [stall, mtuMismatch, probeFailures, slowTransfer];
+/**
+ * The rules, in the order their findings are listed. The host-level rules see the docker layers through
+ * hostView/withoutVerification (src/diagnose/rules/docker-scope.ts): inner layers are judged across layers by the
+ * docker-* rules, and the temporary verification networks are evidence, not findings.
+ */
+export const RULES: Rule[] = [
+  scoped(stall, hostView),
+  scoped(mtuMismatch, hostView),
+  scoped(probeFailures, withoutVerification),
+  scoped(slowTransfer, withoutVerification),
+  dockerDaemon,
+  dockerBlackhole,
+  dockerNetworkMtu,
+];
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 

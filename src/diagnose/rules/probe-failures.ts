@@ -3,7 +3,7 @@
  * One finding per (layer, code) pairing, listing every target it concerns.
  */
 import type { Finding, FindingCode, ProbeResult } from '../../types.js';
-import { fmtMs, type Facts, type Rule } from '../rule.js';
+import { fmtMs, probeHost, type Facts, type Rule } from '../rule.js';
 
 const TLS_UNKNOWN_CA = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -13,31 +13,40 @@ const TLS_UNKNOWN_CA = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
 ]);
 
-function describe(p: ProbeResult): { code: FindingCode; summary: string; fix: string } | undefined {
+/** What a certificate error code means, in the words a user searches for. */
+const TLS_CAUSE: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'the certificate has expired',
+  CERT_NOT_YET_VALID: 'the certificate is not valid yet (or this machine’s clock is wrong)',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server’s own certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the chain ends in a CA this machine does not trust',
+  CERT_REVOKED: 'the certificate was revoked',
+};
+
+function describe(p: ProbeResult, host: string): { code: FindingCode; summary: string; fix: string } | undefined {
   const err = p.error;
   switch (p.outcome) {
     case 'dns-failure':
       return {
         code: 'dns-failure',
-        summary: `${p.host}: DNS lookup failed (${err?.code ?? 'no answer'}): the name does not resolve from here. Not an MTU problem.`,
+        summary: `${host}: DNS lookup failed (${err?.code ?? 'no answer'}): the name does not resolve from here. Not an MTU problem.`,
         fix: 'Check the resolver this job uses (/etc/resolv.conf, the pod dnsPolicy, the dind --dns flag), or that the host is meant to be reachable from this network.',
       };
     case 'dns-timeout':
       return {
         code: 'dns-timeout',
-        summary: `${p.host}: DNS lookup timed out (${err?.message ?? 'no answer'}). Not an MTU problem.`,
+        summary: `${host}: DNS lookup timed out (${err?.message ?? 'no answer'}). Not an MTU problem.`,
         fix: 'The resolver in /etc/resolv.conf does not answer: check that it is reachable from this network (firewall on port 53, a dead nameserver).',
       };
     case 'connect-refused':
       return {
         code: 'connect-refused',
-        summary: `${p.host}: TCP connection to ${p.address ?? p.host} refused (nothing listens on that port). Not an MTU problem.`,
+        summary: `${host}: TCP connection to ${p.address ?? p.host} refused (nothing listens on that port). Not an MTU problem.`,
         fix: 'Check the URL and port; a firewall that rejects, or a service that is down.',
       };
     case 'connect-timeout':
       return {
         code: 'connect-timeout',
-        summary: `${p.host}: TCP connect to ${p.address ?? p.host} got no answer (${err?.message ?? err?.code ?? 'timeout'}). SYN packets are small, so this is a firewall or routing problem, not the MTU.`,
+        summary: `${host}: TCP connect to ${p.address ?? p.host} got no answer (${err?.message ?? err?.code ?? 'timeout'}). SYN packets are small, so this is a firewall or routing problem, not the MTU.`,
         fix: 'A firewall drops the connection, or there is no route: check egress rules and proxy settings (HTTPS_PROXY) for this network.',
       };
     case 'tls-error': {
@@ -45,8 +54,8 @@ function describe(p: ProbeResult): { code: FindingCode; summary: string; fix: st
       return {
         code: 'tls-error',
         summary: unknownCa
-          ? `${p.host}: TLS certificate not trusted (${err!.code}): a TLS-intercepting proxy is likely in the path. Not an MTU problem.`
-          : `${p.host}: TLS handshake failed (${err?.code ?? 'error'}: ${err?.message ?? ''}).`,
+          ? `${host}: TLS certificate not trusted (${err!.code}${TLS_CAUSE[err!.code] ? `: ${TLS_CAUSE[err!.code]}` : ''}): a TLS-intercepting proxy is likely in the path. Not an MTU problem.`
+          : `${host}: TLS handshake failed (${err?.code ?? 'error'}: ${(err && TLS_CAUSE[err.code]) ?? err?.message ?? ''}).`,
         fix: unknownCa
           ? "Trust the proxy's CA: set NODE_EXTRA_CA_CERTS=/path/to/ca.pem (or pass --ca-file), and give the same CA to npm (cafile), pip (--cert), bundler (SSL_CERT_FILE). --insecure skips the check for this probe only."
           : 'Check the certificate (expiry, name) of the server or of the proxy presenting it.',
@@ -56,8 +65,8 @@ function describe(p: ProbeResult): { code: FindingCode; summary: string; fix: st
       return {
         code: 'http-error',
         summary: p.status
-          ? `${p.host}: HTTP ${p.status}${p.retryAfter ? ` (Retry-After: ${p.retryAfter})` : ''}: the server answered, so the network path works; the request was refused.`
-          : `${p.host}: malformed HTTP response (${err?.code ?? 'error'}).`,
+          ? `${host}: HTTP ${p.status}${p.retryAfter ? ` (Retry-After: ${p.retryAfter})` : ''}: the server answered, so the network path works; the request was refused.`
+          : `${host}: malformed HTTP response (${err?.code ?? 'error'}).`,
         fix:
           p.status === 429 || p.status === 503
             ? 'Rate-limited or unavailable: retry later, or use an authenticated/mirrored registry.'
@@ -66,13 +75,13 @@ function describe(p: ProbeResult): { code: FindingCode; summary: string; fix: st
     case 'proxy-error':
       return {
         code: 'proxy-error',
-        summary: `${p.host}: the proxy ${p.viaProxy ?? ''} failed (${err?.code ?? 'error'}: ${err?.message ?? ''}).`.replace('  ', ' '),
+        summary: `${host}: the proxy ${p.viaProxy ?? ''} failed (${err?.code ?? 'error'}: ${err?.message ?? ''}).`.replace('  ', ' '),
         fix: 'Check HTTPS_PROXY/HTTP_PROXY (host, port, credentials) and NO_PROXY for this job; the proxy must allow CONNECT to port 443.',
       };
     case 'redirect-error':
       return {
         code: 'redirect-error',
-        summary: `${p.host}: ${err?.message ?? 'bad redirect'}.`,
+        summary: `${host}: ${err?.message ?? 'bad redirect'}.`,
         fix: 'Point the probe at the final URL, or fix the server’s redirect.',
       };
     case 'deadline':
@@ -80,13 +89,13 @@ function describe(p: ProbeResult): { code: FindingCode; summary: string; fix: st
       if (p.bytes > 0) return undefined;
       return {
         code: 'deadline-exceeded',
-        summary: `${p.host}: the run's deadline ended the probe during ${p.stall?.phase ?? (p.phases.tlsMs ? 'the transfer' : p.phases.connectMs ? 'the TLS handshake' : 'connection setup')} after ${fmtMs(p.phases.doneMs)}, with ${p.bytes} bytes received.`,
+        summary: `${host}: the run's deadline ended the probe during ${p.stall?.phase ?? (p.phases.tlsMs ? 'the transfer' : p.phases.connectMs ? 'the TLS handshake' : 'connection setup')} after ${fmtMs(p.phases.doneMs)}, with ${p.bytes} bytes received.`,
         fix: 'Raise --timeout, or probe fewer targets; if this repeats, the path is very slow or stalls intermittently.',
       };
     case 'error':
       return {
         code: 'probe-error',
-        summary: `${p.host}: ${err?.code === 'ECONNRESET' ? `connection reset${p.bytes ? ` after ${p.bytes} bytes` : ''}` : `${err?.code ?? 'error'}: ${err?.message ?? ''}`}.`,
+        summary: `${host}: ${err?.code === 'ECONNRESET' ? `connection reset${p.bytes ? ` after ${p.bytes} bytes` : ''}` : `${err?.code ?? 'error'}: ${err?.message ?? ''}`}.`,
         fix: 'Re-run; if it repeats, a middlebox is cutting connections (reset) or the network is unreachable from here.',
       };
     default:
@@ -100,7 +109,7 @@ export const probeFailures: Rule = {
     const findings: Finding[] = [];
     for (const layer of facts.layers) {
       for (const p of layer.probes) {
-        const d = describe(p);
+        const d = describe(p, probeHost(p, layer.probes));
         if (!d) continue;
         const evidence = [
           `${p.url}: ${p.outcome}${p.error ? ` (${p.error.code})` : ''} after ${fmtMs(p.phases.doneMs)}`,

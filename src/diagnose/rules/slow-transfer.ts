@@ -3,7 +3,7 @@
  * (a black hole moves nothing after the first small packets; a slow link keeps moving).
  */
 import type { Finding } from '../../types.js';
-import { fmtBytes, fmtMs, fmtRate, type Facts, type Rule } from '../rule.js';
+import { fmtBytes, fmtMs, fmtRate, probeHost, type Facts, type Rule } from '../rule.js';
 
 export const slowTransfer: Rule = {
   id: 'slow-transfer',
@@ -19,7 +19,7 @@ export const slowTransfer: Rule = {
           code: 'slow-transfer',
           severity: 'warning',
           layer: layer.id,
-          summary: `${p.host}: ${fmtBytes(p.bytes)} in ${fmtMs((p.phases.doneMs ?? 0) - (p.phases.ttfbMs ?? 0))} (${fmtRate(rate)}), below the ${fmtRate(facts.minThroughput)} floor${p.outcome === 'deadline' ? ', cut off by the deadline' : ''}. Bytes kept arriving, so this is a slow link, not an MTU black hole.`,
+          summary: `${probeHost(p, layer.probes)}: ${fmtBytes(p.bytes)} in ${fmtMs((p.phases.doneMs ?? 0) - (p.phases.ttfbMs ?? 0))} (${fmtRate(rate)}), below the ${fmtRate(facts.minThroughput)} floor${p.outcome === 'deadline' ? ', cut off by the deadline' : ''}. Bytes kept arriving, so this is a slow link, not an MTU black hole.`,
           evidence: [
             `${p.url}: ${p.samples.length} samples, last ${p.samples.at(-1)?.[1] ?? p.bytes} bytes at ${fmtMs(p.samples.at(-1)?.[0])}`,
             `no gap longer than the ${fmtMs(facts.stallTimeoutMs)} stall timeout`,

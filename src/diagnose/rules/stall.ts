@@ -9,7 +9,7 @@
  */
 import type { Finding, Layer, ProbeResult } from '../../types.js';
 import { fixPathBlackhole } from '../fixes.js';
-import { fmtBytes, fmtMs, type Facts, type Rule } from '../rule.js';
+import { fmtBytes, fmtMs, probeHost, type Facts, type Rule } from '../rule.js';
 
 const PHASE_TEXT = { connect: 'the TLS handshake', tls: 'the TLS handshake', headers: 'waiting for the response', body: 'the download' } as const;
 
@@ -53,12 +53,18 @@ export const stall: Rule = {
       const corroborated = ooo || !!smallUplink || !!mismatch;
       const first = stalled[0]!;
       const phase = PHASE_TEXT[first.stall?.phase ?? 'tls'];
-      const hosts = stalled.map((p) => p.host).join(', ');
+      const hosts = stalled.map((p) => probeHost(p, layer.probes)).join(', ');
       const uplink = layer.uplinks.find((u) => u.address === first.address) ?? layer.uplinks[0];
       const evidence = stalled.flatMap(stallEvidence);
       if (smallUplink) evidence.push(`uplink ${smallUplink.iface} MTU ${smallUplink.effectiveMtu}${smallUplink.explanation ? ` (${smallUplink.explanation})` : ''}`);
       if (mismatch) evidence.push(`a bridge here has MTU ${mismatch.innerMtu}, above the uplink's ${mismatch.uplinkMtu}`);
-      const okCount = layer.probes.filter((p) => p.outcome === 'ok').length;
+      // The same URL over the other address family (src/probe/dual-stack.ts): the path of one family is at fault.
+      const otherFamilyOk = layer.probes.filter((q) => q.outcome === 'ok' && stalled.some((p) => p.url === q.url && p.family !== q.family));
+      for (const q of otherFamilyOk) {
+        const bad = stalled.find((p) => p.url === q.url)!;
+        evidence.push(`${q.host} over IPv${q.family} (${q.address}) downloaded fine while IPv${bad.family} (${bad.address}) stalled: only the IPv${bad.family} path drops full-size packets`);
+      }
+      const okCount = layer.probes.filter((p) => p.outcome === 'ok').length - otherFamilyOk.length;
       if (okCount) evidence.push(`${okCount} other target(s) downloaded fine from this layer: the stall is path-specific`);
       if (corroborated) {
         const recommended = smallUplink?.effectiveMtu ?? mismatch?.uplinkMtu;
@@ -72,7 +78,7 @@ export const stall: Rule = {
           evidence,
           targets: stalled.map((p) => p.target),
           ...(recommended ? { recommendedMtu: recommended } : {}),
-          fix: fixPathBlackhole(uplink?.iface, uplink?.gateway, recommended ?? 1400),
+          fix: fixPathBlackhole(uplink?.iface, uplink?.gateway, recommended ?? 1400, first.family === 6 ? 6 : 4),
         });
       } else {
         findings.push({

@@ -1,0 +1,134 @@
+/**
+ * Which Docker daemon the docker CLI of this job would talk to, found the way the CLI finds it but without the CLI
+ * (job images such as node:24 have none): DOCKER_HOST (with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, as GitLab's
+ * docker:dind service on tcp://docker:2376), else DOCKER_CONTEXT or the current context of ~/.docker/config.json,
+ * else /var/run/docker.sock.
+ * The parsers are pure; resolveDockerEndpoint() is the only part that reads files.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+
+export interface DockerTls {
+  /** PEM contents (not paths): read once, here. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Verify the daemon's certificate (DOCKER_TLS_VERIFY, or a context without SkipTLSVerify). */
+  verify: boolean;
+}
+
+export interface DockerEndpoint {
+  /** As a user writes it: unix:///var/run/docker.sock, tcp://docker:2376. */
+  host: string;
+  /** Where it came from: 'DOCKER_HOST', 'docker context "ci"', 'default'. */
+  source: string;
+  /** For unix:// hosts. */
+  socketPath?: string;
+  /** Origin requests go to: http://localhost for a socket, http(s)://host:port for tcp. */
+  origin: string;
+  tls?: DockerTls;
+  /** What looked wrong while resolving it (TLS files missing), for the message if the daemon cannot be reached. */
+  notes?: string[];
+}
+
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+/** A DOCKER_HOST value the product cannot use, with the reason (ssh:// needs the CLI, npipe:// is Windows). */
+export class EndpointError extends Error {
+  readonly code = 'DOCKER_HOST_UNSUPPORTED';
+}
+
+/** Parse a DOCKER_HOST-style address. `tls` decides http vs https for tcp://. Throws EndpointError. */
+export function parseDockerHost(value: string, tls: DockerTls | undefined, source: string): DockerEndpoint {
+  const v = value.trim();
+  if (v.startsWith('unix://')) {
+    const socketPath = v.slice('unix://'.length);
+    if (!socketPath.startsWith('/')) throw new EndpointError(`${source} '${v}' must be unix:///absolute/path`);
+    return { host: v, source, socketPath, origin: 'http://localhost' };
+  }
+  // The CLI accepts a bare path, and `tcp://host` without a port (2376 with TLS, 2375 without).
+  if (v.startsWith('/')) return { host: `unix://${v}`, source, socketPath: v, origin: 'http://localhost' };
+  const m = /^(tcp|http|https):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(v);
+  if (m) {
+    const scheme = m[1]!;
+    const useTls = scheme === 'https' || (scheme === 'tcp' && tls !== undefined);
+    const port = m[3] ?? (useTls ? '2376' : '2375');
+    return {
+      host: `tcp://${m[2]}:${port}`,
+      source,
+      origin: `${useTls ? 'https' : 'http'}://${m[2]}:${port}`,
+      ...(useTls ? { tls: tls ?? { verify: true } } : {}),
+    };
+  }
+  const scheme = /^([a-z]+):\/\//.exec(v)?.[1];
+  if (scheme === 'ssh') throw new EndpointError(`${source} '${v}': ssh:// daemons are reached through the docker CLI, which this tool does not use; expose the daemon on a unix socket or tcp:// instead`);
+  if (scheme === 'npipe') throw new EndpointError(`${source} '${v}': Windows named pipes are not supported (Linux daemons only)`);
+  throw new EndpointError(`${source} '${v}' is not unix:///path or tcp://host:port`);
+}
+
+/** ~/.docker/config.json -> its currentContext ('default' and absent both mean: no context). */
+export function parseDockerConfig(json: string): { currentContext?: string } {
+  try {
+    const c = JSON.parse(json) as { currentContext?: unknown };
+    return typeof c.currentContext === 'string' && c.currentContext && c.currentContext !== 'default' ? { currentContext: c.currentContext } : {};
+  } catch {
+    return {};
+  }
+}
+
+/** contexts/meta/<sha256(name)>/meta.json -> the docker endpoint's Host and SkipTLSVerify. */
+export function parseContextMeta(json: string): { name?: string; host?: string; skipTlsVerify: boolean } {
+  try {
+    const m = JSON.parse(json) as { Name?: string; Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } } };
+    const d = m.Endpoints?.docker;
+    return { ...(m.Name ? { name: m.Name } : {}), ...(d?.Host ? { host: d.Host } : {}), skipTlsVerify: d?.SkipTLSVerify === true };
+  } catch {
+    return { skipTlsVerify: false };
+  }
+}
+
+/** The CLI stores a context under the sha256 of its name. */
+export function contextDirName(name: string): string {
+  return createHash('sha256').update(name).digest('hex');
+}
+
+export interface EndpointIo {
+  env: NodeJS.ProcessEnv;
+  homedir: string;
+  /** Resolves to undefined when the file cannot be read. */
+  readFile: (p: string) => Promise<string | undefined>;
+}
+
+async function readTls(io: EndpointIo, dir: string, verify: boolean): Promise<DockerTls> {
+  const [ca, cert, key] = await Promise.all(['ca.pem', 'cert.pem', 'key.pem'].map((f) => io.readFile(path.join(dir, f))));
+  return { verify, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
+/** Resolve the endpoint the docker CLI would use. Throws EndpointError for addresses this tool cannot use. */
+export async function resolveDockerEndpoint(io: EndpointIo): Promise<DockerEndpoint> {
+  const { env } = io;
+  const configDir = env.DOCKER_CONFIG || path.join(io.homedir, '.docker');
+  if (env.DOCKER_HOST) {
+    // The CLI: DOCKER_TLS_VERIFY (any non-empty value) verifies; DOCKER_TLS alone encrypts without verifying.
+    const verify = !!env.DOCKER_TLS_VERIFY;
+    const wantTls = verify || !!env.DOCKER_TLS;
+    const certDir = env.DOCKER_CERT_PATH || configDir;
+    const tls = wantTls ? await readTls(io, certDir, verify) : undefined;
+    const ep = parseDockerHost(env.DOCKER_HOST, tls, 'DOCKER_HOST');
+    const missing = tls ? (['ca', 'cert', 'key'] as const).filter((k) => !tls[k]).map((k) => `${k}.pem`) : [];
+    if (ep.tls && missing.length) ep.notes = [`${certDir} has no ${missing.join(', ')} (DOCKER_CERT_PATH${env.DOCKER_CERT_PATH ? '' : ' unset: ~/.docker'})`];
+    return ep;
+  }
+  const contextName = env.DOCKER_CONTEXT || parseDockerConfig((await io.readFile(path.join(configDir, 'config.json'))) ?? '{}').currentContext;
+  if (contextName && contextName !== 'default') {
+    const dir = contextDirName(contextName);
+    const meta = parseContextMeta((await io.readFile(path.join(configDir, 'contexts', 'meta', dir, 'meta.json'))) ?? '');
+    const source = `docker context "${contextName}"`;
+    if (!meta.host) throw new EndpointError(`${source} has no docker endpoint (${path.join(configDir, 'contexts', 'meta', dir, 'meta.json')} missing or unreadable)`);
+    const tlsDir = path.join(configDir, 'contexts', 'tls', dir, 'docker');
+    const tls = await readTls(io, tlsDir, !meta.skipTlsVerify);
+    const hasTlsFiles = !!(tls.ca || tls.cert);
+    return parseDockerHost(meta.host, hasTlsFiles || meta.host.startsWith('https://') ? tls : undefined, source);
+  }
+  return parseDockerHost(DEFAULT_DOCKER_HOST, undefined, 'default');
+}

@@ -1,0 +1,135 @@
+/**
+ * Across layers: a docker network whose containers (or build steps) stall while the daemon's own namespace
+ * downloads the same target is a path-MTU black hole at that network: `pmtu-blackhole`, naming the network's MTU
+ * and the daemon's uplink MTU, recommending the uplink's MTU, with what the verification network measured.
+ * A network above the uplink MTU whose containers still download is `mtu-mismatch` (PMTUD repaired the path:
+ * a latent risk, it stalls wherever ICMP "fragmentation needed" is filtered).
+ */
+import type { Finding, Layer, ProbeResult } from '../../types.js';
+import { fixDockerMtu, fixUserNetworkMtu } from '../fixes.js';
+import { fmtMs, type Facts, type Rule } from '../rule.js';
+import {
+  attemptText,
+  childrenOf,
+  daemonOf,
+  engineOf,
+  narrowestUplink,
+  networkText,
+  probeLine,
+  stalledText,
+  uplinkText,
+  verificationAttempts,
+  type Attempt,
+} from './docker-common.js';
+
+function fixFor(facts: Facts, net: Layer, mtu: number, engine: number | undefined) {
+  if (net.facts?.isDefault === true) return fixDockerMtu(facts.ci, mtu, engine);
+  return fixUserNetworkMtu(
+    facts.ci,
+    {
+      name: String(net.facts?.network ?? net.name),
+      ...(typeof net.facts?.origin === 'string' ? { origin: net.facts.origin } : {}),
+      ...(typeof net.facts?.composeProject === 'string' ? { composeProject: net.facts.composeProject } : {}),
+    },
+    mtu,
+    engine,
+  );
+}
+
+function verdictOf(attempts: Attempt[], recommended: number): { verified?: Finding['verified']; mtu: number; evidence: string[] } {
+  if (attempts.length === 0) return { mtu: recommended, evidence: [] };
+  const evidence = attempts.map((a) => `verification: ${attemptText(a)}`);
+  const best = attempts.find((a) => a.ok);
+  if (!best) {
+    const tried = attempts.map((a) => a.mtu).join(', ');
+    return { mtu: recommended, evidence, verified: { mtu: recommended, ok: false, detail: `no tried MTU worked (${tried}): ${attemptText(attempts[0]!)}` } };
+  }
+  const worse = attempts.filter((a) => a.mtu > best.mtu && !a.ok);
+  const detail = [...worse.map(attemptText), attemptText(best)].join('; ');
+  return { mtu: best.mtu, evidence, verified: { mtu: best.mtu, ok: true, detail } };
+}
+
+export const dockerBlackhole: Rule = {
+  id: 'docker-blackhole',
+  evaluate(facts: Facts): Finding[] {
+    const findings: Finding[] = [];
+    for (const net of facts.layers) {
+      if (net.kind !== 'docker-network' || net.facts?.purpose === 'verify') continue;
+      const daemon = daemonOf(facts.layers, net);
+      const inner = childrenOf(facts.layers, net).filter((c) => c.probes.length > 0);
+      if (!daemon || inner.length === 0) continue;
+      const outer = new Map(daemon.probes.map((p) => [p.url, p]));
+      const innerMtu = Math.max(net.mtu ?? 0, ...inner.map((c) => c.mtu ?? 0)) || undefined;
+      const outerMtu = daemon.mtu;
+      const oversized = innerMtu !== undefined && outerMtu !== undefined && innerMtu > outerMtu;
+      const stalls = inner.flatMap((c) => c.probes.filter((p) => p.outcome === 'stall').map((p) => ({ c, p })));
+      const contrast = stalls.filter(({ p }) => outer.get(p.url)?.outcome === 'ok');
+      const where = networkText(net);
+      const uplink = narrowestUplink(daemon);
+      const mtuEvidence = [
+        ...inner.map((c) => `${c.name}: eth0 MTU ${c.mtu ?? '?'}${c.mtu ? ` (advertises MSS ${c.mtu - 40})` : ''}`),
+        uplink
+          ? `daemon namespace: uplink ${uplink.iface} MTU ${uplink.effectiveMtu}${uplink.explanation ? ` (${uplink.explanation})` : ''}`
+          : `daemon namespace: uplink MTU ${outerMtu ?? 'unknown'}`,
+      ];
+
+      if (stalls.length > 0) {
+        // The daemon's own namespace stalls too: the black hole is further out, and the daemon layer's finding says so.
+        if (contrast.length === 0 && [...stalls].every(({ p }) => outer.get(p.url)?.outcome === 'stall')) continue;
+        if (contrast.length === 0 && !oversized) {
+          findings.push({
+            code: 'transfer-stall',
+            severity: 'error',
+            layer: net.id,
+            summary: `${stalls.map(({ p }) => p.host).join(', ')} from a container on ${where}: ${stalledText(stalls[0]!.p)}. The daemon's own namespace could not be compared, so the cause is not confirmed.`,
+            evidence: [...stalls.map(({ c, p }) => probeLine(c.name, p)), ...mtuEvidence],
+            targets: [...new Set(stalls.map(({ p }) => p.target))],
+            fix: { summary: 'Re-run with the probe image available so the daemon namespace (--network host) can be compared.', steps: [] },
+          });
+          continue;
+        }
+        const recommended = outerMtu ?? uplink?.effectiveMtu;
+        const v = recommended !== undefined ? verdictOf(verificationAttempts(facts.layers, daemon), recommended) : undefined;
+        const okOuter = [...new Set(contrast.map(({ p }) => outer.get(p.url)))].filter((p): p is ProbeResult => !!p);
+        const first = stalls[0]!;
+        const verifiedText = v?.verified ? (v.verified.ok ? ` (verified: ${v.verified.detail})` : ` (not verified: ${v.verified.detail})`) : '';
+        findings.push({
+          code: 'pmtu-blackhole',
+          severity: 'error',
+          layer: net.id,
+          summary:
+            `${where} MTU ${innerMtu ?? '?'} exceeds ${uplinkText(daemon)}: from a container on it ${first.p.host} ${stalledText(first.p)}` +
+            (okOuter[0] ? `, while the daemon's own namespace fetched ${okOuter[0].host} in ${fmtMs(okOuter[0].phases.doneMs)}` : '') +
+            `. Path-MTU black hole.` +
+            (v ? ` Fix: set the Docker MTU to ${v.mtu}${verifiedText}.` : ''),
+          evidence: [
+            ...stalls.map(({ c, p }) => probeLine(c.name, p)),
+            ...okOuter.map((p) => probeLine('daemon namespace (--network host)', p)),
+            ...mtuEvidence,
+            ...(v?.evidence ?? []),
+          ],
+          targets: [...new Set(stalls.map(({ p }) => p.target))],
+          ...(v ? { recommendedMtu: v.mtu, fix: fixFor(facts, net, v.mtu, engineOf(daemon)) } : {}),
+          ...(v?.verified ? { verified: v.verified } : {}),
+        });
+        continue;
+      }
+
+      const allOk = inner.every((c) => c.probes.every((p) => p.outcome === 'ok'));
+      if (oversized && allOk) {
+        findings.push({
+          code: 'mtu-mismatch',
+          severity: 'warning',
+          layer: net.id,
+          summary:
+            `${where} MTU ${innerMtu} exceeds ${uplinkText(daemon)}: downloads from a container on it worked because ICMP "fragmentation needed" ` +
+            `reaches the servers (PMTUD repaired the path), but they stall wherever that ICMP is filtered. Set the Docker MTU to ${outerMtu}.`,
+          evidence: [...inner.flatMap((c) => c.probes.map((p) => probeLine(c.name, p))), ...mtuEvidence],
+          recommendedMtu: outerMtu!,
+          fix: fixFor(facts, net, outerMtu!, engineOf(daemon)),
+        });
+      }
+    }
+    return findings;
+  },
+};

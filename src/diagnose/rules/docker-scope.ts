@@ -1,0 +1,48 @@
+/**
+ * Which layers the host-level rules (stall, mtu-mismatch, probe failures) should see once the docker layer exists.
+ * The inner layers (docker networks, containers, build steps) are judged by the docker-* rules, which compare
+ * them with the daemon's namespace; temporary verification networks are evidence, not findings; and a host bridge
+ * (docker0) that a probed docker network describes from inside is not judged again by its idle interface MTU.
+ */
+import type { Layer } from '../../types.js';
+import type { Facts, Rule } from '../rule.js';
+
+const INNER_KINDS = new Set<Layer['kind']>(['docker-network', 'container', 'build-step']);
+
+/** Layers of temporary verification networks and everything attached to them. */
+export function verificationLayerIds(layers: readonly Layer[]): Set<string> {
+  const ids = new Set(layers.filter((l) => l.kind === 'docker-network' && l.facts?.purpose === 'verify').map((l) => l.id));
+  for (const l of layers) if (l.parent && ids.has(l.parent)) ids.add(l.id);
+  return ids;
+}
+
+/** Bridges a probed daemon reported from its own namespace, by name. */
+function coveredBridges(layers: readonly Layer[]): Set<string> {
+  const out = new Set<string>();
+  for (const d of layers) {
+    if (d.kind !== 'docker-daemon' || !d.facts?.probedFrom) continue;
+    const seen = new Set(d.interfaces.map((i) => i.name));
+    for (const n of layers) {
+      const bridge = n.facts?.bridge;
+      if (n.kind === 'docker-network' && n.parent === d.id && typeof bridge === 'string' && seen.has(bridge)) out.add(bridge);
+    }
+  }
+  return out;
+}
+
+/** The facts a host-level rule sees: no inner docker layers, and host bridges the docker layer covers left out. */
+export function hostView(facts: Facts): Facts {
+  const covered = coveredBridges(facts.layers);
+  const layers = facts.layers
+    .filter((l) => !INNER_KINDS.has(l.kind))
+    .map((l) => (l.kind === 'host' && covered.size ? { ...l, interfaces: l.interfaces.filter((i) => !(i.kind === 'bridge' && covered.has(i.name))) } : l));
+  return { ...facts, layers };
+}
+
+/** The facts a rule that applies to every layer sees: everything but the verification networks. */
+export function withoutVerification(facts: Facts): Facts {
+  const skip = verificationLayerIds(facts.layers);
+  return skip.size ? { ...facts, layers: facts.layers.filter((l) => !skip.has(l.id)) } : facts;
+}
+
+export const scoped = (rule: Rule, view: (f: Facts) => Facts): Rule => ({ id: rule.id, evaluate: (f) => rule.evaluate(view(f)) });

@@ -1,0 +1,62 @@
+/**
+ * The probe that runs inside containers and `docker build` RUN steps: bundled into one dependency-free file
+ * (dist/probe.mjs, also embedded in the CLI) and copied into a container through the Engine API.
+ *
+ *   node probe.mjs <base64url config>      -> one JSON line on stdout (InnerProbeOutput)
+ *
+ * It does what the host layer does, from inside: reads /sys/class/net and /proc/net/route (same parsers), runs
+ * probeTarget for the same targets with the same settings, and resolves each probe's uplink. It always exits 0
+ * after printing, so a build step that hits a black hole still hands its answer back.
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { pathToFileURL } from 'node:url';
+import { addUplinks, collectHost } from '../collect/host.js';
+import { decodeProbeConfig, PROBE_PROTOCOL, type InnerProbeConfig, type InnerProbeOutput } from '../collect/docker-protocol.js';
+import { runCommand } from '../exec.js';
+import { probeTarget, type LookupAddress } from './download.js';
+import { readTcpInfo } from './tcp-info.js';
+
+export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.ProcessEnv): Promise<InnerProbeOutput> {
+  const now = () => performance.now();
+  const deadline = now() + config.budgetMs;
+  const hostDeps = { root: '/', exec: runCommand, platform: process.platform };
+  const facts = await collectHost(hostDeps);
+  const lookup = async (host: string) => (await dnsLookup(host, { all: true, verbatim: true })) as LookupAddress[];
+  const probes = await Promise.all(
+    config.targets.map((t) =>
+      probeTarget(
+        t,
+        { stallTimeoutMs: config.stallTimeoutMs, maxBytes: config.maxBytes, deadline, insecure: config.insecure },
+        // No `ca`: NODE_EXTRA_CA_CERTS (set by the collector when it copied a CA in) extends the image's defaults.
+        { lookup, now, env, tcpInfo: (l, r) => readTcpInfo(runCommand, l, r) },
+      ),
+    ),
+  );
+  await addUplinks(facts, probes, hostDeps);
+  const layer = facts.layer;
+  return {
+    mtuPreflightProbe: PROBE_PROTOCOL,
+    node: process.version,
+    interfaces: layer.interfaces,
+    uplinks: layer.uplinks,
+    ...(layer.mtu !== undefined ? { mtu: layer.mtu } : {}),
+    probes,
+    notes: layer.notes,
+  };
+}
+
+async function main(): Promise<void> {
+  let config: InnerProbeConfig;
+  try {
+    config = decodeProbeConfig(process.argv[2] ?? '');
+  } catch (err) {
+    process.stderr.write(`mtu-preflight probe: bad config argument (${(err as Error).message})\n`);
+    process.exit(2);
+  }
+  const out = await runInnerProbe(config, process.env);
+  // A leading newline: a build stream may have left a partial line before ours.
+  process.stdout.write(`\n${JSON.stringify(out)}\n`, () => process.exit(0));
+}
+
+const entry = process.argv[1];
+if (entry && import.meta.url === pathToFileURL(entry).href) void main();

@@ -1,0 +1,202 @@
+/**
+ * An in-memory Engine API for the collector's unit tests: containers, networks and images with labels, and a probe
+ * whose outcome depends on the MTU of the network it runs on (stalls above `pathMtu` when `blackhole`).
+ * It answers like the real daemon for the calls the collector makes; the lab tests cover the real one.
+ */
+import { DockerApiError, type CallOptions, type DockerClient, type DockerResponse } from '../../../src/collect/docker-api.js';
+import type { DockerEndpoint } from '../../../src/collect/docker-endpoint.js';
+import { decodeProbeConfig, type InnerProbeOutput } from '../../../src/collect/docker-protocol.js';
+import type { ProbeResult } from '../../../src/types.js';
+
+export interface FakeScenario {
+  /** MTU of the daemon namespace's uplink. */
+  pathMtu: number;
+  /** Default bridge MTU (dockerd --mtu). */
+  bridgeMtu: number;
+  /** Oversized packets vanish (true) or PMTUD repairs the path (false). */
+  blackhole: boolean;
+  /** The largest MTU that works from containers, when below pathMtu (ICMP lost for forwarded traffic only). */
+  innerLimit?: number;
+  /** Extra networks as GET /networks returns them. */
+  networks?: unknown[];
+  imagePresent?: boolean;
+  /** Leftovers of an earlier run, with their labels. */
+  leftovers?: Array<{ kind: 'container' | 'network' | 'image'; id: string; labels: Record<string, string> }>;
+}
+
+interface Obj {
+  id: string;
+  labels: Record<string, string>;
+  network?: string;
+  cmd?: string[];
+  env?: string[];
+  files?: Buffer;
+  mtu?: number;
+}
+
+const ok = (o: Partial<ProbeResult> = {}): ProbeResult => ({
+  target: 'url',
+  url: 'https://registry.lab.test/blob?bytes=2097152',
+  host: 'registry.lab.test',
+  address: '10.213.2.2',
+  family: 4,
+  outcome: 'ok',
+  phases: { dnsMs: 2, connectMs: 4, tlsMs: 12, ttfbMs: 15, doneMs: 120 },
+  bytes: 2097152,
+  capped: true,
+  throughputBps: 20_000_000,
+  samples: [[120, 2097152]],
+  ...o,
+});
+
+const stall = (): ProbeResult =>
+  ok({ outcome: 'stall', phases: { dnsMs: 2, connectMs: 5, doneMs: 3100 }, bytes: 0, capped: false, throughputBps: undefined, samples: [], stall: { phase: 'tls', afterBytes: 0, idleMs: 3000 }, error: { code: 'STALL', message: 'x' } });
+
+export class FakeDaemon implements DockerClient {
+  readonly endpoint: DockerEndpoint = { host: 'unix:///fake.sock', source: 'DOCKER_HOST', socketPath: '/fake.sock', origin: 'http://localhost' };
+  containers = new Map<string, Obj>();
+  networks = new Map<string, Obj & { name: string }>();
+  images = new Map<string, Obj>();
+  calls: string[] = [];
+  /** Every create with its labels, to check that nothing unlabelled was made. */
+  createdLabels: Array<Record<string, string>> = [];
+  builds: string[] = [];
+  private n = 0;
+  closed = false;
+
+  constructor(private s: FakeScenario) {
+    this.networks.set('n-bridge', { id: 'n-bridge', name: 'bridge', labels: {}, mtu: s.bridgeMtu });
+    for (const l of s.leftovers ?? []) {
+      const map = l.kind === 'container' ? this.containers : l.kind === 'image' ? this.images : this.networks;
+      (map as Map<string, Obj>).set(l.id, { id: l.id, labels: l.labels, ...(l.kind === 'network' ? { name: l.id } : {}) } as Obj & { name: string });
+    }
+  }
+
+  private probeOutput(network: string): InnerProbeOutput {
+    const host = network === 'host';
+    const net = [...this.networks.values()].find((n) => n.name === network);
+    const mtu = host ? this.s.pathMtu : (net?.mtu ?? 1500);
+    const fits = host || mtu <= (this.s.innerLimit ?? this.s.pathMtu);
+    return {
+      mtuPreflightProbe: 1,
+      node: 'v24.0.0',
+      interfaces: host
+        ? [
+            { name: 'docker0', mtu: this.s.bridgeMtu, state: 'up', kind: 'bridge', ports: ['veth1'] },
+            { name: 'eth0', mtu: this.s.pathMtu, state: 'up', kind: 'veth' },
+          ]
+        : [{ name: 'eth0', mtu, state: 'up', kind: 'veth' }],
+      uplinks: [{ target: 'registry.lab.test', address: '10.213.2.2', iface: 'eth0', ifaceMtu: mtu, effectiveMtu: mtu, kind: 'veth' }],
+      mtu,
+      probes: [fits || !this.s.blackhole ? ok() : stall()],
+      notes: [],
+    };
+  }
+
+  private labelled(map: Map<string, Obj>, filters: string | undefined): Array<{ Id: string; Labels: Record<string, string> }> {
+    const want = filters ? (JSON.parse(filters) as { label?: string[] }).label ?? [] : [];
+    return [...map.values()]
+      .filter((o) => want.every((w) => {
+        const [k, v] = w.split('=');
+        return v === undefined ? k! in o.labels : o.labels[k!] === v;
+      }))
+      .map((o) => ({ Id: o.id, Labels: o.labels }));
+  }
+
+  async raw(method: string, path: string, opts: CallOptions): Promise<DockerResponse> {
+    const body = await this.route(method, path, opts);
+    if (body instanceof Buffer) return { status: 200, body, contentType: 'application/vnd.docker.multiplexed-stream' };
+    if (typeof body === 'string') return { status: 200, body: Buffer.from(body), contentType: 'application/json' };
+    return { status: 200, body: Buffer.from(JSON.stringify(body ?? '')), contentType: 'application/json' };
+  }
+
+  async call<T>(method: string, path: string, opts: CallOptions): Promise<T> {
+    const r = await this.route(method, path, opts);
+    return (r instanceof Buffer ? r.toString() : r) as T;
+  }
+
+  private async route(method: string, path: string, opts: CallOptions): Promise<unknown> {
+    if (this.closed && !opts.cleanup) throw new DockerApiError('CLOSED', 'closed');
+    this.calls.push(`${method} ${path}`);
+    const q = opts.query ?? {};
+    const id = () => `id${++this.n}`;
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && path === '/version') return { Version: '20.10.24+dfsg1', ApiVersion: '1.41', Os: 'linux', KernelVersion: '6.1.0' };
+    if (method === 'GET' && path === '/networks') {
+      if (q.filters) return this.labelled(this.networks, String(q.filters));
+      return [
+        { Name: 'bridge', Id: 'n-bridge', Driver: 'bridge', Scope: 'local', Options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': 'docker0', 'com.docker.network.driver.mtu': String(this.s.bridgeMtu) }, Labels: {} },
+        { Name: 'host', Id: 'n-host', Driver: 'host', Options: {}, Labels: {} },
+        ...(this.s.networks ?? []),
+        ...[...this.networks.values()].filter((n) => n.id !== 'n-bridge').map((n) => ({ Name: n.name, Id: n.id, Driver: 'bridge', Options: n.mtu ? { 'com.docker.network.driver.mtu': String(n.mtu) } : {}, Labels: n.labels })),
+      ];
+    }
+    if (method === 'GET' && path === '/containers/json') return this.labelled(this.containers, String(q.filters));
+    if (method === 'GET' && path === '/images/json') return this.labelled(this.images, String(q.filters));
+    if (method === 'GET' && (m = /^\/images\/(.+)\/json$/.exec(path))) {
+      if (this.s.imagePresent === false) throw new DockerApiError('HTTP_404', `No such image: ${decodeURIComponent(m[1]!)}`, 404);
+      return { Id: 'sha256:probe' };
+    }
+    if (method === 'POST' && path === '/containers/create') {
+      const j = opts.json as { Labels: Record<string, string>; Cmd: string[]; Env: string[]; HostConfig: { NetworkMode: string } };
+      this.createdLabels.push(j.Labels);
+      const c = { id: id(), labels: j.Labels, cmd: j.Cmd, env: j.Env, network: j.HostConfig.NetworkMode };
+      this.containers.set(c.id, c);
+      return { Id: c.id };
+    }
+    if ((m = /^\/containers\/([^/]+)(\/\w+)?$/.exec(path))) {
+      const c = this.containers.get(m[1]!);
+      if (!c) throw new DockerApiError('HTTP_404', 'No such container', 404);
+      const op = m[2];
+      if (method === 'PUT' && op === '/archive') return void (c.files = opts.body!);
+      if (method === 'POST' && op === '/start') return undefined;
+      if (method === 'POST' && op === '/wait') return { StatusCode: 0 };
+      if (method === 'GET' && op === '/logs') {
+        const cfg = decodeProbeConfig(c.cmd![1]!);
+        if (cfg.budgetMs <= cfg.stallTimeoutMs) throw new Error('budget too small');
+        const text = Buffer.from(`${JSON.stringify(this.probeOutput(c.network!))}\n`);
+        const h = Buffer.alloc(8);
+        h[0] = 1;
+        h.writeUInt32BE(text.length, 4);
+        return Buffer.concat([h, text]);
+      }
+      if (method === 'DELETE' && !op) return void this.containers.delete(c.id);
+    }
+    if (method === 'POST' && path === '/networks/create') {
+      const j = opts.json as { Name: string; Labels: Record<string, string>; Options: Record<string, string> };
+      this.createdLabels.push(j.Labels);
+      const net = { id: id(), name: j.Name, labels: j.Labels, mtu: Number(j.Options['com.docker.network.driver.mtu']) };
+      this.networks.set(net.id, net);
+      return { Id: net.id };
+    }
+    if (method === 'DELETE' && (m = /^\/networks\/(.+)$/.exec(path))) {
+      if (!this.networks.delete(m[1]!)) throw new DockerApiError('HTTP_404', 'no such network', 404);
+      return undefined;
+    }
+    if (method === 'POST' && path === '/build') {
+      const labels = JSON.parse(String(q.labels)) as Record<string, string>;
+      this.createdLabels.push(labels);
+      this.builds.push(opts.body!.toString('latin1'));
+      this.images.set(String(q.t), { id: String(q.t), labels });
+      const out = JSON.stringify(this.probeOutput('bridge'));
+      return [JSON.stringify({ stream: 'Step 1/5 : FROM x\n' }), JSON.stringify({ stream: `${out}\n` }), JSON.stringify({ aux: { ID: 'sha256:built' } })].join('\r\n');
+    }
+    if (method === 'DELETE' && (m = /^\/images\/(.+)$/.exec(path))) {
+      if (!this.images.delete(m[1]!)) throw new DockerApiError('HTTP_404', 'no such image', 404);
+      return undefined;
+    }
+    if (method === 'POST' && path === '/images/create') {
+      if (!q.tag) throw new Error('a pull without a tag pulls every tag');
+      return '{"status":"done"}';
+    }
+    throw new Error(`fake daemon: unhandled ${method} ${path}`);
+  }
+
+  abortAll(): void {
+    this.closed = true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
