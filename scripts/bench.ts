@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { buildProbeImageRootfs, importProbeImage, startNestedDockerd } from '../test/lab/harness/docker-lab.js';
 import { createLab, type LabOptions } from '../test/lab/harness/lab.js';
 import { CLI, runCli } from '../test/lab/cli.js';
 
@@ -46,6 +47,40 @@ for (const [name, opts, args] of scenarios) {
       times.push(r.ms);
       verdict = `${r.report?.verdict ?? '?'} (exit ${r.code}; ${(r.report?.findings ?? []).map((f) => f.code).join(',') || 'no findings'})`;
     } finally {
+      await lab.close();
+    }
+  }
+  console.log(`${name.padEnd(34)} ${stats(times)}  → ${verdict}`);
+}
+
+// The nested Docker layer: a real dockerd in the runner namespace, the probe image present (imported).
+const IMAGE = 'mtp-probe:bench';
+const rootfs = (await buildProbeImageRootfs()).tarball;
+const dockerScenarios: Array<[string, LabOptions, number | undefined]> = [
+  ['dind on flannel 1450, ICMP dropped', { runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true }, undefined],
+  ['dind behind Calico IP-in-IP 1480', { runnerMtu: 1480, bottleneckMtu: 1480, dropFragNeeded: true }, undefined],
+  ['dind 1450, PMTUD working', { runnerMtu: 1450, bottleneckMtu: 1450 }, undefined],
+  ['dind healthy 1500', {}, undefined],
+  ['dind --mtu 1450 (fixed)', { runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true }, 1450],
+];
+for (const [name, opts, mtu] of dockerScenarios) {
+  const times: number[] = [];
+  let verdict = '';
+  for (let i = 0; i < ROUNDS; i++) {
+    const lab = await createLab(opts);
+    const d = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp], ...(mtu ? { mtu } : {}) });
+    try {
+      await importProbeImage(d.host, IMAGE, rootfs);
+      const r = await runCli(
+        lab,
+        ['--url', `https://${lab.registryName}/blob`, '--registries', 'none', '--ca-file', lab.caFile, '--probe-image', IMAGE, '--pull', 'never', '--json', '--no-lint'],
+        { env: { DOCKER_HOST: d.host } },
+      );
+      times.push(r.ms);
+      const f = r.report?.findings.find((x) => x.verified);
+      verdict = `${r.report?.verdict ?? '?'} (exit ${r.code}; ${(r.report?.findings ?? []).map((x) => x.code).join(',') || 'no findings'}${f?.verified ? `; verified ${f.verified.mtu}: ${f.verified.detail}` : ''})`;
+    } finally {
+      await d.stop();
       await lab.close();
     }
   }
