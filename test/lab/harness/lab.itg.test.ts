@@ -160,11 +160,19 @@ describe('lab harness', () => {
     // The ClientHello went out and was ACKed: TCP works, only large segments die.
     expect(ss).toMatch(/bytes_acked:\d+/);
     expect(ss).not.toMatch(/bytes_received:/);
-    // The RSA certificate flight is ~2.3 KB = one full segment + a ~0.8 KB tail; the tail fits through 1450, so
-    // the client holds out-of-order data it cannot use: the signature of a black hole (a silent peer sends nothing).
+    // The RSA server flight is ~2.3 KB = one full 1448-byte segment + a ~830-byte tail; the tail fits through 1450,
+    // so the client holds out-of-order data it cannot use: the signature of a black hole (a silent peer sends none).
     expect(ss).toMatch(/rcv_ooopack:\d+/);
     const nft = await l.execIn('router', 'nft', ['list', 'ruleset']);
     expect(Number(/frag-needed counter packets (\d+)/.exec(nft.stdout)?.[1])).toBeGreaterThan(0);
+  });
+
+  it('bottleneck 1450 + dropped frag-needed, P-256 certificate, no ML-KEM: the handshake passes, the body stalls', async () => {
+    // ~1.3 KB server flight: one segment under 1450 bytes. (With X25519MLKEM768 it would be ~2.4 KB.)
+    const l = await lab({ bottleneckMtu: 1450, dropFragNeeded: true, tlsKey: 'ec-p256', tlsGroups: 'X25519:P-256' });
+    const big = await fetchInLab(l, `https://${l.registryName}/`, 4);
+    expect(big.tlsS).toBeGreaterThan(0);
+    expect(big).toMatchObject({ exit: 28, status: 0, bytes: 0 });
   });
 
   it('bottleneck 1450 + dropped frag-needed: plain HTTP 8 MiB GET gets no byte', async () => {
@@ -177,6 +185,8 @@ describe('lab harness', () => {
     expect(r.connectS).toBeLessThan(1);
     expect(r).toMatchObject({ exit: 28, bytes: 0, status: 0 });
     expect(ss).not.toMatch(/bytes_received:/);
+    // A response that fits in one segment under 1450 bytes (headers + 1000) passes: small works, big stalls.
+    expect(await fetchInLab(l, `http://${l.registryName}/?bytes=1000`, 5)).toMatchObject({ exit: 0, status: 200, bytes: 1000 });
   });
 
   it('slowRate 2mbit: low throughput, but progress', async () => {
@@ -241,7 +251,7 @@ describe('lab harness', () => {
     expect(endless.bytes).toBeGreaterThan(1024 * 1024);
     // 64 KiB of body, then a TCP RST: curl error 56 (receive failure)
     expect(reset).toMatchObject({ exit: 56, status: 200, bytes: 64 * 1024 });
-    expect(tlsReset).toMatchObject({ exit: 56, status: 200 });
+    expect(tlsReset).toMatchObject({ exit: 56, status: 200, bytes: 64 * 1024 });
     expect(silent).toMatchObject({ exit: 28, status: 0, bytes: 0 });
     expect(silent.tlsS).toBeGreaterThan(0); // TLS completed, the request is never answered
     expect(silentTcp).toMatchObject({ exit: 28, tlsS: 0 });

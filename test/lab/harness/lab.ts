@@ -1,15 +1,18 @@
-// A three-namespace network lab for integration tests: a CI runner behind a router whose link toward the runner
-// can have a smaller MTU than everything else, a registry stand-in (HTTPS + HTTP + DNS) on the far side.
+// A three-namespace network lab for integration tests: a CI runner behind a router whose path toward the runner
+// can carry less than everything else, and a registry stand-in (HTTPS + HTTP + DNS) on the far side.
 //
-//   runner ns                 router ns                                  registry ns
-//   eth0 (runnerMtu) ─veth─ to-runner (bottleneckMtu) │ to-registry ─veth─ eth0 (1500, real frames)
-//   10.213.1.2              10.213.1.1                  10.213.2.1         10.213.2.2  registry-server.mjs, dnsmasq
+//   runner ns                 router ns                                   registry ns
+//   eth0 (runnerMtu) ─veth─ to-runner (runnerMtu)  │ to-registry (1500) ─veth─ eth0 (1500, real frames)
+//   10.213.1.2              10.213.1.1               10.213.2.1                10.213.2.2  registry-server.mjs, dnsmasq
+//                           route 10.213.1.0/24 mtu lock <bottleneckMtu>
 //
-// Downloads flow registry → router → runner. A 1500-byte packet from the registry reaches the router, which must
-// forward it out of `to-runner`; if that link's MTU is smaller the router drops it and sends ICMP "fragmentation
-// needed" (IPv6: "packet too big") back to the registry, whose kernel then lowers the path MTU and resends smaller
-// segments (PMTUD works: a latent risk, not a failure). With `dropFragNeeded` an nft rule in the router drops that
-// ICMP, so the registry keeps retransmitting full-size segments forever: a path-MTU black hole, as seen in CI.
+// Downloads flow registry → router → runner. The runner advertises MSS runnerMtu - 40 (1460), so the registry sends
+// 1500-byte packets. The router must forward them toward the runner over a route whose MTU is bottleneckMtu: it
+// drops them and sends ICMP "fragmentation needed" (IPv6: "packet too big") to the registry, whose kernel lowers
+// the path MTU and resends smaller segments (PMTUD works: a latent risk, not a failure). With `dropFragNeeded` an
+// nft rule in the router drops that ICMP, so the registry retransmits full-size segments forever: a path-MTU black
+// hole, as seen in CI. Uploads (runner → registry) are never affected, as in a real docker0 → eth0 setup where the
+// local kernel routes and answers with ICMP.
 //
 // Addresses are the same in every lab: each lab is its own set of namespaces, none touches the root namespace, so
 // concurrent labs cannot collide. Only these addresses and loopback are ever used.
@@ -17,21 +20,25 @@
 // Must run as root (ip netns, nft, tc). Every lab removes its namespaces, processes, /etc/netns entries and temp
 // dir in close(); labs left behind by a crashed process (whose pid is gone) are swept by the next createLab().
 
-import { execFile, spawn as spawnChild, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, rmSync } from 'node:fs';
+import { spawn as spawnChild, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, readdirSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface LabOptions {
-  /** MTU of the router's link toward the runner: the bottleneck (default 1500 = healthy). */
+  /**
+   * MTU of the router's path toward the runner: the bottleneck (default 1500 = healthy). A locked route MTU on the
+   * router, not a smaller interface MTU: a veth whose two ends disagree drops big frames silently in both directions.
+   * No effect when >= runnerMtu.
+   */
   bottleneckMtu?: number;
   /** The router drops the ICMP frag-needed / packet-too-big it would send: a PMTUD black hole (default false). */
   dropFragNeeded?: boolean;
   /** tc tbf rate on the router's egress toward the runner, e.g. '2mbit' (this kernel has no netem). */
   slowRate?: string;
-  /** MTU of the runner's own eth0 (default 1500). */
+  /** MTU of the runner's eth0 and of the router's end of that link (default 1500). */
   runnerMtu?: number;
   /** Extra DNS names that resolve to the registry and are in its certificate, e.g. 'registry.npmjs.org'. */
   names?: string[];
@@ -39,11 +46,18 @@ export interface LabOptions {
   ipv6?: boolean;
   /**
    * Key type of the lab CA and server certificate (default 'rsa2048'). The server sends leaf + CA cert, like a
-   * real server sends leaf + intermediate: about 2.2 KB with RSA 2048 (more than one 1500-MTU segment, so a black
-   * hole stalls the TLS handshake) and about 1.1 KB with P-256 (fits one segment: the handshake completes and the
-   * stall moves to the response body).
+   * real server sends leaf + intermediate. Its TLS 1.3 flight is ~2.3 KB with RSA 2048: a full 1448-byte segment
+   * plus a ~830-byte tail, so a black hole stalls the handshake. With P-256 it is ~1.3 KB, one segment that fits
+   * through a 1450 bottleneck (not through 1280): the handshake completes and the stall moves to the body.
    */
   tlsKey?: 'rsa2048' | 'ec-p256';
+  /**
+   * TLS key-exchange groups the server accepts, colon-separated (Node's ecdhCurve), e.g. 'X25519:P-256' for a
+   * server without post-quantum key exchange. Default: Node 24's, which prefers X25519MLKEM768 when the client offers
+   * it (Node 24 does, curl with OpenSSL 3.0 does not); its ServerHello is ~1.1 KB larger, so with a Node client
+   * even the P-256 flight spans two segments and a black hole stalls the handshake.
+   */
+  tlsGroups?: string;
 }
 
 export interface ExecResult {
@@ -102,11 +116,15 @@ const REQUIRED_TOOLS = ['ip', 'nft', 'tc', 'dnsmasq', 'openssl'] as const;
 const SERVER_SCRIPT = fileURLToPath(new URL('./registry-server.mjs', import.meta.url));
 const READY_TIMEOUT_MS = 10_000;
 /** Namespace names this harness creates: mtp<pid>x<n> + r(unner) | t (rouTer) | g (reGistry). */
-const NS_PATTERN = /^mtp(\d+)x\d+[rtg]$/;
+const NS_PATTERN = /^mtp\d+x\d+[rtg]$/;
+/** Temp dirs: mtp<pid>x<n>-XXXXXX (mkdtemp). */
+const TMP_DIR_PATTERN = /^mtp\d+x\d+-[A-Za-z0-9]{6}$/;
 /** Temporary root-namespace veth names: mtp<pid>x<n> + a|b|c|d; they only live a few ms during creation. */
-const TEMP_LINK_PATTERN = /^mtp(\d+)x\d+[abcd]$/;
+const TEMP_LINK_PATTERN = /^mtp\d+x\d+[abcd]$/;
 
 let labCounter = 0;
+/** Prefixes of this process's labs that are not closed yet. */
+const livePrefixes = new Set<string>();
 const openLabs = new Set<() => void>();
 
 /** Whether this machine can build labs: root plus the tools above. Lab tests should fail, not skip, when not ok. */
@@ -129,6 +147,7 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     names: [...new Set(opts.names ?? [])],
     ipv6: opts.ipv6 ?? false,
     tlsKey: opts.tlsKey ?? 'rsa2048',
+    tlsGroups: opts.tlsGroups,
   };
   for (const [k, v] of [['bottleneckMtu', o.bottleneckMtu], ['runnerMtu', o.runnerMtu]] as const) {
     // 1280 is the IPv6 minimum; below 576 IPv4 itself stops being reliable. Nothing in CI runs outside this range.
@@ -137,12 +156,16 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   for (const n of o.names) {
     if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(n)) throw new Error(`LabOptions.names: '${n}' is not a DNS name`);
   }
+  if (o.tlsGroups !== undefined && !/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)*$/.test(o.tlsGroups)) {
+    throw new Error(`LabOptions.tlsGroups must be colon-separated group names like 'X25519:P-256', got '${o.tlsGroups}'`);
+  }
   if (o.slowRate !== undefined && !/^\d+(\.\d+)?([kmg]?bit|[kmg]?bps)$/i.test(o.slowRate)) {
     throw new Error(`LabOptions.slowRate must be a tc rate like '2mbit', got '${o.slowRate}'`);
   }
 
-  sweepStaleLabs();
   const prefix = `mtp${process.pid}x${labCounter++ % 1000}`;
+  livePrefixes.add(prefix);
+  sweepStaleLabs();
   const ns = { runner: `${prefix}r`, router: `${prefix}t`, registry: `${prefix}g` };
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
   const children = new Set<ChildProcess>();
@@ -168,6 +191,7 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
       for (const n of Object.values(ns)) await removeNamespace(n);
       await rm(tmpDir, { recursive: true, force: true });
       openLabs.delete(emergencyCleanup);
+      livePrefixes.delete(prefix);
     })();
     return closing;
   };
@@ -180,7 +204,7 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     await writeRunnerEtc(ns.runner, REGISTRY_IP);
     await Promise.all([
       startDnsmasq(ns.registry, tmpDir, [REGISTRY_NAME, ...o.names], o.ipv6, track),
-      startRegistryServer(ns.registry, tmpDir, certs, track),
+      startRegistryServer(ns.registry, tmpDir, certs, o.tlsGroups, track),
     ]);
   } catch (err) {
     await close();
@@ -220,11 +244,17 @@ async function buildNetwork(
   for (const n of Object.values(ns)) {
     await ip('netns', 'add', n);
     await inNs(n, 'link', 'set', 'lo', 'up');
+    // Duplicate address detection keeps new IPv6 addresses (link-local ones too) "tentative" for ~1 s; neighbour
+    // discovery meanwhile loses the first SYN, and a retransmitted SYN costs a 1 s RTO and starts TCP with cwnd 1.
+    // Interfaces moved in below take the namespace's `default` settings.
+    await must(ipTool(), ['netns', 'exec', n, 'sysctl', '-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
   }
   // The root namespace already has an eth0: create each veth pair under temporary names, move the ends into their
   // namespaces, then rename them there.
   const runnerEnd = { temp: `${prefix}a`, ns: ns.runner, name: 'eth0', mtu: o.runnerMtu };
-  const routerRunnerEnd = { temp: `${prefix}b`, ns: ns.router, name: 'to-runner', mtu: o.bottleneckMtu };
+  // Both ends of a link share its MTU, as docker0 and a container's eth0 do. (With a smaller MTU on the router's
+  // end, the veth would silently drop the runner's full-size uploads at L2: a second black hole, the wrong way.)
+  const routerRunnerEnd = { temp: `${prefix}b`, ns: ns.router, name: 'to-runner', mtu: o.runnerMtu };
   const routerRegistryEnd = { temp: `${prefix}c`, ns: ns.router, name: 'to-registry', mtu: 1500 };
   const registryEnd = { temp: `${prefix}d`, ns: ns.registry, name: 'eth0', mtu: 1500 };
   const ends = [runnerEnd, routerRunnerEnd, routerRegistryEnd, registryEnd];
@@ -247,15 +277,23 @@ async function buildNetwork(
   await inNs(ns.runner, 'route', 'add', 'default', 'via', ROUTER_RUNNER_SIDE_IP);
   await inNs(ns.registry, 'route', 'add', 'default', 'via', ROUTER_REGISTRY_SIDE_IP);
   await must(ipTool(), ['netns', 'exec', ns.router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  // The bottleneck is a locked MTU on the router's route toward the runner: forwarding checks every packet against
+  // it (real frames, and GSO packets segment by segment), so a 1500-byte download packet from the registry is
+  // dropped here and answered with ICMP frag-needed (the locked route MTU cannot be raised by PMTU updates).
+  const bottleneck = o.bottleneckMtu < o.runnerMtu ? ['mtu', 'lock', String(o.bottleneckMtu)] : [];
+  if (bottleneck.length) {
+    await inNs(ns.router, 'route', 'replace', '10.213.1.0/24', 'dev', 'to-runner', 'proto', 'kernel', 'scope', 'link', 'src', ROUTER_RUNNER_SIDE_IP, ...bottleneck);
+  }
   if (o.ipv6) {
-    // nodad: duplicate address detection would leave the addresses "tentative" (unusable) for about a second.
-    await inNs(ns.runner, 'addr', 'add', `${RUNNER_IP6}/64`, 'dev', 'eth0', 'nodad');
-    await inNs(ns.router, 'addr', 'add', `${ROUTER_RUNNER_SIDE_IP6}/64`, 'dev', 'to-runner', 'nodad');
-    await inNs(ns.router, 'addr', 'add', `${ROUTER_REGISTRY_SIDE_IP6}/64`, 'dev', 'to-registry', 'nodad');
-    await inNs(ns.registry, 'addr', 'add', `${REGISTRY_IP6}/64`, 'dev', 'eth0', 'nodad');
+    await inNs(ns.runner, 'addr', 'add', `${RUNNER_IP6}/64`, 'dev', 'eth0');
+    await inNs(ns.router, 'addr', 'add', `${ROUTER_RUNNER_SIDE_IP6}/64`, 'dev', 'to-runner');
+    await inNs(ns.router, 'addr', 'add', `${ROUTER_REGISTRY_SIDE_IP6}/64`, 'dev', 'to-registry');
+    await inNs(ns.registry, 'addr', 'add', `${REGISTRY_IP6}/64`, 'dev', 'eth0');
     await inNs(ns.runner, '-6', 'route', 'add', 'default', 'via', ROUTER_RUNNER_SIDE_IP6);
     await inNs(ns.registry, '-6', 'route', 'add', 'default', 'via', ROUTER_REGISTRY_SIDE_IP6);
     await must(ipTool(), ['netns', 'exec', ns.router, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
+    // IPv6 forwarding honours a route MTU only when it is locked; then the router sends ICMPv6 packet-too-big.
+    if (bottleneck.length) await inNs(ns.router, '-6', 'route', 'replace', 'fd00:213:1::/64', 'dev', 'to-runner', 'proto', 'kernel', 'metric', '256', ...bottleneck);
   }
 
   if (o.dropFragNeeded) {
@@ -354,10 +392,13 @@ async function startDnsmasq(registryNs: string, dir: string, names: string[], ip
   throw new Error(`dnsmasq not listening on ${REGISTRY_IP}:53 after ${READY_TIMEOUT_MS} ms: ${stderr.trim()}`);
 }
 
-async function startRegistryServer(registryNs: string, dir: string, certs: Certs, track: (c: ChildProcess) => ChildProcess): Promise<void> {
+async function startRegistryServer(
+  registryNs: string, dir: string, certs: Certs, groups: string | undefined, track: (c: ChildProcess) => ChildProcess,
+): Promise<void> {
   const child = track(spawnChild(ipTool(), [
     'netns', 'exec', registryNs, process.execPath, SERVER_SCRIPT,
     '--cert', certs.chain, '--key', certs.key, '--log', path.join(dir, 'server.log'),
+    ...(groups ? ['--groups', groups] : []),
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: labEnv() }));
   let stdout = '';
   let stderr = '';
@@ -404,21 +445,27 @@ function removeNamespaceSync(n: string): void {
   rmSync(path.join('/etc/netns', n), { recursive: true, force: true });
 }
 
-/** Remove namespaces and temporary links left by lab processes that died without close(). */
+/** Remove namespaces, temp dirs and temporary links left by lab processes that died without close(). */
 function sweepStaleLabs(): void {
-  const alive = (pid: number): boolean => {
-    try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  const stale = (name: string): boolean => {
+    const m = /^mtp(\d+)(x\d+)/.exec(name);
+    if (!m) return false;
+    const pid = Number(m[1]);
+    // Our own pid: left by an earlier process that had the same pid, unless it is one of our open labs.
+    if (pid === process.pid) return !livePrefixes.has(`mtp${m[1]}${m[2]}`);
+    try { process.kill(pid, 0); return false; } catch (e) { return (e as NodeJS.ErrnoException).code !== 'EPERM'; }
   };
   const nsList = spawnSync(ipTool(), ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
   for (const line of nsList.split('\n')) {
     const name = line.split(' ')[0] ?? '';
-    const m = NS_PATTERN.exec(name);
-    if (m && !alive(Number(m[1]))) removeNamespaceSync(name);
+    if (NS_PATTERN.test(name) && stale(name)) removeNamespaceSync(name);
+  }
+  for (const entry of readdirSync(os.tmpdir())) {
+    if (TMP_DIR_PATTERN.test(entry) && stale(entry)) rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
   }
   const links = spawnSync(ipTool(), ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '';
   for (const [, name = ''] of links.matchAll(/^\d+: ([^:@\s]+)/gm)) {
-    const t = TEMP_LINK_PATTERN.exec(name);
-    if (t && !alive(Number(t[1]))) spawnSync(ipTool(), ['link', 'del', name]);
+    if (TEMP_LINK_PATTERN.test(name) && stale(name)) spawnSync(ipTool(), ['link', 'del', name]);
   }
 }
 

@@ -2,7 +2,12 @@
 // A package-registry stand-in for the network lab. Dependency-free on purpose: it runs inside the lab's registry
 // network namespace (`ip netns exec <ns> node registry-server.mjs ...`) with nothing but the Node binary.
 //
-//   node registry-server.mjs --cert server-chain.pem --key server.key --log server.log
+//   node registry-server.mjs --cert server-chain.pem --key server.key --log server.log [--groups X25519:P-256]
+//   node registry-server.mjs --cert expired.pem --key k.pem --log x.log --https-only 10443   (a second instance:
+//        only HTTPS, on that port, with another certificate: expired, self-signed, wrong name)
+//
+// --groups limits the TLS key-exchange groups (Node's ecdhCurve). By default Node 24 prefers X25519MLKEM768, whose
+// ServerHello carries ~1.1 KB more than X25519's: that alone decides whether a server flight fits in one segment.
 //
 // Listens on:
 //   443  HTTPS (HTTP/1.1), certificate signed by the lab CA
@@ -19,6 +24,8 @@
 //   /redirect-loop         302 to itself
 //   /status/<code>         that status; 429 and 503 carry `retry-after` (default 2 s, `?retry-after=S`)
 //   /reset-mid-body        headers + 64 KiB of body, then a TCP RST
+//   /redirect?to=URL       302 to URL (http://... for a downgrade, another lab name for a cross-host redirect)
+//   /huge-headers[?bytes=N] 200 with N bytes of response headers (default 64 KiB, beyond any client's limit)
 //
 // On stdout it prints exactly one line, `{"ready":true,...}`, once every listener is bound, so the harness knows
 // when to proceed. Everything else goes to the log file.
@@ -59,7 +66,7 @@ export function bodyBytes(offset, length) {
 }
 
 function parseArgs(argv) {
-  const opts = { cert: '', key: '', log: '', host: '::' };
+  const opts = { cert: '', key: '', log: '', host: '::', 'https-only': '', groups: '' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
     if (!(k in opts) || argv[i + 1] === undefined) throw new Error(`unknown or valueless option ${argv[i]}`);
@@ -112,6 +119,17 @@ function main() {
       case '/redirect-loop':
         res.writeHead(302, { location: '/redirect-loop', 'content-length': 0 }).end();
         return;
+      case '/redirect':
+        res.writeHead(302, { location: url.searchParams.get('to') ?? '/', 'content-length': 0 }).end();
+        return;
+      case '/huge-headers': {
+        const size = url.searchParams.has('bytes') ? total : 64 * 1024;
+        // Many 1 KiB headers: what a misbehaving CDN or proxy sends (cookies, debug headers), not one absurd value.
+        const headers = { ...octets, 'content-length': 1024 };
+        for (let i = 0; i * 1024 < size; i++) headers[`x-filler-${i}`] = 'f'.repeat(1000);
+        res.writeHead(200, headers).end(bodyBytes(0, 1024));
+        return;
+      }
       case '/slow-drip': {
         res.writeHead(200, { ...octets, 'content-length': total });
         res.flushHeaders();
@@ -173,6 +191,7 @@ function main() {
     key: readFileSync(opts.key),
     // Only HTTP/1.1: clients under test offer h2 sometimes, we do not need it.
     ALPNProtocols: ['http/1.1'],
+    ...(opts.groups ? { ecdhCurve: opts.groups } : {}),
   }, handle);
   tlsServer.on('tlsClientError', (err, socket) => log(`tls-error ${socket.remoteAddress}:${socket.remotePort} ${err.code ?? err.message}`));
   const plainServer = http.createServer(handle);
@@ -200,13 +219,15 @@ function main() {
     });
   });
 
-  Promise.all([
+  const httpsOnly = opts['https-only'] ? Number(opts['https-only']) : undefined;
+  const ports = httpsOnly ? { https: httpsOnly } : PORTS;
+  Promise.all(httpsOnly ? [listen(tlsServer, httpsOnly)] : [
     listen(tlsServer, PORTS.https),
     listen(plainServer, PORTS.http),
     listen(silent, PORTS.silentTcp),
   ]).then(() => {
-    log(`listening https:${PORTS.https} http:${PORTS.http} tcp-silent:${PORTS.silentTcp}`);
-    process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, ports: PORTS })}\n`);
+    log(`listening ${Object.entries(ports).map(([k, v]) => `${k}:${v}`).join(' ')}`);
+    process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, ports })}\n`);
   }, (err) => {
     log(`listen failed: ${err.stack ?? err}`);
     process.stderr.write(`listen failed: ${err.message}\n`);
