@@ -102,11 +102,14 @@ export const dockerBlackhole: Rule = {
             (okOuter[0] ? `, while the daemon's own namespace fetched ${okOuter[0].host} in ${fmtMs(okOuter[0].phases.doneMs)}` : '') +
             `. Path-MTU black hole.` +
             (v ? ` Fix: set the Docker MTU to ${v.mtu}${verifiedText}.` : ''),
+          // One line per fact: several inner probes compare against the same outer probe.
           evidence: [
-            ...stalls.map(({ c, p }) => probeLine(c.name, p)),
-            ...okOuter.map((p) => probeLine('daemon namespace (--network host)', p)),
-            ...mtuEvidence,
-            ...(v?.evidence ?? []),
+            ...new Set([
+              ...stalls.map(({ c, p }) => probeLine(c.name, p)),
+              ...okOuter.map((p) => probeLine('daemon namespace (--network host)', p)),
+              ...mtuEvidence,
+              ...(v?.evidence ?? []),
+            ]),
           ],
           targets: [...new Set(stalls.map(({ p }) => p.target))],
           ...(v ? { recommendedMtu: v.mtu, fix: fixFor(facts, net, v.mtu, engineOf(daemon)) } : {}),
