@@ -50,7 +50,13 @@ export function parseConfigFile(text: string, file: string): ConfigFile {
     const got = isSeq(doc.contents) ? 'a list' : 'a single value';
     throw new UsageError(`Config file '${file}' must be a mapping of option names to values (such as 'timeout: 30'), got ${got}.`);
   }
-  const mapping = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  let mapping: Record<string, unknown>;
+  try {
+    mapping = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  } catch (err) {
+    // yaml refuses alias expansion past maxAliasCount (a "billion laughs" file); say so in one line.
+    throw new UsageError(`Config file '${file}' cannot be read as a mapping: ${(err as Error).message.replace(/\.$/, '')}; expected plain keys and values.`);
+  }
   const values: RawOptions = {};
   for (const [key, value] of Object.entries(mapping)) values[key] = toRawValue(key, value, file);
   return { values, file };

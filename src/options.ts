@@ -85,8 +85,13 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   color: 'auto' as const,
 });
 
+/** Longest value quoted back in an error: the message stays one readable line whatever was pasted in. */
+const MAX_SHOWN = 200;
+
 function fail(label: string, got: RawValue, expected: string): never {
-  const shown = Array.isArray(got) ? got.join(',') : String(got);
+  const full = Array.isArray(got) ? got.join(',') : String(got);
+  // Control characters (a pasted newline) would break the one line.
+  const shown = (full.length > MAX_SHOWN ? `${full.slice(0, MAX_SHOWN)}…` : full).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   throw new UsageError(`${label} must be ${expected}, got '${shown}'.`);
 }
 
@@ -94,10 +99,15 @@ function toStr(v: RawValue): string {
   return Array.isArray(v) ? v.join(',') : String(v).trim();
 }
 
+/** Shortest timeout taken: below it every probe would end before its first packet. */
+const MIN_SECONDS = 0.1;
+
 function parseSeconds(v: RawValue, label: string, max: number): number {
   const s = toStr(v).replace(/s$/, '');
   const n = Number(s);
-  if (s === '' || !Number.isFinite(n) || n <= 0) fail(label, v, 'a positive number of seconds');
+  // Decimal only: Number() would also take '0x10' (16) and ' ' (0).
+  if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) || !Number.isFinite(n) || n <= 0) fail(label, v, 'a positive number of seconds');
+  if (n < MIN_SECONDS) fail(label, v, `at least ${MIN_SECONDS} seconds`);
   if (n > max) fail(label, v, `at most ${max} seconds`);
   return Math.round(n * 1000);
 }
@@ -161,6 +171,7 @@ const SPECS: Record<string, Spec> = {
         o.registries = [];
         return;
       }
+      if (ids.includes('none')) fail(name('registries'), v, `either none or a list of registries (${Object.keys(CATALOG).join(', ')}), not both`);
       for (const id of ids) {
         if (!(id in CATALOG)) {
           const hint = didYouMean(id, Object.keys(CATALOG));

@@ -32,8 +32,10 @@ export async function collectHost(deps: HostDeps): Promise<HostFacts> {
   }
   try {
     layer.interfaces = parseSysClassNet(await readSysClassNet(deps.root));
+    // Every namespace has at least lo: an empty /sys/class/net is a sandbox's stand-in, not this namespace's view.
+    if (layer.interfaces.length === 0) layer.notes.push('/sys/class/net lists no interfaces (a sandbox without sysfs?): interfaces and uplink MTUs unknown');
   } catch (err) {
-    layer.notes.push(`could not read /sys/class/net (${(err as NodeJS.ErrnoException).code ?? 'error'}): interfaces unknown`);
+    layer.notes.push(`could not read /sys/class/net (${(err as NodeJS.ErrnoException).code ?? 'error'}): interfaces and uplink MTUs unknown`);
   }
   const [v4, v6] = await Promise.all(
     ['proc/net/route', 'proc/net/ipv6_route'].map((p) => readFile(path.join(deps.root, p), 'utf8').catch(() => undefined)),

@@ -8,9 +8,10 @@
  * flight, or the body) are dropped on the way. So the watchdog records *which* phase
  * stalled and how many bytes had arrived, and asks the kernel (ss -tin) what the socket saw.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import net from 'node:net';
 import tls from 'node:tls';
-import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
 import type { ProbeOutcome, ProbeResult, StallPhase, TcpInfo } from '../types.js';
 import type { Target } from './catalog.js';
 import { maskSecrets, redactUrl } from '../redact.js';
@@ -122,7 +123,8 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
   const result: ProbeResult = {
     target: target.id,
     url: redactUrl(target.url),
-    host: url.hostname,
+    // An IPv6 literal without its URL brackets, as it is written everywhere else.
+    host: url.hostname.replace(/^\[|\]$/g, ''),
     outcome: 'error',
     phases: {},
     bytes: 0,
@@ -133,13 +135,20 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
   const elapsed = () => deps.now() - start;
 
   // Connection state shared between our connector, the watchdog and the body loop.
-  let phase: StallPhase | 'dns' = 'dns';
+  // 'proxy': connected to the proxy, waiting for its answer to CONNECT.
+  let phase: StallPhase | 'dns' | 'proxy' = 'dns';
   let lastProgress = deps.now();
   let socket: net.Socket | undefined;
+  let proxySocket: net.Socket | undefined;
   let remotePort = 0;
   let directUsed = false;
   let settled = false;
-  const progress = (p: StallPhase | 'dns') => {
+  /** The first error the socket itself reported: undici turns a reset mid-body into a content-length mismatch. */
+  let socketError: string | undefined;
+  const noteSocketError = (err: NodeJS.ErrnoException) => {
+    socketError ??= err.code;
+  };
+  const progress = (p: typeof phase) => {
     phase = p;
     lastProgress = deps.now();
     settings.onUpdate?.(result);
@@ -172,7 +181,7 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
     resolve()
       .then((addr) => {
         if (settled) return cb(new ProbeError('ABORTED', 'probe ended'), null);
-        result.phases.dnsMs ??= elapsed();
+        if (!net.isIP(host)) result.phases.dnsMs ??= elapsed();
         result.address = addr.address;
         result.family = addr.family;
         progress('connect');
@@ -185,17 +194,22 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
           if (opts.protocol !== 'https:') {
             progress('headers');
             sock.removeAllListeners('error');
+            sock.on('error', noteSocketError);
             return cb(null, sock);
           }
           progress('tls');
           const servername = opts.servername || (net.isIP(host) ? undefined : host);
-          const tlsSock = tls.connect({ ...tlsOptions, socket: sock, ...(servername ? { servername } : {}), ALPNProtocols: ['http/1.1'] });
+          // `host` too: with a socket given, it is what the certificate is checked against (default 'localhost'),
+          // so an address literal is matched against the certificate's IP SANs.
+          const tlsSock = tls.connect({ ...tlsOptions, socket: sock, host, ...(servername ? { servername } : {}), ALPNProtocols: ['http/1.1'] });
           tlsSock.once('error', (err) => cb(err, null));
           tlsSock.once('secureConnect', () => {
             result.phases.tlsMs ??= elapsed();
             progress('headers');
             tlsSock.removeAllListeners('error');
             sock.removeAllListeners('error');
+            tlsSock.on('error', noteSocketError);
+            sock.on('error', noteSocketError);
             cb(null, tlsSock);
           });
         });
@@ -203,9 +217,42 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
       .catch((err: Error) => cb(err, null));
   };
 
+  // Through a proxy our connector is not used (undici tunnels with its own). The proxy's connection is watched through
+  // the client factory, and the tunnel through undici's diagnostics channels, matched by socket: a proxy that never
+  // answers is then a proxy-error, and a stall inside the tunnel is a stall with its phase.
+  type Connect = (o: unknown, cb: (err: Error | null, s: net.Socket | null) => void) => void;
+  const proxyClientFactory = (origin: URL, o: { connect: Connect }) =>
+    new Pool(origin, {
+      ...o,
+      connect: ((co: unknown, cb: (err: Error | null, s: net.Socket | null) => void) => {
+        progress('connect');
+        o.connect(co, (err, s) => {
+          if (s) {
+            proxySocket = s;
+            s.on('error', noteSocketError);
+            progress('proxy');
+          }
+          cb(err, s);
+        });
+      }) as never,
+    });
+  const onTunnel = (m: unknown) => {
+    if ((m as { socket?: unknown }).socket === proxySocket && proxySocket) progress(url.protocol === 'https:' ? 'tls' : 'headers');
+  };
+  const onConnected = (m: unknown) => {
+    const s = (m as { socket?: { _parent?: unknown } }).socket;
+    if (proxySocket && s?._parent === proxySocket) {
+      result.phases.tlsMs ??= elapsed();
+      progress('headers');
+    }
+  };
+  diagnosticsChannel.subscribe('undici:proxy:connected', onTunnel);
+  diagnosticsChannel.subscribe('undici:client:connected', onConnected);
+
   const proxyUrl = proxyFor(url, deps.env);
   const dispatcher: Dispatcher = new EnvHttpProxyAgent({
     connect: connector as never,
+    clientFactory: proxyClientFactory as never,
     requestTls: { ...tlsOptions, ALPNProtocols: ['http/1.1'] } as never,
     proxyTls: tlsOptions as never,
     httpProxy: deps.env.http_proxy ?? deps.env.HTTP_PROXY ?? '',
@@ -218,7 +265,7 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
   });
 
   const abort = new AbortController();
-  let stalled: { phase: StallPhase | 'dns'; idleMs: number } | undefined;
+  let stalled: { phase: StallPhase | 'dns' | 'proxy'; idleMs: number } | undefined;
   let deadlineHit = false;
 
   const finish = (outcome: ProbeOutcome) => {
@@ -329,26 +376,42 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
     const viaProxy = !!proxyUrl && !directUsed;
     if (viaProxy) result.viaProxy = redactUrl(proxyUrl!);
     if (result.bytes > 0) result.samples.push([elapsed(), result.bytes]);
-    if (stalled) {
-      if (stalled.phase === 'dns') {
-        result.error = { code: 'DNS_TIMEOUT', message: `DNS lookup of ${result.host} gave no answer in ${Math.round(stalled.idleMs / 100) / 10} s` };
-        finish('dns-timeout');
-      } else if (stalled.phase === 'connect' && !result.phases.connectMs) {
-        result.error = { code: 'CONNECT_TIMEOUT', message: `TCP connect to ${result.address ?? result.host} got no answer in ${Math.round(stalled.idleMs / 100) / 10} s` };
-        finish(viaProxy ? 'proxy-error' : 'connect-timeout');
-      } else {
-        result.stall = { phase: stalled.phase === 'connect' ? 'tls' : stalled.phase, afterBytes: result.bytes, idleMs: stalled.idleMs };
-        result.error = { code: 'STALL', message: `no new bytes for ${Math.round(stalled.idleMs / 100) / 10} s during ${result.stall.phase}` };
-        finish('stall');
-      }
+    const secs = (ms: number) => Math.round(ms / 100) / 10;
+    // Waiting ended by the stall watchdog or by the deadline: the phase it ended in names what never answered.
+    const waited = stalled ?? (deadlineHit ? { phase, idleMs: deps.now() - lastProgress } : undefined);
+    const beforeTunnel = viaProxy && (phase === 'dns' || phase === 'connect' || phase === 'proxy');
+    if (waited && viaProxy && (waited.phase === 'dns' || waited.phase === 'connect' || waited.phase === 'proxy')) {
+      result.error =
+        waited.phase === 'proxy'
+          ? { code: 'PROXY_TIMEOUT', message: `the proxy accepted the TCP connection but did not answer the CONNECT request in ${secs(waited.idleMs)} s` }
+          : { code: 'CONNECT_TIMEOUT', message: `TCP connect to the proxy got no answer in ${secs(waited.idleMs)} s` };
+      finish('proxy-error');
+    } else if (waited?.phase === 'dns') {
+      result.error = { code: 'DNS_TIMEOUT', message: `DNS lookup of ${result.host} gave no answer in ${secs(waited.idleMs)} s` };
+      finish('dns-timeout');
+    } else if (waited?.phase === 'connect' && !result.phases.connectMs) {
+      result.error = { code: 'CONNECT_TIMEOUT', message: `TCP connect to ${result.address ?? result.host} got no answer in ${secs(waited.idleMs)} s` };
+      finish('connect-timeout');
+    } else if (stalled) {
+      const stallPhase: StallPhase = stalled.phase === 'connect' || stalled.phase === 'dns' || stalled.phase === 'proxy' ? 'tls' : stalled.phase;
+      result.stall = { phase: stallPhase, afterBytes: result.bytes, idleMs: stalled.idleMs };
+      result.error = { code: 'STALL', message: `no new bytes for ${secs(stalled.idleMs)} s during ${result.stall.phase}` };
+      finish('stall');
     } else if (deadlineHit) {
       result.error = { code: 'DEADLINE', message: `run deadline reached during ${phase}` };
       finish('deadline');
     } else {
-      const code = e.code ?? e.cause?.code ?? 'UNKNOWN';
-      result.error = { code, message: maskSecrets(e.message ?? String(err)) };
+      let code = e.code ?? e.cause?.code ?? 'UNKNOWN';
+      let message = maskSecrets(e.message ?? String(err));
+      // undici reports a connection cut mid-body as a body shorter than its content-length, or as "other side
+      // closed"; the socket's own error says how it was cut (ECONNRESET: a reset, by the server or a middlebox).
+      if (socketError && result.bytes > 0 && (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_SOCKET')) {
+        message = `${socketError === 'ECONNRESET' ? 'connection reset' : `connection failed (${socketError})`} after ${result.bytes} bytes of the body (${message})`;
+        code = socketError;
+      }
+      result.error = { code, message };
       // A refused or failed tunnel through a proxy: the proxy, not the target, is at fault.
-      const isTunnelFailure = viaProxy && (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET');
+      const isTunnelFailure = beforeTunnel && (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET');
       finish(isTunnelFailure ? 'proxy-error' : classifyError(code, viaProxy));
     }
     return result;
@@ -356,6 +419,8 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
     if (proxyUrl && !directUsed && !result.viaProxy && result.outcome === 'ok') result.viaProxy = redactUrl(proxyUrl);
     settled = true;
     clearInterval(watchdog);
+    diagnosticsChannel.unsubscribe('undici:proxy:connected', onTunnel);
+    diagnosticsChannel.unsubscribe('undici:client:connected', onConnected);
     socket?.destroy();
     // destroy() rather than close(): close() waits for in-flight requests that may never end.
     void dispatcher.destroy().catch(() => undefined);

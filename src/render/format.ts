@@ -134,7 +134,8 @@ export function describeStall(p: ProbeResult): string {
 export function probeCells(p: ProbeResult): string[] {
   const ph = p.phases;
   return [
-    p.host,
+    // A dual-stack target is probed once per family; the IPv6 row says so (IPv4 is the unmarked default).
+    p.family === 6 ? `${p.host} (IPv6)` : p.host,
     describeOutcome(p),
     fmtOptionalMs(ph.dnsMs),
     fmtOptionalMs(ph.connectMs),

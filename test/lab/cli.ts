@@ -3,7 +3,13 @@ import path from 'node:path';
 import type { Lab } from './harness/lab.js';
 import type { Report } from '../../src/types.js';
 
-export const CLI = path.resolve(import.meta.dirname, '../../.lab-tmp/dist/cli.js');
+/**
+ * The bundle global-setup.ts writes. MTU_LAB_DIST moves it (default .lab-tmp/dist): on a machine where several
+ * checkouts or sessions run lab files at once, each keeps its own bundle instead of deleting the others' mid-run.
+ */
+export const LAB_DIST = path.resolve(import.meta.dirname, '../..', process.env.MTU_LAB_DIST ?? '.lab-tmp/dist');
+export const CLI = path.join(LAB_DIST, 'cli.js');
+export const ACTION = path.join(LAB_DIST, 'action.js');
 
 export interface CliRun {
   code: number | null;

@@ -7,5 +7,6 @@ import path from 'node:path';
 
 export default function setup(): void {
   const root = path.resolve(import.meta.dirname, '../..');
-  execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs'), path.join(root, '.lab-tmp/dist')], { cwd: root, stdio: 'inherit' });
+  // MTU_LAB_DIST: see test/lab/cli.ts.
+  execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs'), path.resolve(root, process.env.MTU_LAB_DIST ?? '.lab-tmp/dist')], { cwd: root, stdio: 'inherit' });
 }

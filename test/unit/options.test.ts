@@ -77,6 +77,28 @@ const BAD_FLAGS: Array<[string[], RegExp]> = [
   [['npm'], /^Unexpected argument 'npm'; mtu-preflight takes only --flags/],
   [['--config'], /Flag --config needs a value/],
   [['--ca-file='], /--ca-file must be a path to a PEM file/],
+  // Issue 5: values that slipped through or gave a confusing message before.
+  [['--timeout', '0x10'], /^--timeout must be a positive number of seconds, got '0x10'\.$/],
+  [['--timeout', ' '], /--timeout must be a positive number of seconds, got ' '/],
+  [['--timeout', '0.0001'], /^--timeout must be at least 0\.1 seconds, got '0\.0001'\.$/],
+  [['--stall-timeout', '0.01'], /--stall-timeout must be at least 0\.1 seconds/],
+  [['--timeout', '5m'], /--timeout must be a positive number of seconds, got '5m'/],
+  [['--registries', 'none,npm'], /--registries must be either none or a list of registries .*, not both, got 'none,npm'/],
+  [['--url', 'javascript:alert(1)'], /--url must be an absolute http/],
+  [['--url', 'https://example.com:99999/x'], /--url must be an absolute http/],
+  [['--url', 'https://exa mple.com/x'], /--url must be an absolute http/],
+  [['--url', `not a url ${'x'.repeat(5000)}`], /^--url must be an absolute http:\/\/ or https:\/\/ URL, got 'not a url x{190}…'\.$/],
+  [['--timeout', '5\nrm -rf /'], /^--timeout must be a positive number of seconds, got '5\\x0arm -rf \/'\.$/],
+  [['--max-bytes', '99999999999999999999999'], /--max-bytes must be between 1024 and 1073741824 bytes/],
+  [['--min-throughput', '0'], /--min-throughput must be between 1 and/],
+  [['--assume-mtu', '0'], /--assume-mtu must be an MTU between 576 and 65535, got '0'/],
+  [['--assume-mtu', '70000'], /--assume-mtu must be an MTU between 576 and 65535/],
+  [['--lint-only=maybe'], /--lint-only must be true or false, got 'maybe'/],
+  [['--docker='], /--docker must be one of auto, off, required, got ''/],
+  [['--format'], /^Flag --format needs a value/],
+  [['--url', '--json'], /^Flag --url needs a value/],
+  [['-x'], /^Unexpected argument '-x'/],
+  [['--no-timeout'], /^Unknown flag --no-timeout/],
 ];
 
 describe('options: bad input is one clear line', () => {
