@@ -7,12 +7,20 @@
  * src/diagnose/rules/docker-*.ts turn them into findings. Everything created carries the run's labels and is
  * removed before returning, on SIGINT/SIGTERM (onCleanup), and by the next run if this one is killed.
  *
+ * Besides the default bridge it probes from a container on each attachable swarm overlay and each macvlan/ipvlan
+ * network (up to MAX_SHAPE_PROBES): an overlay container reaches the targets through docker_gwbridge (its eth1), so
+ * that container hangs under the docker_gwbridge layer (re-inspected after the probe: Docker creates it on a node's
+ * first overlay container), and the overlay layer keeps what the container saw on its eth0.
+ *
  * Layer facts written here (read by the rules and renderers):
  *   docker-daemon:  endpoint, source, reachable, required, version, apiVersion, os, kernel, probeImage,
- *                   probeImageMissing (why), probedFrom ('host-network container')
+ *                   probeImageMissing (why), probedFrom ('host-network container'), swarm (state), swarmNodes,
+ *                   swarmNodeAddr
  *   docker-network: network, driver, bridge, mtuOption, containerMtu, isDefault, internal, origin, composeProject,
- *                   subnets, purpose ('existing' | 'verify')
- *   container / build-step: variant ('bridge' | 'build' | 'verify'), network, image, node, ms, exitCode
+ *                   subnets, purpose ('existing' | 'verify'), scope, attachable, ingress, encrypted (overlay),
+ *                   gwbridge, parent, mode, parentMtu, parentKind, parentTunnelOverhead (macvlan/ipvlan)
+ *   container / build-step: variant ('bridge' | 'build' | 'verify' | 'overlay' | 'macvlan' | 'ipvlan'), network,
+ *                   image, node, ms, exitCode, egressIface, overlay, overlayIface, overlayMtu
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -24,7 +32,7 @@ import type { Layer, ProbeResult } from '../types.js';
 import { createDockerClient, describeUnreachable, type DockerClient } from './docker-api.js';
 import { newCreated, removeRun, runLabels, sweepLeftovers } from './docker-cleanup.js';
 import { resolveDockerEndpoint, type DockerEndpoint } from './docker-endpoint.js';
-import { inspectDaemon, MTU_OPTION, type DaemonInspection, type DockerNetwork } from './docker.js';
+import { GWBRIDGE, inspectDaemon, inspectNetwork, MTU_OPTION, PARENT_DRIVERS, VXLAN_OVERHEAD, type DaemonInspection, type DockerNetwork } from './docker.js';
 import { loadProbeScript } from './docker-probe-script.js';
 import { ensureImage, runProbeBuild, runProbeContainer, type InnerRun, type ProbeJob } from './docker-probe.js';
 
@@ -45,6 +53,11 @@ export interface DockerLayerDeps {
 export const DAEMON_LAYER_ID = 'docker';
 /** MTUs tried, largest first, when the recommended one still stalls: common tunnel MTUs down to IPv6's minimum. */
 export const STEP_DOWN_MTUS = [1450, 1400, 1360, 1280] as const;
+/**
+ * Probe containers on networks other than the default bridge (attachable overlays, macvlan, ipvlan), at most: each is
+ * one more container start in parallel, and a daemon may have dozens of networks.
+ */
+export const MAX_SHAPE_PROBES = 4;
 /** Reserved at the end for removing what we created. */
 const CLEANUP_RESERVE_MS = 1500;
 const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
@@ -143,9 +156,18 @@ export async function collectDockerLayers(ctx: LayerContext, deps: DockerLayerDe
       probeImage: ctx.options.probeImage,
     },
   };
+  const swarm = inspection.swarm;
+  if (swarm && swarm.state !== 'inactive') {
+    Object.assign(daemon.facts!, { swarm: swarm.state, ...(swarm.nodes ? { swarmNodes: swarm.nodes } : {}), ...(swarm.nodeAddr ? { swarmNodeAddr: swarm.nodeAddr } : {}) });
+  }
   const networks = inspection.networks.filter((n) => n.origin !== 'mtu-preflight');
   const networkLayers = networks.map((n) => networkLayer(n, daemon.id, inspection.version.major));
   const layers: Layer[] = [daemon, ...networkLayers];
+  const probed = networks.filter(probesItself);
+  const shapeNets = probed.slice(0, MAX_SHAPE_PROBES);
+  if (probed.length > shapeNets.length) {
+    daemon.notes.push(`probed from ${shapeNets.length} of ${probed.length} overlay/macvlan/ipvlan networks (${shapeNets.map((n) => n.name).join(', ')}); the others are checked by their options only`);
+  }
 
   try {
     const [, image, script] = await Promise.all([
@@ -188,22 +210,35 @@ export async function collectDockerLayers(ctx: LayerContext, deps: DockerLayerDe
       daemon.notes.push(`${loopbackProxy[0]} points at loopback (${loopbackProxy[1].replace(/\/\/[^@/]*@/, '//***@')}): containers on a bridge have their own loopback, so their probes cannot use that proxy`);
     }
 
-    // (a) the default bridge (`docker run`) and (b) the daemon's own namespace, in parallel.
+    // (a) the default bridge (`docker run`), (b) the daemon's own namespace and (c) the other network shapes, in parallel.
     const defaultNet = networks.find((n) => n.isDefault);
-    const [onBridge, onHost] = await Promise.all([
+    const [onBridge, onHost, ...onShapes] = await Promise.all([
       defaultNet ? runProbeContainer(job, 'bridge', name('bridge'), workDeadline) : Promise.resolve<InnerRun>({ error: 'the daemon has no default bridge', ms: 0 }),
       runProbeContainer(job, 'host', name('host'), workDeadline),
+      ...shapeNets.map((n, i) => runProbeContainer(job, n.name, name(`net${i}`), workDeadline)),
     ]);
 
     applyDaemonView(daemon, onHost);
+    applyParents(networkLayers, daemon);
     const bridgeLayer = defaultNet ? networkLayers[networks.indexOf(defaultNet)] : undefined;
     if (bridgeLayer) {
       layers.push(containerLayer('docker-container-bridge', 'container on the default bridge', 'container', bridgeLayer, onBridge, 'bridge', job.image));
       refineNetworkMtu(bridgeLayer, onBridge);
     }
+    const shapeRuns = shapeNets.map((n, i) => ({ net: n, layer: networkLayers[networks.indexOf(n)]!, run: onShapes[i]! }));
+    const overlayRuns = shapeRuns.filter((r) => r.net.driver === 'overlay');
+    const gwLayer = overlayRuns.length ? await gwbridgeLayer(api, layers, daemon, overlayRuns, Math.min(workDeadline, now() + 3000)) : undefined;
+    for (const { net, layer, run } of shapeRuns) {
+      if (net.driver === 'overlay') layers.push(overlayContainerLayer(net, layer, gwLayer, run, job.image));
+      else {
+        layers.push(containerLayer(`docker-container-net-${slug(net.name)}`, `container on ${net.driver} network ${net.name}`, 'container', layer, run, net.driver, job.image));
+        refineNetworkMtu(layer, run);
+      }
+    }
 
-    // (c) a build step, and the verification of a lower MTU when the bridge stalls but the daemon does not.
-    const recommended = recommendFrom(onBridge, onHost);
+    // (d) a build step, and the verification of a lower MTU when the bridge (or an overlay's way out, docker_gwbridge)
+    // stalls but the daemon does not.
+    const recommended = recommendFrom([onBridge, ...overlayRuns.map((r) => r.run)], onHost);
     const [build, verified] = await Promise.all([
       bridgeLayer ? runProbeBuild(job, `mtu-preflight-probe:${runId}`, workDeadline) : Promise.resolve<InnerRun | undefined>(undefined),
       recommended !== undefined ? verifyMtus(job, recommended, name, workDeadline, labels) : Promise.resolve([] as Array<{ mtu: number; run: InnerRun }>),
@@ -247,16 +282,49 @@ export async function collectDockerLayers(ctx: LayerContext, deps: DockerLayerDe
   }
 }
 
-function networkLayer(n: DockerNetwork, parent: string, major: number | undefined): Layer {
+/** Networks a container of ours joins to look from inside: attachable overlays, macvlan and ipvlan. */
+function probesItself(n: DockerNetwork): boolean {
+  if (n.internal) return false;
+  return (n.driver === 'overlay' && n.attachable === true && n.ingress !== true) || PARENT_DRIVERS.has(n.driver);
+}
+
+function networkNotes(n: DockerNetwork, major: number | undefined): string[] {
   const notes: string[] = [];
   if (n.isDefault && major !== undefined && major < 25) {
     notes.push(`Docker ${major}: ${n.bridge ?? 'docker0'} itself reads 1500 while no container is attached (moby#36659); the MTU here is the network's option and what a container saw`);
   }
-  if (n.mtuOption === undefined && n.driver === 'bridge') notes.push(`no ${MTU_OPTION} option: the bridge driver's default 1500 (dockerd --mtu applies to the default bridge only)`);
+  if (n.isDefault && n.bridge && n.bridge !== 'docker0') notes.push(`dockerd --bridge=${n.bridge}: the default network is the host's own bridge ${n.bridge}`);
+  if (n.mtuOption === undefined && n.driver === 'bridge') {
+    notes.push(`no ${MTU_OPTION} option: the bridge driver's default 1500 (dockerd --mtu applies to the default bridge only${n.gwbridge ? ', not to docker_gwbridge' : ''})`);
+  }
+  if (n.driver === 'overlay') {
+    const given = n.mtuOption !== undefined ? `${MTU_OPTION}=${n.mtuOption}` : 'no option (1500)';
+    notes.push(`overlay: containers get MTU ${n.mtu}: ${given} taken as the underlay's MTU, minus ${VXLAN_OVERHEAD} bytes of VXLAN${n.encrypted ? ' and the ESP of --opt encrypted' : ''}`);
+    if (n.ingress) notes.push('the routing mesh (ingress): it carries published ports of swarm services; checked by its options only');
+    else if (!n.attachable) notes.push('not attachable: only swarm services join it, so it is checked by its options only');
+  }
+  if (PARENT_DRIVERS.has(n.driver)) {
+    if (!n.parent) notes.push(`no parent: Docker made a dummy interface, so containers on it reach nothing outside the network`);
+    if (n.mtuOption !== undefined) {
+      notes.push(`${MTU_OPTION}=${n.mtuOption} has no effect on ${n.driver} networks (moby/libnetwork#2274): containers get the MTU of the parent${n.parent ? ` ${n.parent}` : ''}`);
+    }
+  }
+  return notes;
+}
+
+function networkName(n: DockerNetwork): string {
+  if (n.bridge) return `${n.name} (${n.bridge})`;
+  if (n.driver === 'overlay') return `${n.name} (overlay${n.ingress ? ', ingress' : ''})`;
+  if (PARENT_DRIVERS.has(n.driver)) return `${n.name} (${n.driver}${n.parent ? ` on ${n.parent}` : ''})`;
+  return n.name;
+}
+
+function networkLayer(n: DockerNetwork, parent: string, major: number | undefined): Layer {
+  const notes = networkNotes(n, major);
   return {
     id: networkLayerId(n.name),
     kind: 'docker-network',
-    name: `${n.name}${n.bridge ? ` (${n.bridge})` : ''}`,
+    name: networkName(n),
     parent,
     ...(n.mtu !== undefined ? { mtu: n.mtu } : {}),
     interfaces: [],
@@ -274,8 +342,64 @@ function networkLayer(n: DockerNetwork, parent: string, major: number | undefine
       ...(n.origin ? { origin: n.origin } : {}),
       ...(n.labels['com.docker.compose.project'] ? { composeProject: n.labels['com.docker.compose.project'] } : {}),
       ...(n.subnets.length ? { subnets: n.subnets.join(', ') } : {}),
+      ...(n.scope ? { scope: n.scope } : {}),
+      ...(n.driver === 'overlay' ? { attachable: n.attachable === true, ingress: n.ingress === true } : {}),
+      ...(n.encrypted ? { encrypted: true } : {}),
+      ...(n.gwbridge ? { gwbridge: true } : {}),
+      ...(n.parent ? { parent: n.parent } : {}),
+      ...(n.mode ? { mode: n.mode } : {}),
     },
   };
+}
+
+/** macvlan/ipvlan: their containers get the parent's MTU; read it (and its kind: a tunnel?) from the daemon's view. */
+function applyParents(networkLayers: Layer[], daemon: Layer): void {
+  if (!daemon.facts?.probedFrom) return;
+  for (const net of networkLayers) {
+    const parent = net.facts?.parent;
+    if (typeof parent !== 'string') continue;
+    const iface = daemon.interfaces.find((i) => i.name === parent);
+    if (!iface) {
+      net.notes.push(`the parent ${parent} is not an interface of the daemon's namespace`);
+      continue;
+    }
+    Object.assign(net.facts!, { parentMtu: iface.mtu, parentKind: iface.kind, ...(iface.tunnelOverhead ? { parentTunnelOverhead: iface.tunnelOverhead } : {}) });
+    net.mtu ??= iface.mtu;
+  }
+}
+
+/**
+ * The docker_gwbridge layer the overlay containers left by: the one GET /networks listed, else re-inspected (Docker
+ * creates docker_gwbridge when the first container on an overlay starts on a node, so our probe may have made it),
+ * else what the containers saw on their way-out interface.
+ */
+async function gwbridgeLayer(api: DockerClient, layers: Layer[], daemon: Layer, runs: Array<{ net: DockerNetwork; run: InnerRun }>, deadline: number): Promise<Layer | undefined> {
+  const listed = layers.find((l) => l.kind === 'docker-network' && l.facts?.gwbridge === true);
+  if (listed) return listed;
+  const seen = runs.map((r) => egressOf(r.run)).find((e) => e !== undefined);
+  const gw = await inspectNetwork(api, GWBRIDGE, deadline);
+  let layer: Layer;
+  if (gw) {
+    layer = networkLayer(gw, daemon.id, undefined);
+    layer.notes.push(`not there before this run: Docker created ${GWBRIDGE} when the probe container joined overlay ${runs[0]!.net.name} (it does on a node's first overlay container, with the bridge driver's defaults unless it was created beforehand)`);
+  } else if (seen) {
+    layer = {
+      id: networkLayerId(GWBRIDGE),
+      kind: 'docker-network',
+      name: `${GWBRIDGE} (${GWBRIDGE})`,
+      parent: daemon.id,
+      mtu: seen.mtu,
+      interfaces: [],
+      uplinks: [],
+      probes: [],
+      notes: [`could not inspect ${GWBRIDGE}: its MTU is what the container on overlay ${runs[0]!.net.name} saw on ${seen.iface}`],
+      facts: { network: GWBRIDGE, driver: 'bridge', bridge: GWBRIDGE, gwbridge: true, isDefault: false, purpose: 'existing' },
+    };
+  } else return undefined;
+  // Beside the other networks: before the containers in the layer list.
+  const firstInner = layers.findIndex((l) => l.kind !== 'docker-daemon' && l.kind !== 'docker-network');
+  layers.splice(firstInner < 0 ? layers.length : firstInner, 0, layer);
+  return layer;
 }
 
 /** The host-network container's view is the daemon's namespace, one layer up. */
@@ -293,24 +417,62 @@ function applyDaemonView(daemon: Layer, run: InnerRun): void {
   daemon.facts!.probeMs = run.ms;
 }
 
-function eth0Mtu(run: InnerRun): number | undefined {
+function ifaceMtu(run: InnerRun, name = 'eth0'): number | undefined {
   const o = run.output;
   if (!o) return undefined;
-  return o.interfaces.find((i) => i.name === 'eth0')?.mtu ?? o.mtu;
+  return o.interfaces.find((i) => i.name === name)?.mtu ?? (name === 'eth0' ? o.mtu : undefined);
+}
+
+/**
+ * The interface a container's probes left by (the route to the targets), with its MTU; when no probe connected, the
+ * last container interface (Docker attaches the way-out network, docker_gwbridge, after the overlay).
+ */
+function egressOf(run: InnerRun): { iface: string; mtu: number } | undefined {
+  const o = run.output;
+  if (!o) return undefined;
+  const u = o.uplinks.reduce<(typeof o.uplinks)[number] | undefined>((m, x) => (!m || x.effectiveMtu < m.effectiveMtu ? x : m), undefined);
+  if (u) return { iface: u.iface, mtu: u.effectiveMtu };
+  const last = o.interfaces.filter((i) => i.kind !== 'loopback').sort((a, b) => a.name.localeCompare(b.name)).at(-1);
+  return last ? { iface: last.name, mtu: last.mtu } : undefined;
 }
 
 /** What a container saw beats the option (and docker0, which lies while idle before Docker 25). */
-function refineNetworkMtu(net: Layer, run: InnerRun): void {
-  const seen = eth0Mtu(run);
+function refineNetworkMtu(net: Layer, run: InnerRun, iface = 'eth0'): void {
+  const seen = ifaceMtu(run, iface);
   if (seen === undefined) return;
-  if (net.mtu !== undefined && net.mtu !== seen) net.notes.push(`option/default says MTU ${net.mtu}, a container on it saw eth0 MTU ${seen}: using ${seen}`);
+  if (net.mtu !== undefined && net.mtu !== seen) net.notes.push(`option/default says MTU ${net.mtu}, a container on it saw ${iface} MTU ${seen}: using ${seen}`);
   net.mtu = seen;
   net.facts!.containerMtu = seen;
 }
 
-function containerLayer(id: string, name: string, kind: 'container' | 'build-step', parent: Layer, run: InnerRun, variant: string, image: string): Layer {
+/**
+ * A container on an overlay: eth0 is the overlay (VXLAN), its traffic to the targets leaves by docker_gwbridge
+ * (eth1). It hangs under the docker_gwbridge layer, its MTU the way-out interface's; the overlay layer records eth0.
+ */
+function overlayContainerLayer(net: DockerNetwork, overlay: Layer, gw: Layer | undefined, run: InnerRun, image: string): Layer {
+  const out = egressOf(run);
+  const overlayIface = out && out.iface !== 'eth0' ? 'eth0' : (run.output?.interfaces.find((i) => i.kind !== 'loopback' && i.name !== out?.iface)?.name ?? 'eth0');
+  refineNetworkMtu(overlay, run, overlayIface);
+  if (gw && out) refineNetworkMtu(gw, run, out.iface);
+  const overlayMtu = ifaceMtu(run, overlayIface);
+  return containerLayer(`docker-container-net-${slug(net.name)}`, `container on overlay ${net.name}${gw ? ` (leaves by ${GWBRIDGE})` : ''}`, 'container', gw ?? overlay, run, 'overlay', image, {
+    ...(out ? { mtu: out.mtu } : {}),
+    facts: { overlay: net.name, overlayIface, ...(overlayMtu !== undefined ? { overlayMtu } : {}), ...(out ? { egressIface: out.iface } : {}) },
+  });
+}
+
+function containerLayer(
+  id: string,
+  name: string,
+  kind: 'container' | 'build-step',
+  parent: Layer,
+  run: InnerRun,
+  variant: string,
+  image: string,
+  extra: { mtu?: number; facts?: Record<string, string | number | boolean> } = {},
+): Layer {
   const o = run.output;
-  const mtu = eth0Mtu(run);
+  const mtu = extra.mtu ?? ifaceMtu(run);
   return {
     id,
     kind,
@@ -328,6 +490,7 @@ function containerLayer(id: string, name: string, kind: 'container' | 'build-ste
       ms: run.ms,
       ...(o?.node ? { node: o.node } : {}),
       ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}),
+      ...extra.facts,
     },
   };
 }
@@ -335,11 +498,12 @@ function containerLayer(id: string, name: string, kind: 'container' | 'build-ste
 const byTarget = (ps: readonly ProbeResult[]) => new Map(ps.map((p) => [p.url, p]));
 
 /**
- * The MTU to verify: the daemon namespace's effective uplink MTU, when a target stalled on the bridge but
- * downloaded from the daemon's namespace (the trio of the field notes: inner stalls, outer works).
+ * The MTU to verify: the daemon namespace's effective uplink MTU, when a target stalled from a container (on the
+ * bridge, or on an overlay, leaving by docker_gwbridge) but downloaded from the daemon's namespace (the trio of the
+ * field notes: inner stalls, outer works). A bridge network with that MTU is the same way out as either.
  */
-export function recommendFrom(onBridge: InnerRun, onHost: InnerRun): number | undefined {
-  const inner = onBridge.output?.probes ?? [];
+export function recommendFrom(innerRuns: InnerRun[], onHost: InnerRun): number | undefined {
+  const inner = innerRuns.flatMap((r) => r.output?.probes ?? []);
   const outer = byTarget(onHost.output?.probes ?? []);
   const contrast = inner.some((p) => p.outcome === 'stall' && outer.get(p.url)?.outcome === 'ok');
   const mtu = onHost.output?.mtu;

@@ -5,6 +5,9 @@
  *
  * Before Docker 25 docker0 reports MTU 1500 while no container is attached (moby#36659), so the interface is not
  * trusted: the network's com.docker.network.driver.mtu option is, and so is what a container sees on its eth0.
+ * The option does not mean the same for every driver (measured on 20.10 in the lab, see test/fixtures/nested-dockerd-*):
+ * bridge takes it as the containers' MTU; overlay as the underlay's, subtracting VXLAN's 50 bytes itself (option 1450:
+ * containers 1400); macvlan and ipvlan ignore it (moby/libnetwork#2274): their containers get the parent's MTU.
  */
 import type { DockerClient } from './docker-api.js';
 
@@ -44,7 +47,11 @@ export interface DockerNetwork {
   scope?: string;
   /** The MTU option (com.docker.network.driver.mtu); undefined means the driver default. */
   mtuOption?: number;
-  /** The MTU containers on it get: the option, else the driver default (bridge 1500, overlay 1450). */
+  /**
+   * The MTU containers on it get, when the inspect output alone says: bridge: the option, else 1500; overlay: the
+   * option (else 1500) minus VXLAN's 50 bytes; macvlan/ipvlan: undefined (the parent interface's MTU: Docker
+   * ignores the option for them).
+   */
   mtu?: number;
   /** Linux bridge behind it: docker0 for the default bridge, br-<id12> for user-defined bridges. */
   bridge?: string;
@@ -56,6 +63,18 @@ export interface DockerNetwork {
   labels: Record<string, string>;
   /** Who made it, when its name or labels say: compose project, GitHub Actions job network, this tool. */
   origin?: 'compose' | 'github-actions' | 'mtu-preflight';
+  /** Swarm overlays: `docker run --network` may join it (`--attachable`). */
+  attachable?: boolean;
+  /** The swarm routing mesh (`ingress`). */
+  ingress?: boolean;
+  /** An overlay created with `--opt encrypted` (IPsec ESP inside the VXLAN). */
+  encrypted?: boolean;
+  /** macvlan/ipvlan: the parent interface (`-o parent=`), in the daemon's namespace. */
+  parent?: string;
+  /** macvlan_mode / ipvlan_mode as given (unset: macvlan bridge, ipvlan l2). */
+  mode?: string;
+  /** docker_gwbridge: the bridge containers on overlay networks reach everything outside the swarm through. */
+  gwbridge?: boolean;
 }
 
 interface RawNetwork {
@@ -64,14 +83,33 @@ interface RawNetwork {
   Driver?: string;
   Scope?: string;
   Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;
   IPAM?: { Config?: Array<{ Subnet?: string }> | null };
   Containers?: Record<string, unknown> | null;
 }
 
-/** Drivers whose default MTU is known when no option is set (overlay: 1500 - 50 bytes of VXLAN). */
-const DRIVER_DEFAULT_MTU: Record<string, number> = { bridge: 1500, overlay: 1450 };
+/** The bridge network Docker creates on first use of an overlay on a node (or that an operator created first). */
+export const GWBRIDGE = 'docker_gwbridge';
+/** VXLAN encapsulation: outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 bytes. */
+export const VXLAN_OVERHEAD = 50;
+/** ESP on an encrypted overlay: SPI 4 + sequence 4 + IV 8 + pad length 1 + next header 1 + ICV 8 (libnetwork's pktExpansion). */
+export const ESP_OVERHEAD = 26;
+/** Drivers whose MTU comes from the parent interface, whatever the network's options say (moby/libnetwork#2274). */
+export const PARENT_DRIVERS = new Set(['macvlan', 'ipvlan']);
+
+/**
+ * The MTU Docker's overlay driver gives containers (and its VXLAN device): it reads com.docker.network.driver.mtu as
+ * the MTU of the underlay (default 1500) and subtracts the encapsulation itself, so the option is 1450 for 1400 inside.
+ */
+export function overlayMtu(option: number | undefined, encrypted = false): number {
+  let mtu = (option ?? 1500) - VXLAN_OVERHEAD;
+  // Encrypted overlays lose ESP's bytes too, rounded down to a multiple of 4 (the cipher's block alignment).
+  if (encrypted) mtu = mtu - ESP_OVERHEAD - ((mtu - ESP_OVERHEAD) % 4);
+  return mtu;
+}
 
 /** One entry of `GET /networks` or `docker network inspect`. Returns undefined for host/none (no own interface). */
 export function parseNetworkInspect(json: unknown): DockerNetwork | undefined {
@@ -93,7 +131,11 @@ export function parseNetworkInspect(json: unknown): DockerNetwork | undefined {
       : /^github_network_/.test(n.Name)
         ? 'github-actions'
         : undefined;
-  const mtu = mtuOption ?? DRIVER_DEFAULT_MTU[driver];
+  const overlay = driver === 'overlay';
+  const encrypted = overlay && 'encrypted' in options;
+  const mtu = overlay ? overlayMtu(mtuOption, encrypted) : PARENT_DRIVERS.has(driver) ? undefined : (mtuOption ?? (driver === 'bridge' ? 1500 : undefined));
+  const parent = PARENT_DRIVERS.has(driver) ? options.parent : undefined;
+  const mode = driver === 'macvlan' ? options.macvlan_mode : driver === 'ipvlan' ? options.ipvlan_mode : undefined;
   return {
     id,
     name: n.Name,
@@ -108,6 +150,11 @@ export function parseNetworkInspect(json: unknown): DockerNetwork | undefined {
     containers: Object.keys(n.Containers ?? {}).length,
     labels,
     ...(origin ? { origin } : {}),
+    ...(overlay ? { attachable: n.Attachable === true, ingress: n.Ingress === true } : {}),
+    ...(encrypted ? { encrypted } : {}),
+    ...(parent ? { parent } : {}),
+    ...(mode ? { mode } : {}),
+    ...(driver === 'bridge' && (n.Name === GWBRIDGE || bridge === GWBRIDGE) ? { gwbridge: true } : {}),
   };
 }
 
@@ -120,13 +167,49 @@ export function parseNetworkList(json: unknown): DockerNetwork[] {
     .sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name));
 }
 
+/** The node's swarm membership (`GET /info` .Swarm): what the overlay findings say about cross-node traffic. */
+export interface SwarmInfo {
+  /** inactive, pending, active, error, locked. */
+  state: string;
+  /** The address the node advertises (its VXLAN endpoint). */
+  nodeAddr?: string;
+  /** Nodes in the swarm (known on managers only). */
+  nodes?: number;
+}
+
+/** `GET /info` (or `docker info --format '{{json .}}'`): only the swarm part. */
+export function parseSwarmInfo(json: unknown): SwarmInfo | undefined {
+  const s = ((json ?? {}) as { Swarm?: { LocalNodeState?: string; NodeAddr?: string; Nodes?: number } | null }).Swarm;
+  if (!s || typeof s.LocalNodeState !== 'string') return undefined;
+  return {
+    state: s.LocalNodeState,
+    ...(s.NodeAddr ? { nodeAddr: s.NodeAddr } : {}),
+    ...(typeof s.Nodes === 'number' && s.Nodes > 0 ? { nodes: s.Nodes } : {}),
+  };
+}
+
 export interface DaemonInspection {
   version: DockerVersion;
   networks: DockerNetwork[];
+  /** Absent when GET /info failed (the rest of the inspection stands). */
+  swarm?: SwarmInfo;
 }
 
-/** GET /version and GET /networks, in parallel, by the deadline. Throws DockerApiError (unreachable, deadline). */
+/**
+ * GET /version, GET /networks and GET /info, in parallel, by the deadline. Throws DockerApiError (unreachable,
+ * deadline) for the first two; /info only adds the swarm state.
+ */
 export async function inspectDaemon(api: DockerClient, deadline: number): Promise<DaemonInspection> {
-  const [version, networks] = await Promise.all([api.call('GET', '/version', { deadline }), api.call('GET', '/networks', { deadline })]);
-  return { version: parseVersion(version), networks: parseNetworkList(networks) };
+  const [version, networks, info] = await Promise.all([
+    api.call('GET', '/version', { deadline }),
+    api.call('GET', '/networks', { deadline }),
+    api.call('GET', '/info', { deadline }).catch(() => undefined),
+  ]);
+  const swarm = parseSwarmInfo(info);
+  return { version: parseVersion(version), networks: parseNetworkList(networks), ...(swarm ? { swarm } : {}) };
+}
+
+/** GET /networks/<name>: one network, or undefined when there is none by that name (or the call fails). */
+export async function inspectNetwork(api: DockerClient, name: string, deadline: number): Promise<DockerNetwork | undefined> {
+  return api.call('GET', `/networks/${encodeURIComponent(name)}`, { deadline }).then(parseNetworkInspect, () => undefined);
 }

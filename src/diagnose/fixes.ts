@@ -191,3 +191,112 @@ export function fixUserNetworkMtu(ci: CiFact, net: NetworkOrigin, mtu: number, e
   }
   return fixNetworkMtu(net.name, mtu, engine);
 }
+
+/**
+ * A swarm overlay too large for its underlay. Docker's overlay driver reads com.docker.network.driver.mtu as the
+ * underlay's MTU and subtracts VXLAN's 50 bytes itself (measured: option 1450 gives containers 1400), so the option
+ * to give is the underlay's MTU. An overlay cannot be changed in place: it is re-created (its services detached).
+ * The routing mesh (ingress) is re-created the same way with --ingress: `docker swarm init` has no MTU option.
+ */
+export function fixOverlayMtu(net: { name: string; ingress?: boolean; attachable?: boolean; encrypted?: boolean }, underlayMtu: number, containerMtu: number): Fix {
+  const opts = `${net.attachable ? ' --attachable' : ''}${net.encrypted ? ' --opt encrypted' : ''} --opt com.docker.network.driver.mtu=${underlayMtu}`;
+  const why = `the overlay driver takes the option as the underlay's MTU and subtracts VXLAN's 50 bytes itself: containers get ${containerMtu}`;
+  if (net.ingress) {
+    return {
+      summary: `Re-create the routing mesh ${net.name} with com.docker.network.driver.mtu=${underlayMtu} (${why}). docker swarm init has no MTU option: do it right after init, before services publish ports.`,
+      steps: [
+        {
+          title: 'On a manager, with no service publishing ports (answer y; the removal takes a moment)',
+          language: 'sh',
+          snippet: [
+            `docker network rm ${net.name}`,
+            `while docker network inspect ${net.name} >/dev/null 2>&1; do sleep 0.2; done`,
+            `docker network create --driver overlay --ingress --opt com.docker.network.driver.mtu=${underlayMtu} ${net.name}`,
+          ].join('\n'),
+        },
+      ],
+    };
+  }
+  return {
+    summary: `Re-create overlay ${net.name} with com.docker.network.driver.mtu=${underlayMtu}: ${why}.`,
+    steps: [
+      {
+        title: 'docker CLI, on a manager (remove or detach the services on it first)',
+        language: 'sh',
+        snippet: `docker network rm ${net.name}\ndocker network create -d overlay${opts} ${net.name}`,
+      },
+      {
+        title: 'docker stack / compose file',
+        language: 'yaml',
+        snippet: `networks:\n  ${net.name}:\n    driver: overlay\n${net.attachable ? '    attachable: true\n' : ''}    driver_opts:\n      com.docker.network.driver.mtu: ${underlayMtu}${net.encrypted ? '\n      encrypted: ""' : ''}`,
+      },
+    ],
+  };
+}
+
+/**
+ * docker_gwbridge, the way out of every overlay container on a node, keeps the bridge driver's 1500 (dockerd --mtu
+ * does not reach it). It takes an MTU only when it is created, so it is created by hand before the node joins the
+ * swarm (measured: pre-created with the option, overlay containers got eth1 1450).
+ */
+export function fixGwbridgeMtu(mtu: number): Fix {
+  return {
+    summary: `Re-create docker_gwbridge with com.docker.network.driver.mtu=${mtu} before the node joins the swarm (Docker only creates it when missing, at 1500; dockerd --mtu does not apply to it).`,
+    steps: [
+      {
+        title: 'On each node: leave the swarm (a manager needs --force, or demote it first), replace docker_gwbridge, join again',
+        language: 'sh',
+        snippet: [
+          'docker swarm leave',
+          'docker network rm docker_gwbridge',
+          'docker network create \\',
+          '  --opt com.docker.network.bridge.name=docker_gwbridge \\',
+          '  --opt com.docker.network.bridge.enable_icc=false \\',
+          '  --opt com.docker.network.bridge.enable_ip_masquerade=true \\',
+          `  --opt com.docker.network.driver.mtu=${mtu} \\`,
+          '  docker_gwbridge',
+          'docker swarm join --token <token> <manager>:2377   # or docker swarm init',
+        ].join('\n'),
+      },
+    ],
+  };
+}
+
+/**
+ * macvlan/ipvlan containers get their parent interface's MTU: Docker ignores com.docker.network.driver.mtu for these
+ * drivers (moby/libnetwork#2274) and the kernel refuses a macvlan/ipvlan link above its parent's MTU. The knob is
+ * the parent (or the VLAN sub-interface Docker made for `-o parent=eth0.10`).
+ */
+export function fixParentMtu(driver: string, network: string, parent: string, mtu: number): Fix {
+  return {
+    summary: `Set the MTU of ${parent}, the parent of ${driver} network ${network}, to ${mtu}: its containers take the parent's MTU (Docker ignores com.docker.network.driver.mtu for ${driver}).`,
+    steps: [
+      { title: `Now (containers started afterwards get it; running ones keep theirs until restarted)`, language: 'sh', snippet: `ip link set dev ${parent} mtu ${mtu}` },
+      {
+        title: `Persistently: the parent's own configuration (netplan shown; ifupdown: \`mtu ${mtu}\` under \`iface ${parent}\`)`,
+        language: 'yaml',
+        snippet: `network:\n  ethernets:   # or vlans: / bridges:, wherever ${parent} is defined\n    ${parent}:\n      mtu: ${mtu}`,
+      },
+    ],
+  };
+}
+
+/**
+ * dockerd --bridge=br0: the default network is a bridge the host owns (seed 002: routable container IPs). Containers'
+ * veths take the network's MTU (dockerd --mtu), the bridge itself keeps what its configuration says: set both.
+ */
+export function fixHostBridgeMtu(ci: CiFact, bridge: string, mtu: number, engine?: number): Fix {
+  const docker = fixDockerMtu(ci, mtu, engine);
+  return {
+    summary: `Set ${bridge}'s MTU to ${mtu} where the host configures it, and dockerd --mtu=${mtu} for the containers dockerd attaches to ${bridge} (dockerd --bridge=${bridge} does not change the bridge's own MTU).`,
+    steps: [
+      { title: `Now (the bridge; restart the containers on it, or restart dockerd with --mtu=${mtu})`, language: 'sh', snippet: `ip link set dev ${bridge} mtu ${mtu}` },
+      {
+        title: `Persistently: ifupdown (/etc/network/interfaces), or netplan \`bridges: ${bridge}: mtu: ${mtu}\``,
+        language: 'ini',
+        snippet: `auto ${bridge}\niface ${bridge} inet static\n    mtu ${mtu}\n    # bridge_ports, address ... as before`,
+      },
+      ...docker.steps.filter((s) => s.language !== 'yaml' || !/networks:/.test(s.snippet)),
+    ],
+  };
+}

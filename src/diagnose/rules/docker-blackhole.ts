@@ -6,13 +6,15 @@
  * a latent risk, it stalls wherever ICMP "fragmentation needed" is filtered).
  */
 import type { Finding, Layer, ProbeResult } from '../../types.js';
-import { fixDockerMtu, fixUserNetworkMtu } from '../fixes.js';
 import { fmtMs, type Facts, type Rule } from '../rule.js';
 import {
   attemptText,
   childrenOf,
   daemonOf,
+  egressText,
   engineOf,
+  fixForNetwork,
+  isOverlay,
   narrowestUplink,
   networkText,
   probeLine,
@@ -22,21 +24,9 @@ import {
   type Attempt,
 } from './docker-common.js';
 
-function fixFor(facts: Facts, net: Layer, mtu: number, engine: number | undefined) {
-  if (net.facts?.isDefault === true) return fixDockerMtu(facts.ci, mtu, engine);
-  return fixUserNetworkMtu(
-    facts.ci,
-    {
-      name: String(net.facts?.network ?? net.name),
-      ...(typeof net.facts?.origin === 'string' ? { origin: net.facts.origin } : {}),
-      ...(typeof net.facts?.composeProject === 'string' ? { composeProject: net.facts.composeProject } : {}),
-    },
-    mtu,
-    engine,
-  );
-}
+const fixFor = (facts: Facts, net: Layer, mtu: number, engine: number | undefined) => fixForNetwork(facts.ci, net, mtu, engine);
 
-function verdictOf(attempts: Attempt[], recommended: number): { verified?: Finding['verified']; mtu: number; evidence: string[] } {
+export function verdictOf(attempts: Attempt[], recommended: number): { verified?: Finding['verified']; mtu: number; evidence: string[] } {
   if (attempts.length === 0) return { mtu: recommended, evidence: [] };
   const evidence = attempts.map((a) => `verification: ${attemptText(a)}`);
   const best = attempts.find((a) => a.ok);
@@ -55,6 +45,9 @@ export const dockerBlackhole: Rule = {
     const findings: Finding[] = [];
     for (const net of facts.layers) {
       if (net.kind !== 'docker-network' || net.facts?.purpose === 'verify') continue;
+      // An overlay's containers leave by docker_gwbridge: their probes hang under that layer; docker-overlay judges
+      // the overlay itself (VXLAN inside the underlay).
+      if (isOverlay(net)) continue;
       const daemon = daemonOf(facts.layers, net);
       const inner = childrenOf(facts.layers, net).filter((c) => c.probes.length > 0);
       if (!daemon || inner.length === 0) continue;
@@ -67,7 +60,7 @@ export const dockerBlackhole: Rule = {
       const where = networkText(net);
       const uplink = narrowestUplink(daemon);
       const mtuEvidence = [
-        ...inner.map((c) => `${c.name}: eth0 MTU ${c.mtu ?? '?'}${c.mtu ? ` (advertises MSS ${c.mtu - 40})` : ''}`),
+        ...inner.map((c) => `${c.name}: ${egressText(c)}`),
         uplink
           ? `daemon namespace: uplink ${uplink.iface} MTU ${uplink.effectiveMtu}${uplink.explanation ? ` (${uplink.explanation})` : ''}`
           : `daemon namespace: uplink MTU ${outerMtu ?? 'unknown'}`,

@@ -1,5 +1,6 @@
 /** Reading the docker layers (daemon -> network -> container/build step) the way the docker-* rules need them. */
-import type { Layer, ProbeResult, Uplink } from '../../types.js';
+import type { CiFact, Fix, Layer, ProbeResult, Uplink } from '../../types.js';
+import { fixDockerMtu, fixGwbridgeMtu, fixHostBridgeMtu, fixParentMtu, fixUserNetworkMtu } from '../fixes.js';
 import { fmtBytes, fmtMs } from '../rule.js';
 
 export const isInner = (l: Layer) => l.kind === 'container' || l.kind === 'build-step';
@@ -29,10 +30,48 @@ export function uplinkText(daemon: Layer): string {
   return `the daemon's uplink MTU ${daemon.mtu ?? '?'}`;
 }
 
+export const isOverlay = (net: Layer) => net.facts?.driver === 'overlay';
+export const isGwbridge = (net: Layer) => net.facts?.gwbridge === true;
+/** macvlan/ipvlan: their containers take the parent interface's MTU. */
+export const isParentDriver = (net: Layer) => net.facts?.driver === 'macvlan' || net.facts?.driver === 'ipvlan';
+/** The host's own bridge dockerd was given (`dockerd --bridge=br0`), when the default network is one. */
+export function hostBridgeOf(net: Layer): string | undefined {
+  const b = net.facts?.bridge;
+  return net.facts?.isDefault === true && typeof b === 'string' && b !== 'docker0' ? b : undefined;
+}
+
 export function networkText(net: Layer): string {
   const name = String(net.facts?.network ?? net.name);
-  const bridge = typeof net.facts?.bridge === 'string' ? ` (${net.facts.bridge})` : '';
-  return `docker network ${name}${bridge}`;
+  if (typeof net.facts?.bridge === 'string') return `docker network ${name} (${net.facts.bridge}${hostBridgeOf(net) ? ', dockerd --bridge' : ''})`;
+  if (isOverlay(net)) return `docker network ${name} (overlay${net.facts?.ingress === true ? ', ingress' : ''})`;
+  if (isParentDriver(net)) return `docker network ${name} (${String(net.facts?.driver)}${typeof net.facts?.parent === 'string' ? ` on ${net.facts.parent}` : ''})`;
+  return `docker network ${name}`;
+}
+
+/** The way a container's traffic leaves it: eth0, or eth1 (docker_gwbridge) for a container on an overlay. */
+export function egressText(c: Layer): string {
+  const iface = typeof c.facts?.egressIface === 'string' ? c.facts.egressIface : 'eth0';
+  const overlay = typeof c.facts?.overlay === 'string' ? `eth0 on overlay ${c.facts.overlay} MTU ${c.facts.overlayMtu ?? '?'}, ` : '';
+  return `${overlay}${iface} MTU ${c.mtu ?? '?'}${c.mtu ? ` (advertises MSS ${c.mtu - 40})` : ''}`;
+}
+
+/** The fix for a network whose MTU is above the path, by what kind of network it is and who made it. */
+export function fixForNetwork(ci: CiFact, net: Layer, mtu: number, engine: number | undefined): Fix {
+  const hostBridge = hostBridgeOf(net);
+  if (hostBridge) return fixHostBridgeMtu(ci, hostBridge, mtu, engine);
+  if (net.facts?.isDefault === true) return fixDockerMtu(ci, mtu, engine);
+  if (isGwbridge(net)) return fixGwbridgeMtu(mtu);
+  if (isParentDriver(net) && typeof net.facts?.parent === 'string') return fixParentMtu(String(net.facts.driver), String(net.facts.network ?? net.name), net.facts.parent, mtu);
+  return fixUserNetworkMtu(
+    ci,
+    {
+      name: String(net.facts?.network ?? net.name),
+      ...(typeof net.facts?.origin === 'string' ? { origin: net.facts.origin } : {}),
+      ...(typeof net.facts?.composeProject === 'string' ? { composeProject: net.facts.composeProject } : {}),
+    },
+    mtu,
+    engine,
+  );
 }
 
 /** "2.0 MB in 0.1 s" for a successful probe. */

@@ -6,9 +6,8 @@
  * given a lower one (the operator's statement of the path MTU).
  */
 import type { Finding } from '../../types.js';
-import { fixDockerMtu, fixUserNetworkMtu } from '../fixes.js';
 import type { Facts, Rule } from '../rule.js';
-import { childrenOf, daemonOf, engineOf, networkText, uplinkText } from './docker-common.js';
+import { childrenOf, daemonOf, engineOf, fixForNetwork, isGwbridge, isOverlay, isParentDriver, networkText, uplinkText } from './docker-common.js';
 
 export const dockerNetworkMtu: Rule = {
   id: 'docker-network-mtu',
@@ -18,6 +17,8 @@ export const dockerNetworkMtu: Rule = {
       if (net.kind !== 'docker-network' || net.facts?.purpose === 'verify' || net.mtu === undefined) continue;
       // An internal network has no way out: its MTU meets no smaller hop.
       if (net.facts?.internal === true) continue;
+      // Overlays (VXLAN inside the underlay) and macvlan/ipvlan (the parent's MTU) have rules of their own.
+      if (isOverlay(net) || isParentDriver(net)) continue;
       if (childrenOf(facts.layers, net).some((c) => c.probes.length > 0)) continue; // docker-blackhole judged it
       const daemon = daemonOf(facts.layers, net);
       if (!daemon) continue;
@@ -29,11 +30,12 @@ export const dockerNetworkMtu: Rule = {
       const isDefault = net.facts?.isDefault === true;
       const against = daemon.mtu !== undefined ? uplinkText(daemon) : `the default bridge's MTU ${ref} (dockerd --mtu)`;
       const why = !isDefault && dockerdMtu !== undefined ? ` dockerd --mtu=${dockerdMtu} applies to the default bridge only; this network kept ${net.mtu}.` : '';
+      const role = isGwbridge(net) ? ' Containers on swarm overlays reach everything outside the swarm through it.' : '';
       findings.push({
         code: 'mtu-mismatch',
         severity: 'warning',
         layer: net.id,
-        summary: `${networkText(net)} MTU ${net.mtu} exceeds ${against}: containers on it advertise MSS ${net.mtu - 40} and their large downloads stall wherever ICMP "fragmentation needed" is filtered.${why}`,
+        summary: `${networkText(net)} MTU ${net.mtu} exceeds ${against}: containers on it advertise MSS ${net.mtu - 40} and their large downloads stall wherever ICMP "fragmentation needed" is filtered.${why}${role}`,
         evidence: [
           `${name}: driver ${net.facts?.driver ?? '?'}, ${net.facts?.mtuOption !== undefined ? `com.docker.network.driver.mtu=${net.facts.mtuOption}` : 'no com.docker.network.driver.mtu option (driver default)'}`,
           ...(dockerdMtu !== undefined ? [`default bridge: com.docker.network.driver.mtu=${dockerdMtu}`] : []),
@@ -41,18 +43,7 @@ export const dockerNetworkMtu: Rule = {
           ...(net.facts?.origin ? [`created by ${net.facts.origin}${net.facts.composeProject ? ` (project ${net.facts.composeProject})` : ''}`] : []),
         ],
         recommendedMtu: ref,
-        fix: isDefault
-          ? fixDockerMtu(facts.ci, ref, engineOf(daemon))
-          : fixUserNetworkMtu(
-              facts.ci,
-              {
-                name,
-                ...(typeof net.facts?.origin === 'string' ? { origin: net.facts.origin } : {}),
-                ...(typeof net.facts?.composeProject === 'string' ? { composeProject: net.facts.composeProject } : {}),
-              },
-              ref,
-              engineOf(daemon),
-            ),
+        fix: fixForNetwork(facts.ci, net, ref, engineOf(daemon)),
       });
     }
     return findings;

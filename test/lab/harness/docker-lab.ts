@@ -191,6 +191,11 @@ export interface NestedDockerdOptions {
   mtu?: number;
   /** `--bip`, default 172.30.<k>.1/24 with k counting daemons of this process (user networks: 172.30.128.0/17). */
   bip?: string;
+  /**
+   * `--bridge` instead of `--bip` (dockerd refuses both): the default network uses this existing bridge of the
+   * namespace, as `dockerd --bridge=br0` does on a host with routable container IPs. The caller creates and owns it.
+   */
+  bridge?: string;
   /** `--dns` for containers (default 127.0.0.1: containers resolve nothing rather than ask a resolver outside the lab). */
   dns?: string[];
   /** More dockerd arguments, e.g. ['--default-network-opt=...'] on newer engines. */
@@ -304,7 +309,7 @@ export async function startNestedDockerd(opts: NestedDockerdOptions): Promise<Ne
       '--pidfile', f('docker.pid'),
       '--config-file', f('daemon.json'),
       '--containerd', containerdSock,
-      '--bip', bip,
+      ...(opts.bridge ? ['--bridge', opts.bridge] : ['--bip', bip]),
       '--default-address-pool', 'base=172.30.128.0/17,size=24',
       '--cgroup-parent', cgroupParent,
       '--iptables=true',
