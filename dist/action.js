@@ -24,7 +24,7 @@ import {
   shouldColor,
   topFinding,
   urlSecrets
-} from "./chunks/chunk-JVQZOODY.js";
+} from "./chunks/chunk-X6LA7DOS.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

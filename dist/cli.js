@@ -21,7 +21,7 @@ import {
   runCleanups,
   shouldColor,
   unknownOption
-} from "./chunks/chunk-JVQZOODY.js";
+} from "./chunks/chunk-X6LA7DOS.js";
 
 // src/cli.ts
 import { constants as fsConstants, existsSync } from "node:fs";
