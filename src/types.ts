@@ -201,7 +201,9 @@ export type FindingCode =
   | 'deadline-exceeded'
   | 'docker-unreachable'
   | 'probe-image-missing'
-  | 'ci-config-mtu';
+  | 'ci-config-mtu'
+  | 'mtu-option-ignored'
+  | 'tunnel-parent';
 
 export interface Finding {
   code: FindingCode;

@@ -3,6 +3,8 @@ import type { Facts, Rule } from './rule.js';
 import { dockerBlackhole } from './rules/docker-blackhole.js';
 import { dockerDaemon } from './rules/docker-daemon.js';
 import { dockerNetworkMtu } from './rules/docker-network-mtu.js';
+import { dockerOverlay } from './rules/docker-overlay.js';
+import { dockerParent } from './rules/docker-parent.js';
 import { hostView, scoped, withoutVerification } from './rules/docker-scope.js';
 import { mtuMismatch } from './rules/mtu-mismatch.js';
 import { probeFailures } from './rules/probe-failures.js';
@@ -24,6 +26,8 @@ export const RULES: Rule[] = [
   dockerDaemon,
   dockerBlackhole,
   dockerNetworkMtu,
+  dockerOverlay,
+  dockerParent,
 ];
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;

@@ -15,6 +15,7 @@ import {
   engineOf,
   fixForNetwork,
   isOverlay,
+  isParentDriver,
   narrowestUplink,
   networkText,
   probeLine,
@@ -112,7 +113,9 @@ export const dockerBlackhole: Rule = {
       }
 
       const allOk = inner.every((c) => c.probes.every((p) => p.outcome === 'ok'));
-      if (oversized && allOk) {
+      // macvlan/ipvlan containers sit on their parent's L2, not behind the daemon's route: docker-parent compares
+      // them with the parent (and a tunnel parent with what it rides on).
+      if (oversized && allOk && !isParentDriver(net)) {
         findings.push({
           code: 'mtu-mismatch',
           severity: 'warning',

@@ -6,7 +6,7 @@
 import { DockerApiError, type CallOptions, type DockerClient, type DockerResponse } from '../../../src/collect/docker-api.js';
 import type { DockerEndpoint } from '../../../src/collect/docker-endpoint.js';
 import { decodeProbeConfig, type InnerProbeOutput } from '../../../src/collect/docker-protocol.js';
-import type { ProbeResult } from '../../../src/types.js';
+import type { NetInterface, ProbeResult } from '../../../src/types.js';
 
 export interface FakeScenario {
   /** MTU of the daemon namespace's uplink. */
@@ -20,6 +20,16 @@ export interface FakeScenario {
   /** Extra networks as GET /networks returns them. */
   networks?: unknown[];
   imagePresent?: boolean;
+  /** Name of the default bridge's Linux bridge (docker0; br0 for `dockerd --bridge=br0`). */
+  bridgeName?: string;
+  /**
+   * What a container on each network sees in /sys/class/net (interface -> MTU), as captured in the lab
+   * (container-sys-class-net.json of test/fixtures/nested-dockerd-*; `host` is the daemon's namespace). Its traffic
+   * leaves by the last interface (eth1 = docker_gwbridge on an overlay). Without a view: eth0 at the network's MTU.
+   */
+  views?: Record<string, Record<string, number> | { exit: number; stderr: string }>;
+  /** GET /info as the daemon answers it (the swarm part is read). */
+  info?: unknown;
   /** Leftovers of an earlier run, with their labels. */
   leftovers?: Array<{ kind: 'container' | 'network' | 'image'; id: string; labels: Record<string, string> }>;
 }
@@ -74,6 +84,8 @@ export class FakeDaemon implements DockerClient {
 
   private probeOutput(network: string): InnerProbeOutput {
     const host = network === 'host';
+    const view = this.s.views?.[network] as Record<string, number> | undefined;
+    if (view) return this.viewOutput(host, view);
     const net = [...this.networks.values()].find((n) => n.name === network);
     const mtu = host ? this.s.pathMtu : (net?.mtu ?? 1500);
     const fits = host || mtu <= (this.s.innerLimit ?? this.s.pathMtu);
@@ -82,12 +94,37 @@ export class FakeDaemon implements DockerClient {
       node: 'v24.0.0',
       interfaces: host
         ? [
-            { name: 'docker0', mtu: this.s.bridgeMtu, state: 'up', kind: 'bridge', ports: ['veth1'] },
+            { name: this.s.bridgeName ?? 'docker0', mtu: this.s.bridgeMtu, state: 'up', kind: 'bridge', ports: ['veth1'] },
             { name: 'eth0', mtu: this.s.pathMtu, state: 'up', kind: 'veth' },
           ]
         : [{ name: 'eth0', mtu, state: 'up', kind: 'veth' }],
       uplinks: [{ target: 'registry.lab.test', address: '10.213.2.2', iface: 'eth0', ifaceMtu: mtu, effectiveMtu: mtu, kind: 'veth' }],
       mtu,
+      probes: [fits || !this.s.blackhole ? ok() : stall()],
+      notes: [],
+    };
+  }
+
+  /** A captured /sys/class/net view: the uplink is eth0 in the daemon's namespace, the last ethN in a container. */
+  private viewOutput(host: boolean, view: Record<string, number>): InnerProbeOutput {
+    const kindOf = (n: string): NetInterface['kind'] =>
+      n === 'lo' ? 'loopback' : /^(docker0|docker_gwbridge|br)/.test(n) ? 'bridge' : /^vx/.test(n) ? 'vxlan' : 'veth';
+    const interfaces: NetInterface[] = Object.entries(view).map(([name, mtu]) => ({
+      name,
+      mtu,
+      state: 'up',
+      kind: kindOf(name),
+      ...(name === 'vx0' ? { tunnelOverhead: 50 } : {}),
+    }));
+    const egress = host ? 'eth0' : Object.keys(view).filter((n) => /^eth\d+$/.test(n)).sort().at(-1)!;
+    const mtu = view[egress]!;
+    const fits = host || mtu <= (this.s.innerLimit ?? this.s.pathMtu);
+    return {
+      mtuPreflightProbe: 1,
+      node: 'v20.19.2',
+      interfaces,
+      uplinks: [{ target: 'registry.lab.test', address: '10.213.2.2', iface: egress, ifaceMtu: mtu, effectiveMtu: mtu, kind: 'veth' }],
+      mtu: view.eth0,
       probes: [fits || !this.s.blackhole ? ok() : stall()],
       notes: [],
     };
@@ -121,11 +158,18 @@ export class FakeDaemon implements DockerClient {
     const q = opts.query ?? {};
     const id = () => `id${++this.n}`;
     let m: RegExpExecArray | null;
+    if (method === 'GET' && path === '/info') return this.s.info ?? { Swarm: { LocalNodeState: 'inactive' } };
+    if (method === 'GET' && (m = /^\/networks\/([^/]+)$/.exec(path))) {
+      const want = decodeURIComponent(m[1]!);
+      const n = (this.s.networks as Array<{ Name?: string }> | undefined)?.find((x) => x.Name === want);
+      if (!n) throw new DockerApiError('HTTP_404', `network ${want} not found`, 404);
+      return n;
+    }
     if (method === 'GET' && path === '/version') return { Version: '20.10.24+dfsg1', ApiVersion: '1.41', Os: 'linux', KernelVersion: '6.1.0' };
     if (method === 'GET' && path === '/networks') {
       if (q.filters) return this.labelled(this.networks, String(q.filters));
       return [
-        { Name: 'bridge', Id: 'n-bridge', Driver: 'bridge', Scope: 'local', Options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': 'docker0', 'com.docker.network.driver.mtu': String(this.s.bridgeMtu) }, Labels: {} },
+        { Name: 'bridge', Id: 'n-bridge', Driver: 'bridge', Scope: 'local', Options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': this.s.bridgeName ?? 'docker0', 'com.docker.network.driver.mtu': String(this.s.bridgeMtu) }, Labels: {} },
         { Name: 'host', Id: 'n-host', Driver: 'host', Options: {}, Labels: {} },
         ...(this.s.networks ?? []),
         ...[...this.networks.values()].filter((n) => n.id !== 'n-bridge').map((n) => ({ Name: n.name, Id: n.id, Driver: 'bridge', Options: n.mtu ? { 'com.docker.network.driver.mtu': String(n.mtu) } : {}, Labels: n.labels })),
@@ -149,7 +193,12 @@ export class FakeDaemon implements DockerClient {
       if (!c) throw new DockerApiError('HTTP_404', 'No such container', 404);
       const op = m[2];
       if (method === 'PUT' && op === '/archive') return void (c.files = opts.body!);
-      if (method === 'POST' && op === '/start') return undefined;
+      if (method === 'POST' && op === '/start') {
+        // A captured failure to start (ipvlan on a kernel without it): the daemon's 500 with its message.
+        const failed = this.s.views?.[c.network!] as { exit?: number; stderr?: string } | undefined;
+        if (failed?.exit) throw new DockerApiError('HTTP_500', String(failed.stderr).replace(/^docker: Error response from daemon: /, ''), 500);
+        return undefined;
+      }
       if (method === 'POST' && op === '/wait') return { StatusCode: 0 };
       if (method === 'GET' && op === '/logs') {
         const cfg = decodeProbeConfig(c.cmd![1]!);

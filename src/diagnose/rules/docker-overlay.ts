@@ -1,0 +1,70 @@
+/**
+ * docker-overlay: a swarm overlay whose containers' MTU leaves no room for VXLAN inside the underlay.
+ *
+ * An overlay carries container-to-container traffic between nodes in VXLAN (50 bytes: outer Ethernet, IPv4, UDP,
+ * VXLAN; ESP on top with --opt encrypted), so its MTU must be at most the underlay's minus that. Docker's overlay
+ * driver reads com.docker.network.driver.mtu as the underlay's MTU (default 1500) and subtracts the 50 itself, so on
+ * a 1450 underlay an overlay without the option gives containers 1450 where 1400 fits. That traffic never leaves by
+ * the daemon's uplink route to the registries (overlay containers reach those through docker_gwbridge, judged by
+ * docker-blackhole and docker-network-mtu like any bridge), so nothing here can be probed from one node: the finding
+ * is a warning from the numbers, the way cross-node traffic will break.
+ */
+import { overlayMtu, VXLAN_OVERHEAD } from '../../collect/docker.js';
+import type { Finding } from '../../types.js';
+import { fixOverlayMtu } from '../fixes.js';
+import type { Facts, Rule } from '../rule.js';
+import { daemonOf, isOverlay, narrowestUplink, networkText } from './docker-common.js';
+
+export const dockerOverlay: Rule = {
+  id: 'docker-overlay',
+  evaluate(facts: Facts): Finding[] {
+    const findings: Finding[] = [];
+    for (const net of facts.layers) {
+      if (net.kind !== 'docker-network' || !isOverlay(net) || net.facts?.purpose === 'verify' || net.mtu === undefined) continue;
+      const daemon = daemonOf(facts.layers, net);
+      const uplink = daemon ? narrowestUplink(daemon) : undefined;
+      const underlay = uplink?.effectiveMtu ?? daemon?.mtu;
+      if (!daemon || underlay === undefined) continue;
+      const encrypted = net.facts?.encrypted === true;
+      const fits = overlayMtu(underlay, encrypted);
+      if (net.mtu <= fits) continue;
+      const name = String(net.facts?.network ?? net.name);
+      const option = typeof net.facts?.mtuOption === 'number' ? net.facts.mtuOption : undefined;
+      // The probe container on this overlay (hung under docker_gwbridge, its way out) saw the overlay on eth0.
+      const seen = facts.layers
+        .filter((l) => l.facts?.overlay === name)
+        .map((c) => (typeof c.facts?.overlayMtu === 'number' ? `${c.name}: eth0 on the overlay MTU ${c.facts.overlayMtu}` : undefined))
+        .filter((x): x is string => !!x);
+      const nodes = typeof daemon.facts?.swarmNodes === 'number' ? daemon.facts.swarmNodes : undefined;
+      const encap = `${VXLAN_OVERHEAD} bytes of VXLAN${encrypted ? ' and the ESP of --opt encrypted' : ''}`;
+      findings.push({
+        code: 'mtu-mismatch',
+        severity: 'warning',
+        layer: net.id,
+        summary:
+          `${networkText(net)} gives containers MTU ${net.mtu}, but its traffic between nodes travels in VXLAN inside the underlay ` +
+          `(${uplink ? `${uplink.iface} ` : ''}MTU ${underlay}), which leaves room for ${fits} after ${encap}: ` +
+          `container-to-container packets over ${fits} bytes are fragmented or dropped between nodes. ` +
+          `Fix: re-create it with com.docker.network.driver.mtu=${underlay} (containers then get ${fits}).`,
+        evidence: [
+          `${name}: ${option !== undefined ? `com.docker.network.driver.mtu=${option}` : 'no com.docker.network.driver.mtu option (the driver takes 1500)'}, taken as the underlay's MTU: containers get ${option ?? 1500} - ${VXLAN_OVERHEAD} = ${net.mtu}`,
+          ...seen,
+          `daemon namespace: ${uplink ? `uplink ${uplink.iface} MTU ${uplink.effectiveMtu}${uplink.explanation ? ` (${uplink.explanation})` : ''}` : `uplink MTU ${underlay}`}`,
+          ...(nodes === 1 ? ['this node is alone in its swarm: nothing crosses the underlay yet, so no probe can show the loss'] : []),
+        ],
+        recommendedMtu: fits,
+        fix: fixOverlayMtu(
+          {
+            name,
+            ...(net.facts?.ingress === true ? { ingress: true } : {}),
+            ...(net.facts?.attachable === true ? { attachable: true } : {}),
+            ...(encrypted ? { encrypted: true } : {}),
+          },
+          underlay,
+          fits,
+        ),
+      });
+    }
+    return findings;
+  },
+};

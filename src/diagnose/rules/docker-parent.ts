@@ -1,0 +1,97 @@
+/**
+ * docker-parent: macvlan and ipvlan networks, whose containers sit on the parent interface's own L2 and take its MTU.
+ *
+ * Docker ignores com.docker.network.driver.mtu for these drivers (moby/libnetwork#2274) and the kernel refuses a
+ * macvlan/ipvlan link above its parent's MTU, so the MTU that matters is the parent's. Two things are worth saying:
+ *   - the option says one MTU and containers get another (measured in the lab: option 1500 on a 1450 parent gives
+ *     containers 1450): `mtu-option-ignored`, info, so nobody tunes a knob that does nothing;
+ *   - the parent is a tunnel (VXLAN, WireGuard, ...): its MTU must leave room for the encapsulation inside the path
+ *     it rides on. Too large for the daemon's uplink is `mtu-mismatch`; fitting, it is `tunnel-parent`, info: the
+ *     containers get a low MTU on purpose, and it is what the report's layers show.
+ * Stalls measured from a container on such a network are docker-blackhole's (fixed at the parent, fixForNetwork).
+ */
+import type { Finding, Layer } from '../../types.js';
+import { fixParentMtu } from '../fixes.js';
+import type { Facts, Rule } from '../rule.js';
+import { childrenOf, daemonOf, isParentDriver, narrowestUplink, networkText } from './docker-common.js';
+
+const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+
+export const dockerParent: Rule = {
+  id: 'docker-parent',
+  evaluate(facts: Facts): Finding[] {
+    const findings: Finding[] = [];
+    for (const net of facts.layers) {
+      if (net.kind !== 'docker-network' || !isParentDriver(net) || net.facts?.purpose === 'verify') continue;
+      const daemon = daemonOf(facts.layers, net);
+      const driver = String(net.facts?.driver);
+      const name = String(net.facts?.network ?? net.name);
+      const parent = typeof net.facts?.parent === 'string' ? net.facts.parent : undefined;
+      const parentMtu = num(net.facts?.parentMtu);
+      const option = num(net.facts?.mtuOption);
+      const seen = childrenOf(facts.layers, net).find((c) => c.mtu !== undefined);
+      const containerMtu = seen?.mtu ?? parentMtu;
+      const parentLine = parent ? `parent ${parent}: ${parentMtu !== undefined ? `MTU ${parentMtu}` : 'MTU unknown'}${net.facts?.parentKind ? `, ${String(net.facts.parentKind)}` : ''}` : undefined;
+      const seenLine = seen ? `${seen.name}: eth0 MTU ${seen.mtu}` : undefined;
+
+      if (option !== undefined && containerMtu !== undefined && option !== containerMtu) {
+        findings.push({
+          code: 'mtu-option-ignored',
+          severity: 'info',
+          layer: net.id,
+          summary:
+            `${networkText(net)} has com.docker.network.driver.mtu=${option}, which Docker does not apply to ${driver} networks: ` +
+            `containers on it get ${parent ? `the MTU of the parent ${parent}, ` : ''}${containerMtu}.`,
+          evidence: [`${name}: com.docker.network.driver.mtu=${option} (ignored by the ${driver} driver, moby/libnetwork#2274)`, ...(parentLine ? [parentLine] : []), ...(seenLine ? [seenLine] : [])],
+          fix: {
+            summary: `Drop the option from ${name}'s definition: it changes nothing. The MTU of ${driver} containers is set on the parent${parent ? ` (ip link set dev ${parent} mtu N)` : ''}.`,
+            steps: [],
+          },
+        });
+      }
+
+      const overhead = num(net.facts?.parentTunnelOverhead);
+      if (!parent || parentMtu === undefined || overhead === undefined) continue;
+      const uplink = daemon ? underlayOf(daemon, parent) : undefined;
+      const kind = String(net.facts?.parentKind ?? 'tunnel');
+      if (uplink && parentMtu + overhead > uplink.mtu) {
+        const fits = uplink.mtu - overhead;
+        findings.push({
+          code: 'mtu-mismatch',
+          severity: 'warning',
+          layer: net.id,
+          summary:
+            `${networkText(net)}: the parent ${parent} is a ${kind} tunnel with MTU ${parentMtu}, but its packets carry ${overhead} bytes of ` +
+            `encapsulation over ${uplink.iface} (MTU ${uplink.mtu}): at most ${fits} fits. Containers on it advertise MSS ${(containerMtu ?? parentMtu) - 40} ` +
+            `and their large transfers stall wherever ICMP "fragmentation needed" is filtered. Fix: set ${parent}'s MTU to ${fits}.`,
+          evidence: [parentLine!, ...(seenLine ? [seenLine] : []), `daemon namespace: uplink ${uplink.iface} MTU ${uplink.mtu}`],
+          recommendedMtu: fits,
+          fix: fixParentMtu(driver, name, parent, fits),
+        });
+      } else {
+        findings.push({
+          code: 'tunnel-parent',
+          severity: 'info',
+          layer: net.id,
+          summary:
+            `${networkText(net)}: the parent ${parent} is a ${kind} tunnel (MTU ${parentMtu}, ${overhead} bytes of encapsulation), so containers on it get ` +
+            `MTU ${containerMtu ?? parentMtu} and advertise MSS ${(containerMtu ?? parentMtu) - 40}. That fits${uplink ? ` ${uplink.iface} (MTU ${uplink.mtu})` : ''}; ` +
+            `peers on ${parent}'s segment must use the same MTU.`,
+          evidence: [parentLine!, ...(seenLine ? [seenLine] : [])],
+        });
+      }
+    }
+    return findings;
+  },
+};
+
+/**
+ * What a tunnel parent rides on: the daemon namespace's narrowest uplink, unless that uplink is the tunnel itself
+ * (then its underlay is not visible from here).
+ */
+function underlayOf(daemon: Layer, parent: string): { iface: string; mtu: number } | undefined {
+  const u = narrowestUplink(daemon);
+  if (u && u.iface !== parent) return { iface: u.iface, mtu: u.effectiveMtu };
+  if (!u && daemon.mtu !== undefined) return { iface: 'uplink', mtu: daemon.mtu };
+  return undefined;
+}
