@@ -313,7 +313,8 @@ function networkNotes(n: DockerNetwork, major: number | undefined): string[] {
 }
 
 function networkName(n: DockerNetwork): string {
-  if (n.bridge) return `${n.name} (${n.bridge})`;
+  // docker_gwbridge is both the network's and the bridge's name: say it once.
+  if (n.bridge) return n.bridge === n.name ? n.name : `${n.name} (${n.bridge})`;
   if (n.driver === 'overlay') return `${n.name} (overlay${n.ingress ? ', ingress' : ''})`;
   if (PARENT_DRIVERS.has(n.driver)) return `${n.name} (${n.driver}${n.parent ? ` on ${n.parent}` : ''})`;
   return n.name;
@@ -386,7 +387,7 @@ async function gwbridgeLayer(api: DockerClient, layers: Layer[], daemon: Layer, 
     layer = {
       id: networkLayerId(GWBRIDGE),
       kind: 'docker-network',
-      name: `${GWBRIDGE} (${GWBRIDGE})`,
+      name: GWBRIDGE,
       parent: daemon.id,
       mtu: seen.mtu,
       interfaces: [],

@@ -213,8 +213,11 @@ export function describeDiagnosis(report: Report): string {
   for (const { layer: l } of orderLayers(report.layers)) if (l.parent !== undefined && subtree.has(l.parent)) subtree.add(l.id);
   const probes = report.layers.filter((l) => subtree.has(l.id)).flatMap((l) => l.probes);
   const hosts = [...new Set(probes.filter((p) => targets.has(p.target)).map((p) => p.host))];
-  const verified = top.verified?.ok && top.verified.mtu === report.recommendedMtu ? ' (verified)' : '';
-  const mtu = report.recommendedMtu !== undefined ? `: set the MTU to ${report.recommendedMtu}${verified}` : '';
+  // The top finding's own MTU: another finding may recommend less for another network (an overlay's 1400 beside a
+  // bridge's 1450); the report-level recommendedMtu is the smallest, which fits all of them.
+  const recommended = top.recommendedMtu ?? report.recommendedMtu;
+  const verified = top.verified?.ok && top.verified.mtu === recommended ? ' (verified)' : '';
+  const mtu = recommended !== undefined ? `: set the MTU to ${recommended}${verified}` : '';
   const more = report.findings.length - group.length;
   return (
     `${top.code}${hosts.length ? ` for ${fmtList(hosts, 3)}` : ''} in ${describeLayer(layer, top.layer)}${mtu}` +

@@ -177,6 +177,15 @@ export function buildTopology(report: Report): Topology {
         blameNode(b, f);
       }
       if (oversized.length) continue;
+      // A docker network no larger than its daemon's path can still be too large for what it is (an overlay needs
+      // room for VXLAN in the underlay, a macvlan tunnel parent for its encapsulation): the hop is the way into it.
+      const parentNode = layer.kind === 'docker-network' && layer.parent !== undefined ? layerNode.get(layer.parent) : undefined;
+      const parent = layer.parent !== undefined ? layersById.get(layer.parent) : undefined;
+      if (parentNode && !(layer.mtu !== undefined && parent?.mtu !== undefined && layer.mtu > parent.mtu)) {
+        blame(parentNode.id, node.id, f);
+        blameNode(node, f);
+        continue;
+      }
     }
     blameWayOut(layer, f);
     blameNode(node, f);

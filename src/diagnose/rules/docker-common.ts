@@ -42,7 +42,10 @@ export function hostBridgeOf(net: Layer): string | undefined {
 
 export function networkText(net: Layer): string {
   const name = String(net.facts?.network ?? net.name);
-  if (typeof net.facts?.bridge === 'string') return `docker network ${name} (${net.facts.bridge}${hostBridgeOf(net) ? ', dockerd --bridge' : ''})`;
+  if (typeof net.facts?.bridge === 'string') {
+    if (net.facts.bridge === name) return `docker network ${name}`;
+    return `docker network ${name} (${net.facts.bridge}${hostBridgeOf(net) ? ', dockerd --bridge' : ''})`;
+  }
   if (isOverlay(net)) return `docker network ${name} (overlay${net.facts?.ingress === true ? ', ingress' : ''})`;
   if (isParentDriver(net)) return `docker network ${name} (${String(net.facts?.driver)}${typeof net.facts?.parent === 'string' ? ` on ${net.facts.parent}` : ''})`;
   return `docker network ${name}`;

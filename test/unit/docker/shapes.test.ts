@@ -11,8 +11,10 @@ import { collectDockerLayers } from '../../../src/collect/docker-layers.js';
 import { parseNetworkInspect, parseNetworkList, parseSwarmInfo } from '../../../src/collect/docker.js';
 import { diagnose } from '../../../src/diagnose/index.js';
 import { DEFAULTS } from '../../../src/options.js';
+import { describeDiagnosis } from '../../../src/render/format.js';
+import { buildTopology } from '../../../src/render/topology.js';
 import type { LayerContext } from '../../../src/run.js';
-import type { Finding, Layer } from '../../../src/types.js';
+import { SCHEMA_VERSION, type Finding, type Layer, type Report } from '../../../src/types.js';
 import { FakeDaemon, type FakeScenario } from './fake-daemon.js';
 
 const FIX = path.resolve(import.meta.dirname, '../../fixtures');
@@ -130,6 +132,35 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
     // The overlay containers are not judged a second time as if they sat on the overlay's own bridge.
     expect(report.findings.filter((f) => f.layer === 'docker-net-ov1500').map((f) => f.code)).toEqual(['mtu-mismatch']);
     expect(leftover(fake)).toEqual([]);
+
+    // What the reader sees first: the black hole's own MTU (1450, verified), though the overlays' 1400 is the report's
+    // smallest; and the diagram marks the way into each overlay and into docker_gwbridge, not the way in from the internet.
+    const full: Report = {
+      schemaVersion: SCHEMA_VERSION,
+      tool: { name: 'mtu-preflight', version: 'test' },
+      startedAt: '',
+      durationMs: 0,
+      verdict: report.verdict,
+      recommendedMtu: report.recommendedMtu!,
+      ci: { system: 'local', kubernetes: false, container: false },
+      timedOut: false,
+      settings: {},
+      layers: [hostLayer(), ...layers],
+      findings: report.findings,
+    };
+    expect(report.recommendedMtu).toBe(1400);
+    expect(describeDiagnosis(full)).toBe('pmtu-blackhole for registry.lab.test in docker network docker_gwbridge: set the MTU to 1450 (verified) (+4 more findings).');
+    const topo = buildTopology(full);
+    const nodeOf = (layerId: string) => topo.nodes.find((n) => n.kind === 'layer' && n.title === layers.find((l) => l.id === layerId)!.name)!.id;
+    const marked = topo.edges.filter((e) => e.codes.length).map((e) => [e.from, e.to, e.codes.join(',')]);
+    expect(marked).toEqual(
+      expect.arrayContaining([
+        [nodeOf('docker'), nodeOf('docker-net-docker_gwbridge'), 'pmtu-blackhole'],
+        [nodeOf('docker'), nodeOf('docker-net-ov1500'), 'mtu-mismatch'],
+        [nodeOf('docker'), nodeOf('docker-net-ingress'), 'mtu-mismatch'],
+      ]),
+    );
+    expect(marked.some(([from]) => from === 'internet')).toBe(false);
   });
 
   it('docker_gwbridge not there yet (the probe container creates it): inspected after the probe and flagged the same way', async () => {
