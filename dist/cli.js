@@ -21,7 +21,7 @@ import {
   runCleanups,
   shouldColor,
   unknownOption
-} from "./chunks/chunk-X6LA7DOS.js";
+} from "./chunks/chunk-HEROFPG4.js";
 
 // src/cli.ts
 import { constants as fsConstants, existsSync } from "node:fs";
