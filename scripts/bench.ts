@@ -56,21 +56,74 @@ for (const [name, opts, args] of scenarios) {
 // The nested Docker layer: a real dockerd in the runner namespace, the probe image present (imported).
 const IMAGE = 'mtp-probe:bench';
 const rootfs = (await buildProbeImageRootfs()).tarball;
-const dockerScenarios: Array<[string, LabOptions, number | undefined]> = [
-  ['dind on flannel 1450, ICMP dropped', { runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true }, undefined],
-  ['dind behind Calico IP-in-IP 1480', { runnerMtu: 1480, bottleneckMtu: 1480, dropFragNeeded: true }, undefined],
-  ['dind 1450, PMTUD working', { runnerMtu: 1450, bottleneckMtu: 1450 }, undefined],
-  ['dind healthy 1500', {}, undefined],
-  ['dind --mtu 1450 (fixed)', { runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true }, 1450],
+type DockerLab = Awaited<ReturnType<typeof createLab>>;
+type Daemon = Awaited<ReturnType<typeof startNestedDockerd>>;
+interface DockerScenario {
+  opts: LabOptions;
+  daemon?: { mtu?: number; bridge?: string };
+  /** In the runner namespace before dockerd starts (a host bridge for --bridge). */
+  before?: (lab: DockerLab) => Promise<unknown>;
+  /** On the daemon before the run (a swarm, a macvlan network). */
+  setup?: (lab: DockerLab, d: Daemon) => Promise<unknown>;
+  /** Before the daemon stops (leave the swarm, so dockerd tears its overlay sandboxes down itself). */
+  teardown?: (d: Daemon) => Promise<unknown>;
+}
+const BLACK_HOLE_1450: LabOptions = { runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true };
+const must = async (p: Promise<{ code: number | null; stderr: string }>) => {
+  const r = await p;
+  if (r.code !== 0) throw new Error(r.stderr);
+};
+const dockerScenarios: Array<[string, DockerScenario]> = [
+  ['dind on flannel 1450, ICMP dropped', { opts: BLACK_HOLE_1450 }],
+  ['dind behind Calico IP-in-IP 1480', { opts: { runnerMtu: 1480, bottleneckMtu: 1480, dropFragNeeded: true } }],
+  ['dind 1450, PMTUD working', { opts: { runnerMtu: 1450, bottleneckMtu: 1450 } }],
+  ['dind healthy 1500', { opts: {} }],
+  ['dind --mtu 1450 (fixed)', { opts: BLACK_HOLE_1450, daemon: { mtu: 1450 } }],
+  // Issue 6, the network shapes (test/lab/shapes.itg.test.ts has the assertions).
+  [
+    'swarm overlay 1500, docker_gwbridge',
+    {
+      opts: BLACK_HOLE_1450,
+      daemon: { mtu: 1450 },
+      setup: async (lab, d) => {
+        await must(d.docker(['swarm', 'init', '--advertise-addr', lab.runnerIp]));
+        await must(d.docker(['network', 'create', '-d', 'overlay', '--attachable', '--opt', 'com.docker.network.driver.mtu=1500', 'ov1500']));
+      },
+      teardown: (d) => d.docker(['swarm', 'leave', '--force']),
+    },
+  ],
+  [
+    'macvlan, option 1500 on a 1450 parent',
+    {
+      opts: BLACK_HOLE_1450,
+      daemon: { mtu: 1450 },
+      setup: (_lab, d) =>
+        must(d.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '-o', 'com.docker.network.driver.mtu=1500', '--subnet', '10.213.1.0/24', '--gateway', '10.213.1.1', '--ip-range', '10.213.1.192/28', 'mv1500'])),
+    },
+  ],
+  [
+    'dockerd --bridge=br0 1500 over 1450',
+    {
+      opts: BLACK_HOLE_1450,
+      daemon: { bridge: 'br0' },
+      before: async (lab) => {
+        await lab.exec('ip', ['link', 'add', 'br0', 'type', 'bridge']);
+        await lab.exec('ip', ['link', 'set', 'br0', 'mtu', '1500', 'up']);
+        await lab.exec('ip', ['addr', 'add', '172.31.77.1/24', 'dev', 'br0']);
+      },
+    },
+  ],
 ];
-for (const [name, opts, mtu] of dockerScenarios) {
+for (const [name, sc] of dockerScenarios) {
   const times: number[] = [];
   let verdict = '';
   for (let i = 0; i < ROUNDS; i++) {
-    const lab = await createLab(opts);
-    const d = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp], ...(mtu ? { mtu } : {}) });
+    const lab = await createLab(sc.opts);
+    await sc.before?.(lab);
+    const d = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp], ...sc.daemon });
     try {
       await importProbeImage(d.host, IMAGE, rootfs);
+      await sc.setup?.(lab, d);
       const r = await runCli(
         lab,
         ['--url', `https://${lab.registryName}/blob`, '--registries', 'none', '--ca-file', lab.caFile, '--probe-image', IMAGE, '--pull', 'never', '--json', '--no-lint'],
@@ -80,6 +133,7 @@ for (const [name, opts, mtu] of dockerScenarios) {
       const f = r.report?.findings.find((x) => x.verified);
       verdict = `${r.report?.verdict ?? '?'} (exit ${r.code}; ${(r.report?.findings ?? []).map((x) => x.code).join(',') || 'no findings'}${f?.verified ? `; verified ${f.verified.mtu}: ${f.verified.detail}` : ''})`;
     } finally {
+      await sc.teardown?.(d);
       await d.stop();
       await lab.close();
     }
