@@ -43,3 +43,12 @@ export async function runCli(lab: Lab, args: string[], opts: { env?: Record<stri
 }
 
 export const codes = (r: CliRun): string[] => (r.report?.findings ?? []).map((f) => f.code);
+
+/**
+ * The CLI's arguments for a nested-docker scenario: an 8 MiB download from the lab registry (no catalog targets),
+ * the lab CA, the imported probe image never pulled, a JSON report. The CI-config lint is off: it would read this
+ * repository's own workflow files, which is not what these scenarios are about.
+ */
+export function dockerArgs(l: Pick<Lab, 'registryName' | 'caFile'>, image: string, extra: string[] = []): string[] {
+  return ['--url', `https://${l.registryName}/blob?bytes=8388608`, '--registries', 'none', '--ca-file', l.caFile, '--probe-image', image, '--pull', 'never', '--json', '--no-lint', ...extra];
+}

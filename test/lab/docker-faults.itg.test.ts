@@ -6,9 +6,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildProbeImageRootfs, importProbeImage, startNestedDockerd, type NestedDockerd } from './harness/docker-lab.js';
+import { buildProbeImageRootfs, importProbeImage, labelledLeftovers, startNestedDockerd, type NestedDockerd } from './harness/docker-lab.js';
 import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
-import { CLI, codes, labEnv, runCli } from './cli.js';
+import { CLI, codes, dockerArgs, labEnv, runCli } from './cli.js';
 import type { Report } from '../../src/types.js';
 
 const IMAGE = 'mtp-probe:lab';
@@ -37,22 +37,7 @@ async function dind(labOpts: LabOptions, withImage = true): Promise<{ l: Lab; d:
   return { l: lab, d: daemon };
 }
 
-const args = (l: Lab, extra: string[] = []) => [
-  '--url', `https://${l.registryName}/blob?bytes=8388608`,
-  '--registries', 'none',
-  '--ca-file', l.caFile,
-  '--probe-image', IMAGE,
-  '--pull', 'never',
-  '--json',
-  '--no-lint',
-  ...extra,
-];
-
-async function leftovers(d: NestedDockerd): Promise<string[]> {
-  const list = async (what: string[]) => (await d.docker([...what, '--filter', 'label=io.mtu-preflight=1', '-q'])).stdout.split('\n').filter(Boolean);
-  const [c, n] = await Promise.all([list(['ps', '-a']), list(['network', 'ls'])]);
-  return [...c.map((x) => `container ${x}`), ...n.map((x) => `network ${x}`)];
-}
+const args = (l: Lab, extra: string[] = []) => dockerArgs(l, IMAGE, extra);
 
 /** Start the CLI in the runner namespace; resolves when a labelled container of ours runs on `d`. */
 async function startWhenProbing(l: Lab, d: NestedDockerd, extra: string[] = []) {
@@ -87,7 +72,7 @@ describe('docker faults', () => {
     expect(code).toBe(130);
     expect(run.out().stderr).toMatch(/SIGINT, cleaning up/);
     expect(at - t).toBeLessThan(5000);
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('the daemon dies mid-probe: the run ends at once with a report; the layers it could not probe say why', async () => {
@@ -120,6 +105,6 @@ describe('docker faults', () => {
     const f = r.report!.findings.find((x) => x.code === 'probe-image-missing')!;
     expect(f.summary).toContain(IMAGE);
     expect(r.ms).toBeLessThanOrEqual(15_000 + STARTUP_SLACK_MS);
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 });

@@ -10,9 +10,9 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildProbeImageRootfs, importProbeImage, startNestedDockerd, type NestedDockerd } from './harness/docker-lab.js';
+import { buildProbeImageRootfs, importProbeImage, labelledLeftovers, startNestedDockerd, type NestedDockerd } from './harness/docker-lab.js';
 import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
-import { CLI, codes, labEnv, runCli, type CliRun } from './cli.js';
+import { CLI, codes, dockerArgs, labEnv, runCli, type CliRun } from './cli.js';
 
 const IMAGE = 'mtp-probe:lab';
 let rootfs: string;
@@ -40,26 +40,9 @@ async function dind(labOpts: LabOptions, mtu?: number): Promise<{ l: Lab; d: Nes
   return { l: lab, d: daemon };
 }
 
-const args = (l: Lab, extra: string[] = []) => [
-  '--url', `https://${l.registryName}/blob?bytes=8388608`,
-  '--registries', 'none',
-  '--ca-file', l.caFile,
-  '--probe-image', IMAGE,
-  '--pull', 'never',
-  '--json',
-  // The CI-config lint would read this repository's own workflow files: not what these scenarios are about.
-  '--no-lint',
-  ...extra,
-];
+const args = (l: Lab, extra: string[] = []) => dockerArgs(l, IMAGE, extra);
 
 const cli = (l: Lab, d: NestedDockerd | { host: string }, extra: string[] = []) => runCli(l, args(l, extra), { env: { DOCKER_HOST: d.host } });
-
-/** Everything on the daemon that carries the tool's label. */
-async function leftovers(d: NestedDockerd): Promise<string[]> {
-  const list = async (what: string[]) => (await d.docker([...what, '--filter', 'label=io.mtu-preflight=1', '-q'])).stdout.split('\n').filter(Boolean);
-  const [c, n, i] = await Promise.all([list(['ps', '-a']), list(['network', 'ls']), list(['images', '-a'])]);
-  return [...c.map((x) => `container ${x}`), ...n.map((x) => `network ${x}`), ...i.map((x) => `image ${x}`)];
-}
 
 const layer = (r: CliRun, id: string) => r.report?.layers.find((x) => x.id === id);
 const finding = (r: CliRun, code: string) => r.report?.findings.find((f) => f.code === code);
@@ -109,7 +92,7 @@ describe('nested docker layer in the lab', () => {
     // dockerd 20.10 would refuse to start with default-network-opts (24.0+): the fix must not suggest it.
     expect(f.fix!.steps.map((s) => s.snippet).join('\n')).not.toMatch(/default-network-opt/);
     expect(r.ms).toBeLessThanOrEqual(15_000);
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('Calico IP-in-IP (runner eth0 1480 = 1500 - 20, ICMP dropped): fail, 1480 recommended and verified', async () => {
@@ -123,7 +106,7 @@ describe('nested docker layer in the lab', () => {
     expect(finding(r, 'pmtu-blackhole')).toMatchObject({ layer: 'docker-net-bridge', recommendedMtu: 1480, verified: { mtu: 1480, ok: true } });
     expect(finding(r, 'pmtu-blackhole')!.summary).toMatch(/MTU 1500 exceeds the daemon's uplink eth0 MTU 1480/);
     expect(r.ms).toBeLessThanOrEqual(15_000);
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('the same 1450 hop with ICMP passing (PMTUD repairs it): warn with the mismatch named, transfers fine', async () => {
@@ -139,7 +122,7 @@ describe('nested docker layer in the lab', () => {
     expect(layer(r, 'docker-container-bridge')!.probes[0]!.outcome).toBe('ok');
     expect(layer(r, 'docker-build')!.probes[0]!.outcome).toBe('ok');
     expect(r.report!.layers.some((x) => x.facts?.purpose === 'verify')).toBe(false);
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('a 1280 tunnel where PMTUD works: warn, 1280 recommended', async () => {
@@ -149,7 +132,7 @@ describe('nested docker layer in the lab', () => {
     expect(r.code).toBe(0);
     expect(codes(r)).toEqual(['mtu-mismatch']);
     expect(finding(r, 'mtu-mismatch')).toMatchObject({ layer: 'docker-net-bridge', recommendedMtu: 1280 });
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('healthy (runner 1500): pass; leftovers of an earlier killed run are swept at start', async () => {
@@ -158,7 +141,7 @@ describe('nested docker layer in the lab', () => {
     const stale = ['--label', 'io.mtu-preflight=1', '--label', 'io.mtu-preflight.run=killed', '--label', 'io.mtu-preflight.expires=1'];
     expect((await d.docker(['network', 'create', ...stale, 'mtu-preflight-killed-mtu1450'])).code).toBe(0);
     expect((await d.docker(['create', ...stale, '--network', 'mtu-preflight-killed-mtu1450', IMAGE, 'true'])).code).toBe(0);
-    expect(await leftovers(d)).toHaveLength(2);
+    expect(await labelledLeftovers(d)).toHaveLength(2);
     const r = await cli(l, d);
     record('healthy-1500', r);
     expect(r.code).toBe(0);
@@ -166,7 +149,7 @@ describe('nested docker layer in the lab', () => {
     expect(r.report?.findings).toEqual([]);
     expect(layer(r, 'docker-container-bridge')!.probes[0]!.outcome).toBe('ok');
     expect(layer(r, 'docker')!.notes).toContain('removed 2 leftover(s) of an earlier, interrupted run (label io.mtu-preflight=1)');
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('dockerd --mtu 1450 but a compose network left at 1500: flagged with the compose fix', async () => {
@@ -186,7 +169,7 @@ describe('nested docker layer in the lab', () => {
     // The default bridge got --mtu: its containers and build steps download.
     expect(layer(r, 'docker-net-bridge')!.mtu).toBe(1450);
     expect(layer(r, 'docker-container-bridge')!.probes[0]!.outcome).toBe('ok');
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('GitLab docker:dind style: DOCKER_HOST=tcp://…:2376 with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, same diagnosis', async () => {
@@ -207,7 +190,7 @@ describe('nested docker layer in the lab', () => {
     expect(layer(r, 'docker')!.facts).toMatchObject({ endpoint: 'tcp://127.0.0.1:2376', source: 'DOCKER_HOST' });
     expect(finding(r, 'pmtu-blackhole')).toMatchObject({ recommendedMtu: 1450, verified: { mtu: 1450, ok: true } });
     expect(r.ms).toBeLessThanOrEqual(15_000);
-    expect(await leftovers(daemon)).toEqual([]);
+    expect(await labelledLeftovers(daemon)).toEqual([]);
     // Without the client certificate the daemon refuses the TLS handshake: a clear note, not a crash.
     const noCert = await runCli(lab, args(lab, ['--docker', 'required']), { env: { ...env, DOCKER_CERT_PATH: path.join(lab.tmpDir, 'nowhere') } });
     expect(noCert.code).toBe(1);
@@ -263,7 +246,7 @@ describe('nested docker layer in the lab', () => {
     expect(stderr).toMatch(/SIGTERM, cleaning up/);
     expect(stdout).toBe(''); // no report of half-aborted probes
     expect(at - t).toBeLessThan(6000);
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   }
 
   it('SIGTERM mid-probe (bridge container stalling): exits 143 and nothing with the label remains', async () => {

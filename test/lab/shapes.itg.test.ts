@@ -14,9 +14,9 @@
  * carrying the tool's label is left on the daemon.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildProbeImageRootfs, importProbeImage, startNestedDockerd, type NestedDockerd, type NestedDockerdOptions } from './harness/docker-lab.js';
+import { buildProbeImageRootfs, importProbeImage, labelledLeftovers, startNestedDockerd, type NestedDockerd, type NestedDockerdOptions } from './harness/docker-lab.js';
 import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
-import { codes, runCli, type CliRun } from './cli.js';
+import { codes, dockerArgs, runCli, type CliRun } from './cli.js';
 
 const IMAGE = 'mtp-probe:lab';
 const MTU_OPT = 'com.docker.network.driver.mtu';
@@ -85,24 +85,9 @@ async function swarmInit(l: Lab, d: NestedDockerd): Promise<void> {
   expect(await must(d, ['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.NodeAddr}}'])).toBe(`active ${l.runnerIp}`);
 }
 
-const args = (l: Lab) => [
-  '--url', `https://${l.registryName}/blob?bytes=8388608`,
-  '--registries', 'none',
-  '--ca-file', l.caFile,
-  '--probe-image', IMAGE,
-  '--pull', 'never',
-  '--json',
-  '--no-lint',
-];
+const args = (l: Lab, extra: string[] = []) => dockerArgs(l, IMAGE, extra);
 
 const cli = (l: Lab, d: NestedDockerd) => runCli(l, args(l), { env: { DOCKER_HOST: d.host } });
-
-/** Everything on the daemon that carries the tool's label (as in docker.itg.test.ts). */
-async function leftovers(d: NestedDockerd): Promise<string[]> {
-  const list = async (what: string[]) => (await d.docker([...what, '--filter', 'label=io.mtu-preflight=1', '-q'])).stdout.split('\n').filter(Boolean);
-  const [c, n, i] = await Promise.all([list(['ps', '-a']), list(['network', 'ls']), list(['images', '-a'])]);
-  return [...c.map((x) => `container ${x}`), ...n.map((x) => `network ${x}`), ...i.map((x) => `image ${x}`)];
-}
 
 const layer = (r: CliRun, id: string) => r.report?.layers.find((x) => x.id === id);
 const findingOn = (r: CliRun, code: string, layerId: string) => r.report?.findings.find((f) => f.code === code && f.layer === layerId);
@@ -180,7 +165,7 @@ describe('network shapes in the lab (issue 6)', () => {
     expect.soft(bh).toMatchObject({ severity: 'error', recommendedMtu: 1450, verified: { mtu: 1450, ok: true } });
     expect.soft(bh?.fix?.summary).toMatch(/docker_gwbridge/);
 
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('swarm set up right (docker_gwbridge and the routing mesh created with 1450 first, overlay with 1450): pass, nothing flagged', async () => {
@@ -227,7 +212,7 @@ describe('network shapes in the lab (issue 6)', () => {
     const onDocker = r.report!.findings.filter((f) => f.layer.startsWith('docker') && ['mtu-mismatch', 'pmtu-blackhole'].includes(f.code));
     expect.soft(onDocker.map((f) => `${f.code} on ${f.layer}`)).toEqual([]);
 
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('macvlan on eth0 with com.docker.network.driver.mtu=1500 over a 1450 parent: the option is ignored, containers get 1450 and download', async () => {
@@ -271,7 +256,7 @@ describe('network shapes in the lab (issue 6)', () => {
     expect.soft(ignored?.summary).toMatch(/1450/);
     expect.soft(codes(r)).not.toContain('pmtu-blackhole');
 
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('dockerd --bridge=br0, a host bridge at 1500 over the 1450 uplink: fail at br0, 1450 recommended and verified, fixed on br0', async () => {
@@ -307,6 +292,6 @@ describe('network shapes in the lab (issue 6)', () => {
     expect.soft(bh?.summary).toMatch(/1450/);
     expect.soft(snippets(bh)).toContain('ip link set dev br0 mtu 1450');
 
-    expect(await leftovers(d)).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
   });
 });

@@ -747,3 +747,13 @@ function ipTool(): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Everything on a daemon that carries the tool's label (io.mtu-preflight=1): containers, networks and images, as
+ * "container <id>" lines. The lab tests assert this is empty after every run, killed ones included.
+ */
+export async function labelledLeftovers(d: Pick<NestedDockerd, 'docker'>): Promise<string[]> {
+  const list = async (what: string[]) => (await d.docker([...what, '--filter', 'label=io.mtu-preflight=1', '-q'])).stdout.split('\n').filter(Boolean);
+  const [c, n, i] = await Promise.all([list(['ps', '-a']), list(['network', 'ls']), list(['images', '-a'])]);
+  return [...c.map((x) => `container ${x}`), ...n.map((x) => `network ${x}`), ...i.map((x) => `image ${x}`)];
+}
