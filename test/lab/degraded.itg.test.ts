@@ -3,12 +3,12 @@
  * no /sys/class/net. The bundled CLI runs in the lab's runner namespace, each time degraded in one way; the verdict
  * must still be right, and the report must say what it could not see. (Not Linux at all: test/unit/run-degraded.test.ts.)
  */
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
-import { CLI, codes, labEnv } from './cli.js';
+import { codes, LAB_DIST, labEnv } from './cli.js';
 import type { Report } from '../../src/types.js';
 
 /** World-readable: the CA copy, the working directory and configs for the `nobody` runs (the lab's temp dir is 0700). */
@@ -20,6 +20,11 @@ beforeAll(() => {
   if (!avail.ok) throw new Error(`lab unavailable: ${avail.why}`); // fail, never skip
   shared = mkdtempSync(path.join(os.tmpdir(), 'mtu-preflight-degraded-'));
   chmodSync(shared, 0o755);
+  // node and the bundled CLI, copied where `nobody` can run them: the checkout may sit in a directory only root can
+  // enter (a clone under /root), and that is not what these tests are about.
+  cpSync(LAB_DIST, path.join(shared, 'dist'), { recursive: true });
+  copyFileSync(process.execPath, path.join(shared, 'node'));
+  chmodSync(path.join(shared, 'node'), 0o755);
 });
 afterAll(() => {
   if (shared) rmSync(shared, { recursive: true, force: true });
@@ -49,7 +54,7 @@ interface Run {
 /** `sh -c script` in the runner namespace, with $CLI and $NODE set; --json output parsed when present. */
 async function inRunner(l: Lab, prefix: string[], script: string): Promise<Run> {
   const r = await l.exec(prefix[0] ?? 'sh', [...prefix.slice(1), 'sh', '-c', script], {
-    env: labEnv({ CLI, NODE: process.execPath, SHARED: shared }),
+    env: labEnv({ CLI: path.join(shared, 'dist', 'cli.js'), NODE: path.join(shared, 'node'), SHARED: shared }),
     timeoutMs: 30_000,
   });
   let report: Report | undefined;
@@ -94,30 +99,31 @@ describe('not root', () => {
 
 describe('read-only file system apart from the temp dir', () => {
   // A private mount namespace (unshare) inside the runner namespace: every mount remounted read-only, then a tmpfs on
-  // /tmp. The remounts are per mount namespace: nothing outside this one command sees them.
+  // a fresh directory that becomes the only writable place and TMPDIR. Not a tmpfs over /tmp itself: node and the CLI
+  // (copied into $SHARED, under the temp dir) and the checkout itself may live under /tmp, and must stay visible. The
+  // remounts are per mount namespace: nothing outside this one command sees them.
   const READ_ONLY = `
 set -e
 for m in $(awk '{print $2}' /proc/self/mounts | sort -u); do
   case "$m" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue ;; esac
   mount -o remount,bind,ro "$m" 2>/dev/null || true
 done
-if touch "$SHARED/probe-write" 2>/dev/null || touch /var/tmp/probe-write 2>/dev/null; then echo "still writable" >&2; exit 99; fi
-CA_PEM=$(cat "$SHARED/ca.pem")
-mount -t tmpfs -o size=16m tmpfs /tmp
-printf '%s\n' "$CA_PEM" > /tmp/ca.pem
-export TMPDIR=/tmp
+if touch "$SHARED/probe-write" 2>/dev/null || touch /var/tmp/probe-write 2>/dev/null || touch /tmp/probe-write 2>/dev/null; then echo "still writable" >&2; exit 99; fi
+mount -t tmpfs -o size=16m tmpfs "$RW"
+export TMPDIR="$RW"
 set +e
 `;
 
   it('probes as usual, writes --report-file to the temp dir, and refuses one elsewhere before probing (exit 2, EROFS)', async () => {
     const l = await withLab({});
-    // The CA copy lives in the new /tmp: the old one (and $SHARED in it) is hidden by the tmpfs.
-    const args = probeArgs(l).map((a) => (a.endsWith('/ca.pem') ? '/tmp/ca.pem' : a));
-    const r = await inRunner(l, ['unshare', '--mount', '--propagation', 'private'], `${READ_ONLY}
-cd /tmp
-"$NODE" "$CLI" ${q([...args, '--report-file', '/tmp/report.json'])} > /tmp/out.txt; echo "exit $?"
-test -s /tmp/report.json && echo "report written"
-"$NODE" "$CLI" ${q([...args, '--report-file', '/var/tmp/mtu-preflight-report.json'])} 2>&1; echo "exit $?"
+    const rw = path.join(shared, 'rw');
+    mkdirSync(rw, { recursive: true });
+    const r = await inRunner(l, ['unshare', '--mount', '--propagation', 'private'], `RW=${q([rw])}
+${READ_ONLY}
+cd "$RW"
+"$NODE" "$CLI" ${q([...probeArgs(l), '--report-file', path.join(rw, 'report.json')])} > "$RW/out.txt"; echo "exit $?"
+test -s "$RW/report.json" && echo "report written"
+"$NODE" "$CLI" ${q([...probeArgs(l), '--report-file', '/var/tmp/mtu-preflight-report.json'])} 2>&1; echo "exit $?"
 `);
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n').filter(Boolean)).toEqual([
