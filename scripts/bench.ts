@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { buildProbeImageRootfs, importProbeImage, startNestedDockerd } from '../test/lab/harness/docker-lab.js';
-import { createLab, type LabOptions } from '../test/lab/harness/lab.js';
+import { createLab, RUNNER_LINK, type LabOptions } from '../test/lab/harness/lab.js';
 import { CLI, runCli } from '../test/lab/cli.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -98,7 +98,7 @@ const dockerScenarios: Array<[string, DockerScenario]> = [
       opts: BLACK_HOLE_1450,
       daemon: { mtu: 1450 },
       setup: (_lab, d) =>
-        must(d.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '-o', 'com.docker.network.driver.mtu=1500', '--subnet', '10.213.1.0/24', '--gateway', '10.213.1.1', '--ip-range', '10.213.1.192/28', 'mv1500'])),
+        must(d.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '-o', 'com.docker.network.driver.mtu=1500', '--subnet', RUNNER_LINK.subnet, '--gateway', RUNNER_LINK.router, '--ip-range', '10.213.1.192/28', 'mv1500'])),
     },
   ],
   [

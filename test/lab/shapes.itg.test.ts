@@ -15,15 +15,12 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildProbeImageRootfs, importProbeImage, labelledLeftovers, startNestedDockerd, type NestedDockerd, type NestedDockerdOptions } from './harness/docker-lab.js';
-import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
+import { createLab, labAvailable, RUNNER_LINK, type Lab, type LabOptions } from './harness/lab.js';
 import { codes, dockerArgs, runCli, type CliRun } from './cli.js';
 
 const IMAGE = 'mtp-probe:lab';
 const MTU_OPT = 'com.docker.network.driver.mtu';
-/** The lab's runner link (lab.ts): runner 10.213.1.2, router 10.213.1.1. */
-const RUNNER_SUBNET = '10.213.1.0/24';
-const ROUTER_ON_RUNNER_LINK = '10.213.1.1';
-/** macvlan containers' addresses: on the runner link, clear of the runner (.2) and the router (.1). */
+/** macvlan containers' addresses: on the runner link (RUNNER_LINK), clear of the runner (.2) and the router (.1). */
 const MACVLAN_RANGE = '10.213.1.192/28';
 /** dockerd --bridge=br0: a host bridge on a subnet the lab does not use. */
 const BR0_ADDR = '172.31.77.1/24';
@@ -227,8 +224,8 @@ describe('network shapes in the lab (issue 6)', () => {
       'network', 'create', '-d', 'macvlan',
       '-o', 'parent=eth0',
       '-o', `${MTU_OPT}=1500`,
-      '--subnet', RUNNER_SUBNET,
-      '--gateway', ROUTER_ON_RUNNER_LINK,
+      '--subnet', RUNNER_LINK.subnet,
+      '--gateway', RUNNER_LINK.router,
       '--ip-range', MACVLAN_RANGE,
       'mv1500',
     ]);

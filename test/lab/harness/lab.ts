@@ -111,6 +111,11 @@ const RUNNER_IP6 = 'fd00:213:1::2';
 const ROUTER_RUNNER_SIDE_IP6 = 'fd00:213:1::1';
 const ROUTER_REGISTRY_SIDE_IP6 = 'fd00:213:2::1';
 const REGISTRY_IP6 = 'fd00:213:2::2';
+/**
+ * The runner's link (its eth0 and the router's side), for tests that put other hosts on it: macvlan containers take
+ * addresses of `subnet` and route through `router`.
+ */
+export const RUNNER_LINK = { subnet: '10.213.1.0/24', router: ROUTER_RUNNER_SIDE_IP } as const;
 /** Names the harness needs on the machine; all are in Debian's iproute2, nftables, dnsmasq-base and openssl. */
 const REQUIRED_TOOLS = ['ip', 'nft', 'tc', 'dnsmasq', 'openssl'] as const;
 const SERVER_SCRIPT = fileURLToPath(new URL('./registry-server.mjs', import.meta.url));
