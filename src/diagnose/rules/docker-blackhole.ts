@@ -14,6 +14,8 @@ import {
   egressText,
   engineOf,
   fixForNetwork,
+  hostBridgeOf,
+  isGwbridge,
   isOverlay,
   isParentDriver,
   narrowestUplink,
@@ -26,6 +28,15 @@ import {
 } from './docker-common.js';
 
 const fixFor = (facts: Facts, net: Layer, mtu: number, engine: number | undefined) => fixForNetwork(facts.ci, net, mtu, engine);
+
+/** The knob in one phrase, for the summary (the finding's fix has the commands). */
+function setMtuText(net: Layer, mtu: number): string {
+  const host = hostBridgeOf(net);
+  if (host) return `set ${host}'s MTU and dockerd --mtu to ${mtu}`;
+  if (isGwbridge(net)) return `re-create docker_gwbridge with MTU ${mtu}`;
+  if (isParentDriver(net) && typeof net.facts?.parent === 'string') return `set the MTU of the parent ${net.facts.parent} to ${mtu}`;
+  return `set the Docker MTU to ${mtu}`;
+}
 
 export function verdictOf(attempts: Attempt[], recommended: number): { verified?: Finding['verified']; mtu: number; evidence: string[] } {
   if (attempts.length === 0) return { mtu: recommended, evidence: [] };
@@ -83,7 +94,15 @@ export const dockerBlackhole: Rule = {
           continue;
         }
         const recommended = outerMtu ?? uplink?.effectiveMtu;
-        const v = recommended !== undefined ? verdictOf(verificationAttempts(facts.layers, daemon), recommended) : undefined;
+        // A macvlan/ipvlan on a tunnel parent leaves inside that tunnel: what fits is the path less its encapsulation,
+        // and the verification networks (bridges, out by the daemon's route) do not measure that way.
+        const tunnel = isParentDriver(net) && typeof net.facts?.parentTunnelOverhead === 'number' ? net.facts.parentTunnelOverhead : undefined;
+        const v =
+          recommended === undefined
+            ? undefined
+            : tunnel !== undefined
+              ? { mtu: recommended - tunnel, evidence: [`parent ${String(net.facts?.parent)}: a ${String(net.facts?.parentKind ?? 'tunnel')} tunnel, ${tunnel} bytes of encapsulation inside MTU ${recommended}`] }
+              : verdictOf(verificationAttempts(facts.layers, daemon), recommended);
         const okOuter = [...new Set(contrast.map(({ p }) => outer.get(p.url)))].filter((p): p is ProbeResult => !!p);
         const first = stalls[0]!;
         const verifiedText = v?.verified ? (v.verified.ok ? ` (verified: ${v.verified.detail})` : ` (not verified: ${v.verified.detail})`) : '';
@@ -95,7 +114,7 @@ export const dockerBlackhole: Rule = {
             `${where} MTU ${innerMtu ?? '?'} exceeds ${uplinkText(daemon)}: from a container on it ${first.p.host} ${stalledText(first.p)}` +
             (okOuter[0] ? `, while the daemon's own namespace fetched ${okOuter[0].host} in ${fmtMs(okOuter[0].phases.doneMs)}` : '') +
             `. Path-MTU black hole.` +
-            (v ? ` Fix: set the Docker MTU to ${v.mtu}${verifiedText}.` : ''),
+            (v ? ` Fix: ${setMtuText(net, v.mtu)}${verifiedText}.` : ''),
           // One line per fact: several inner probes compare against the same outer probe.
           evidence: [
             ...new Set([

@@ -55,6 +55,8 @@ export const dockerParent: Rule = {
       const uplink = daemon ? underlayOf(daemon, parent) : undefined;
       const kind = String(net.facts?.parentKind ?? 'tunnel');
       if (uplink && parentMtu + overhead > uplink.mtu) {
+        // A container on it stalled: docker-blackhole reports that, with the same MTU.
+        if (childrenOf(facts.layers, net).some((c) => c.probes.some((p) => p.outcome === 'stall'))) continue;
         const fits = uplink.mtu - overhead;
         findings.push({
           code: 'mtu-mismatch',

@@ -117,6 +117,7 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
     expect(hole.summary).toMatch(/docker_gwbridge.*MTU 1500 exceeds the daemon's uplink eth0 MTU 1450/);
     expect(hole).toMatchObject({ recommendedMtu: 1450, verified: { mtu: 1450, ok: true } });
     expect(hole.evidence.join('\n')).toMatch(/eth0 on overlay ov1500 MTU 1450, eth1 MTU 1500/);
+    expect(hole.summary).toMatch(/Fix: re-create docker_gwbridge with MTU 1450 \(verified: a network with MTU 1450 fetched 2\.0 MB in \d+ ms\)\.$/);
     expect(hole.fix?.summary).toMatch(/Re-create docker_gwbridge with com\.docker\.network\.driver\.mtu=1450/);
     expect(hole.fix?.steps[0]?.snippet).toMatch(/--opt com\.docker\.network\.driver\.mtu=1450/);
 
@@ -227,6 +228,24 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
     expect(f.fix?.steps[0]?.snippet).toBe('ip link set dev vx0 mtu 1400');
   });
 
+  it('a VXLAN parent too large, and a container on it stalls: pmtu-blackhole with the tunnel\'s room (1400), not the bare uplink\'s', async () => {
+    const dir = 'nested-dockerd-macvlan-1450';
+    const { report } = await collect({
+      pathMtu: 1450,
+      bridgeMtu: 1450,
+      blackhole: true,
+      networks: (read(dir, 'networks.json') as Array<{ Name: string }>).filter((n) => n.Name === 'mvvx'),
+      views: { mvvx: { eth0: 1500, lo: 65536 }, host: { docker0: 1450, eth0: 1450, lo: 65536, vx0: 1500 } },
+    });
+    expect(report.findings.map((f) => [f.code, f.layer])).toEqual([['pmtu-blackhole', 'docker-net-mvvx']]);
+    const f = report.findings[0]!;
+    expect(f.recommendedMtu).toBe(1400);
+    expect(f.summary).toMatch(/Fix: set the MTU of the parent vx0 to 1400\.$/);
+    expect(f.verified).toBeUndefined();
+    expect(f.evidence).toContain('parent vx0: a vxlan tunnel, 50 bytes of encapsulation inside MTU 1450');
+    expect(f.fix?.steps[0]?.snippet).toBe('ip link set dev vx0 mtu 1400');
+  });
+
   it('dockerd --bridge=br0 at 1500 over a 1450 uplink, ICMP dropped: pmtu-blackhole at br0 with the bridge\'s own fix, verified', async () => {
     const dir = 'nested-dockerd-host-bridge-br0';
     const { report } = await collect({ pathMtu: 1450, bridgeMtu: 1500, blackhole: true, bridgeName: 'br0', views: read(dir, 'container-sys-class-net.json') as Record<string, Record<string, number>> });
@@ -235,5 +254,6 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
     expect(f).toMatchObject({ recommendedMtu: 1450, verified: { mtu: 1450, ok: true } });
     expect(f.fix?.steps.map((s) => s.snippet)).toContain('ip link set dev br0 mtu 1450');
     expect(f.fix?.summary).toMatch(/dockerd --mtu=1450/);
+    expect(f.summary).toMatch(/Fix: set br0's MTU and dockerd --mtu to 1450 \(verified/);
   });
 });
