@@ -24,7 +24,7 @@ import {
   shouldColor,
   topFinding,
   urlSecrets
-} from "./chunks/chunk-HEROFPG4.js";
+} from "./chunks/chunk-IUOWKUTX.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

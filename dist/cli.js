@@ -21,7 +21,7 @@ import {
   runCleanups,
   shouldColor,
   unknownOption
-} from "./chunks/chunk-HEROFPG4.js";
+} from "./chunks/chunk-IUOWKUTX.js";
 
 // src/cli.ts
 import { constants as fsConstants, existsSync } from "node:fs";
