@@ -98,7 +98,9 @@ function ciDockerSteps(ci: CiFact, mtu: number, engine?: number): FixStep[] {
             ]
           : []),
         {
-          title: 'Self-hosted runner host: dockerd, including the networks Actions creates for `container:` and service jobs',
+          title: hasDefaultNetworkOpts(engine)
+            ? 'Self-hosted runner host: dockerd, including the networks Actions creates for `container:` and service jobs'
+            : `Self-hosted runner host: dockerd (Docker ${engine} cannot give the networks Actions creates for \`container:\` and service jobs an MTU: that needs default-network-opts, Docker 24.0+)`,
           language: 'json',
           snippet: daemonJsonText(mtu, engine),
         },
@@ -110,7 +112,10 @@ function ciDockerSteps(ci: CiFact, mtu: number, engine?: number): FixStep[] {
 
 /** Inner Docker network(s) larger than the path they leave by. `engine`: the daemon's major version, when known. */
 export function fixDockerMtu(ci: CiFact, mtu: number, engine?: number): Fix {
-  const steps = [...ciDockerSteps(ci, mtu, engine), daemonJson(mtu, engine), systemdDropIn(mtu, engine), compose(mtu)];
+  const ciSteps = ciDockerSteps(ci, mtu, engine);
+  // The CI system's own daemon.json step (a self-hosted GitHub runner) makes the generic one say the same thing twice.
+  const generic = [daemonJson(mtu, engine), systemdDropIn(mtu, engine), compose(mtu)].filter((g) => !ciSteps.some((c) => c.snippet === g.snippet));
+  const steps = [...ciSteps, ...generic];
   return {
     summary: `Set the Docker MTU to ${mtu}: dockerd --mtu=${mtu} for the default bridge, plus com.docker.network.driver.mtu=${mtu} for user-defined networks.`,
     steps,
