@@ -24,7 +24,7 @@ import {
   shouldColor,
   topFinding,
   urlSecrets
-} from "./chunks/chunk-IUOWKUTX.js";
+} from "./chunks/chunk-HNIN3CKQ.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -21,7 +21,7 @@ import {
   runCleanups,
   shouldColor,
   unknownOption
-} from "./chunks/chunk-IUOWKUTX.js";
+} from "./chunks/chunk-HNIN3CKQ.js";
 
 // src/cli.ts
 import { constants as fsConstants, existsSync } from "node:fs";
