@@ -35,7 +35,7 @@ const probeText = await readFile(probeFile, 'utf8');
 await build({
   ...common,
   define: { ...common.define, __MTU_PREFLIGHT_PROBE__: JSON.stringify(probeText) },
-  entryPoints: { cli: 'src/cli.ts', action: 'src/action-main.ts' },
+  entryPoints: { cli: 'src/main/cli.ts', action: 'src/main/action-main.ts' },
   outdir,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',

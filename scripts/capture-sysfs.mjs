@@ -11,7 +11,7 @@ if (!dir) {
   console.error('usage: node scripts/capture-sysfs.mjs <fixture-dir>');
   process.exit(2);
 }
-const bundled = await build({ entryPoints: ['src/collect/interfaces.ts'], bundle: true, platform: 'node', format: 'esm', write: false });
+const bundled = await build({ entryPoints: ['src/collect/host/interfaces.ts'], bundle: true, platform: 'node', format: 'esm', write: false });
 const mod = await import('data:text/javascript;base64,' + Buffer.from(bundled.outputFiles[0].text).toString('base64'));
 await mkdir(dir, { recursive: true });
 await writeFile(path.join(dir, 'sysfs.json'), JSON.stringify(await mod.readSysClassNet('/'), null, 2) + '\n');

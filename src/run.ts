@@ -6,21 +6,21 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import tls from 'node:tls';
-import { onCleanup } from './cleanup.js';
-import { detectCi } from './collect/ci.js';
-import { addUplinks, collectHost, defaultRouteInterface, type HostFacts } from './collect/host.js';
+import { onCleanup } from './util/cleanup.js';
+import { detectCi } from './collect/host/ci.js';
+import { addUplinks, collectHost, defaultRouteInterface, type HostFacts } from './collect/host/host.js';
 import { diagnose, RULES } from './diagnose/index.js';
-import { runCommand, type Exec } from './exec.js';
+import { runCommand, type Exec } from './util/exec.js';
 import { lintCiConfigs } from './lint/index.js';
-import { UsageError, type Options } from './options.js';
+import { UsageError, type Options } from './config/options.js';
 import { resolveTargets } from './probe/catalog.js';
 import type { LookupAddress } from './probe/download.js';
 import { probeEachFamily } from './probe/dual-stack.js';
 import { createHelperResolver } from './probe/resolver.js';
 import { readTcpInfo } from './probe/tcp-info.js';
-import { redactUrl } from './redact.js';
-import { SCHEMA_VERSION, type Finding, type Layer, type ProbeResult, type Report } from './types.js';
-import { VERSION } from './version.js';
+import { redactUrl } from './util/redact.js';
+import { SCHEMA_VERSION, type Finding, type Layer, type ProbeResult, type Report } from './model/report.js';
+import { VERSION } from './util/version.js';
 
 export interface RunDeps {
   root: string;

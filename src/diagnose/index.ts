@@ -1,4 +1,4 @@
-import type { Finding, Verdict } from '../types.js';
+import type { Finding, Verdict } from '../model/report.js';
 import type { Facts, Rule } from './rule.js';
 import { dockerBlackhole } from './rules/docker-blackhole.js';
 import { dockerDaemon } from './rules/docker-daemon.js';

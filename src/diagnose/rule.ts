@@ -1,4 +1,4 @@
-import type { CiFact, Finding, Layer, ProbeResult } from '../types.js';
+import type { CiFact, Finding, Layer, ProbeResult } from '../model/report.js';
 
 /** Everything the rules look at: collected and probed, nothing else. */
 export interface Facts {
@@ -15,7 +15,7 @@ export interface Rule {
   evaluate(facts: Facts): Finding[];
 }
 
-export { fmtBytes, fmtMs, fmtRate } from '../format.js';
+export { fmtBytes, fmtMs, fmtRate } from '../model/units.js';
 
 /**
  * The host as a finding names it: with its address family when that is part of the story (an IPv6 address, or a

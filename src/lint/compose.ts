@@ -4,7 +4,7 @@
  * That includes the implicit `default` network, which compose creates for every service that names no network.
  */
 import type { Document, YAMLMap } from 'yaml';
-import type { Finding } from '../types.js';
+import type { Finding } from '../model/report.js';
 import { DOCKER_DEFAULT_MTU, asMap, asSeq, asString, entries, lintFinding, mtuValue, pairOf, parseYaml, settingFits, valueOf, yamlScalar, type YamlFile } from './yaml.js';
 
 const MTU_OPT = 'com.docker.network.driver.mtu';

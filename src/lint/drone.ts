@@ -5,7 +5,7 @@
  * takes `--mtu` on its command line. Seed 001 is this case: a Drone pod on flannel 1450, `docker build` stalling.
  */
 import type { Document, YAMLMap } from 'yaml';
-import type { Finding } from '../types.js';
+import type { Finding } from '../model/report.js';
 import {
   DOCKER_DEFAULT_MTU,
   asMap,

@@ -6,7 +6,7 @@
  * runner's dockerd (self-hosted, ARC).
  */
 import type { Document, YAMLMap } from 'yaml';
-import type { Finding, Fix } from '../types.js';
+import type { Finding, Fix } from '../model/report.js';
 import { DOCKER_DEFAULT_MTU, asMap, asSeq, asString, entries, lintFinding, pairOf, parseYaml, valueOf, type YamlFile } from './yaml.js';
 
 export function lintGithubWorkflow(text: string, file: string, mtu: number): Finding[] {

@@ -5,7 +5,7 @@
  * Checked: top-level `services:`, `default: services:`, and each job's (hidden `.templates` too: the edit goes there).
  */
 import { isSeq, type Document, type YAMLMap } from 'yaml';
-import type { Finding } from '../types.js';
+import type { Finding } from '../model/report.js';
 import {
   DOCKER_DEFAULT_MTU,
   asMap,

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Finding } from '../types.js';
+import type { Finding } from '../model/report.js';
 import { declaresDefaultNetwork, lintCompose } from './compose.js';
 import { lintDrone } from './drone.js';
 import { lintGithubWorkflow } from './github.js';

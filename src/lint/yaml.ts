@@ -4,7 +4,7 @@
  * A file that is not valid YAML becomes an info finding (its line, the parser's message), never an exception.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
-import type { Finding, Fix } from '../types.js';
+import type { Finding, Fix } from '../model/report.js';
 
 /** Findings of the lint are about files, not a network layer: this is their `layer`. */
 export const CONFIG_LAYER = 'config';

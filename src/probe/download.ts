@@ -12,9 +12,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import net from 'node:net';
 import tls from 'node:tls';
 import { EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
-import type { ProbeOutcome, ProbeResult, StallPhase, TcpInfo } from '../types.js';
+import type { ProbeOutcome, ProbeResult, StallPhase, TcpInfo } from '../model/report.js';
 import type { Target } from './catalog.js';
-import { maskSecrets, redactUrl } from '../redact.js';
+import { maskSecrets, redactUrl } from '../util/redact.js';
 
 export interface LookupAddress {
   address: string;

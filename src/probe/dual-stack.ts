@@ -11,7 +11,7 @@
  * falls back from: when the other family connected, that probe is dropped and a note says so, instead of failing
  * the run of every runner without IPv6.
  */
-import type { ProbeResult } from '../types.js';
+import type { ProbeResult } from '../model/report.js';
 import type { Target } from './catalog.js';
 import { probeTarget, type LookupAddress, type ProbeDeps, type ProbeSettings } from './download.js';
 

@@ -10,9 +10,9 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { pathToFileURL } from 'node:url';
-import { addUplinks, collectHost } from '../collect/host.js';
-import { decodeProbeConfig, PROBE_PROTOCOL, type InnerProbeConfig, type InnerProbeOutput } from '../collect/docker-protocol.js';
-import { runCommand } from '../exec.js';
+import { addUplinks, collectHost } from '../collect/host/host.js';
+import { decodeProbeConfig, PROBE_PROTOCOL, type InnerProbeConfig, type InnerProbeOutput } from '../collect/docker/protocol.js';
+import { runCommand } from '../util/exec.js';
 import { probeTarget, type LookupAddress } from './download.js';
 import { readTcpInfo } from './tcp-info.js';
 

@@ -4,8 +4,8 @@
  * same flight often gets through: the client kernel then holds out-of-order data it can never
  * deliver (rcv_ooopack > 0, nothing in bytes_received). A server that is merely silent sends nothing.
  */
-import type { Exec } from '../exec.js';
-import type { TcpInfo } from '../types.js';
+import type { Exec } from '../util/exec.js';
+import type { TcpInfo } from '../model/report.js';
 
 export async function readTcpInfo(
   exec: Exec,

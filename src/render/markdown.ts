@@ -3,8 +3,8 @@
  * mermaid flowchart with the blamed hop in red, the findings with their fixes, and the layers and probes
  * as tables. Output depends on the report only (no clock, no environment), so it can be snapshot-tested.
  */
-import { maskSecrets } from '../redact.js';
-import type { Finding, FixStep, Report, Severity, Verdict } from '../types.js';
+import { maskSecrets } from '../util/redact.js';
+import type { Finding, FixStep, Report, Severity, Verdict } from '../model/report.js';
 import {
   INTERFACE_COLUMNS,
   NUMERIC_PROBE_COLUMNS,
@@ -25,7 +25,7 @@ import {
   probeCells,
   proxiesUsed,
   selectInterfaces,
-} from './format.js';
+} from './phrases.js';
 import { buildTopology, type TopoNode, type Topology } from './topology.js';
 
 const VERDICT_EMOJI: Record<Verdict, string> = { pass: '✅', warn: '⚠️', fail: '❌' };

@@ -4,8 +4,8 @@
  * saying what the exit code means. Plain ANSI colour, only when asked for: the output must read
  * the same in a log file.
  */
-import { maskSecrets } from '../redact.js';
-import type { FixStep, ProbeResult, Report, Severity, Verdict } from '../types.js';
+import { maskSecrets } from '../util/redact.js';
+import type { FixStep, ProbeResult, Report, Severity, Verdict } from '../model/report.js';
 import {
   INTERFACE_COLUMNS,
   NONE,
@@ -29,7 +29,7 @@ import {
   probeCells,
   proxiesUsed,
   selectInterfaces,
-} from './format.js';
+} from './phrases.js';
 import { INTERNET_NODE_ID, buildTopology, listPaths, type TopoNode, type Topology } from './topology.js';
 
 export interface TextOptions {

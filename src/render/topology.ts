@@ -5,8 +5,8 @@
  * (mermaid); the text renderer prints it as one line per path. Deciding the blamed hop here keeps the
  * two pictures identical.
  */
-import type { Finding, FindingCode, InterfaceKind, Layer, Report, Severity } from '../types.js';
-import { SEVERITY_RANK, orderLayers } from './format.js';
+import type { Finding, FindingCode, InterfaceKind, Layer, Report, Severity } from '../model/report.js';
+import { SEVERITY_RANK, orderLayers } from './phrases.js';
 
 export type TopoNodeKind = 'internet' | 'uplink' | 'layer' | 'bridge';
 

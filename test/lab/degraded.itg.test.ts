@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
 import { codes, LAB_DIST, labEnv } from './cli.js';
-import type { Report } from '../../src/types.js';
+import type { Report } from '../../src/model/report.js';
 
 /** World-readable: the CA copy, the working directory and configs for the `nobody` runs (the lab's temp dir is 0700). */
 let shared: string;

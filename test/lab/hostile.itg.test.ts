@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, labAvailable, type Lab } from './harness/lab.js';
 import { codes, runCli, type CliRun } from './cli.js';
-import type { Finding, ProbeResult } from '../../src/types.js';
+import type { Finding, ProbeResult } from '../../src/model/report.js';
 
 const SERVER_SCRIPT = path.resolve(import.meta.dirname, 'harness/registry-server.mjs');
 /** Node start-up plus rendering: what a run may take beyond its --timeout. */

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { readInputs, runAction, type ActionCore, type ActionDeps } from '../../src/action.js';
-import { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigFile, resolveConfigPath } from '../../src/config.js';
-import { OPTION_HELP, OPTION_NAMES, UsageError, parseOptions } from '../../src/options.js';
-import type { Report } from '../../src/types.js';
+import { readInputs, runAction, type ActionCore, type ActionDeps } from '../../src/main/action.js';
+import { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigFile, resolveConfigPath } from '../../src/config/config-file.js';
+import { OPTION_HELP, OPTION_NAMES, UsageError, parseOptions } from '../../src/config/options.js';
+import type { Report } from '../../src/model/report.js';
 import { loadReport } from './render/fixtures.js';
 
 const configFixture = (name: string) => new URL(`../fixtures/config/${name}`, import.meta.url).pathname;

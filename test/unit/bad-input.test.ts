@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runAction, type ActionCore } from '../../src/action.js';
-import { loadConfigFile } from '../../src/config.js';
-import { parseOptions, UsageError } from '../../src/options.js';
+import { runAction, type ActionCore } from '../../src/main/action.js';
+import { loadConfigFile } from '../../src/config/config-file.js';
+import { parseOptions, UsageError } from '../../src/config/options.js';
 import { defaultDeps, run } from '../../src/run.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mtu-preflight-bad-input-'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgv } from '../../src/argv.js';
-import { DEFAULTS, parseOptions, UsageError } from '../../src/options.js';
+import { parseArgv } from '../../src/config/argv.js';
+import { DEFAULTS, parseOptions, UsageError } from '../../src/config/options.js';
 
 const fromFlags = (...argv: string[]) => parseOptions([{ source: 'flag', values: parseArgv(argv).values }]);
 const fromInputs = (values: Record<string, string>) => parseOptions([{ source: 'input', values }]);

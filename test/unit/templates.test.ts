@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { parseArgv } from '../../src/argv.js';
-import { parseOptions } from '../../src/options.js';
+import { parseArgv } from '../../src/config/argv.js';
+import { parseOptions } from '../../src/config/options.js';
 
 const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
 

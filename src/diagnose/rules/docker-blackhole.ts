@@ -5,7 +5,7 @@
  * A network above the uplink MTU whose containers still download is `mtu-mismatch` (PMTUD repaired the path:
  * a latent risk, it stalls wherever ICMP "fragmentation needed" is filtered).
  */
-import type { Finding, Layer, ProbeResult } from '../../types.js';
+import type { Finding, Layer, ProbeResult } from '../../model/report.js';
 import { fmtMs, type Facts, type Rule } from '../rule.js';
 import {
   attemptText,

@@ -1,6 +1,6 @@
 /** Reading the docker layers (daemon -> network -> container/build step) the way the docker-* rules need them. */
-import type { CiFact, Fix, Layer, ProbeResult, Uplink } from '../../types.js';
-import { fixDockerMtu, fixGwbridgeMtu, fixHostBridgeMtu, fixParentMtu, fixUserNetworkMtu } from '../fixes.js';
+import type { CiFact, Fix, Layer, ProbeResult, Uplink } from '../../model/report.js';
+import { fixDockerMtu, fixGwbridgeMtu, fixHostBridgeMtu, fixParentMtu, fixUserNetworkMtu } from '../knobs/fixes.js';
 import { fmtBytes, fmtMs } from '../rule.js';
 
 export const isInner = (l: Layer) => l.kind === 'container' || l.kind === 'build-step';

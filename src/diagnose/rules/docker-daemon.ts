@@ -4,7 +4,7 @@
  * an error with --docker required and a warning otherwise (the inner layer went unchecked).
  * With --docker auto an unreachable daemon is only a note on the host layer (the collector writes it).
  */
-import type { Finding } from '../../types.js';
+import type { Finding } from '../../model/report.js';
 import type { Facts, Rule } from '../rule.js';
 
 export const dockerDaemon: Rule = {

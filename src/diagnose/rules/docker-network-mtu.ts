@@ -5,7 +5,7 @@
  * Reference MTU: the daemon namespace's uplink when it was probed, else the default bridge's MTU when dockerd was
  * given a lower one (the operator's statement of the path MTU).
  */
-import type { Finding } from '../../types.js';
+import type { Finding } from '../../model/report.js';
 import type { Facts, Rule } from '../rule.js';
 import { childrenOf, daemonOf, engineOf, fixForNetwork, isGwbridge, isOverlay, isParentDriver, networkText, uplinkText } from './docker-common.js';
 

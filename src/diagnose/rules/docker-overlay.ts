@@ -9,9 +9,9 @@
  * docker-blackhole and docker-network-mtu like any bridge), so nothing here can be probed from one node: the finding
  * is a warning from the numbers, the way cross-node traffic will break.
  */
-import { overlayMtu, VXLAN_OVERHEAD } from '../../collect/docker.js';
-import type { Finding } from '../../types.js';
-import { fixOverlayMtu } from '../fixes.js';
+import { overlayMtu, VXLAN_OVERHEAD } from '../../model/net.js';
+import type { Finding } from '../../model/report.js';
+import { fixOverlayMtu } from '../knobs/fixes.js';
 import type { Facts, Rule } from '../rule.js';
 import { daemonOf, isOverlay, narrowestUplink, networkText } from './docker-common.js';
 

@@ -10,8 +10,8 @@
  *     containers get a low MTU on purpose, and it is what the report's layers show.
  * Stalls measured from a container on such a network are docker-blackhole's (fixed at the parent, fixForNetwork).
  */
-import type { Finding, Layer } from '../../types.js';
-import { fixParentMtu } from '../fixes.js';
+import type { Finding, Layer } from '../../model/report.js';
+import { fixParentMtu } from '../knobs/fixes.js';
 import type { Facts, Rule } from '../rule.js';
 import { childrenOf, daemonOf, isParentDriver, narrowestUplink, networkText } from './docker-common.js';
 

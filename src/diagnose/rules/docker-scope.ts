@@ -4,7 +4,7 @@
  * them with the daemon's namespace; temporary verification networks are evidence, not findings; and a host bridge
  * (docker0) that a probed docker network describes from inside is not judged again by its idle interface MTU.
  */
-import type { Layer } from '../../types.js';
+import type { Layer } from '../../model/report.js';
 import type { Facts, Rule } from '../rule.js';
 
 const INNER_KINDS = new Set<Layer['kind']>(['docker-network', 'container', 'build-step']);

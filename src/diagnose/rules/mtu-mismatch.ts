@@ -4,8 +4,8 @@
  * that do not fit, and unless PMTUD repairs the path their downloads stall.
  * Where this layer's own probes succeed it is a warning (latent risk: it bites the moment ICMP is filtered).
  */
-import type { Finding } from '../../types.js';
-import { fixDockerMtu } from '../fixes.js';
+import type { Finding } from '../../model/report.js';
+import { fixDockerMtu } from '../knobs/fixes.js';
 import type { Facts, Rule } from '../rule.js';
 
 export const mtuMismatch: Rule = {

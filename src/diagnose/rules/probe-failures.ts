@@ -2,7 +2,7 @@
  * Failures that are not the MTU: name them precisely so nobody chases the wrong layer.
  * One finding per (layer, code) pairing, listing every target it concerns.
  */
-import type { Finding, FindingCode, ProbeResult } from '../../types.js';
+import type { Finding, FindingCode, ProbeResult } from '../../model/report.js';
 import { fmtMs, probeHost, type Facts, type Rule } from '../rule.js';
 
 const TLS_UNKNOWN_CA = new Set([

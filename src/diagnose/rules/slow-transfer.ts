@@ -2,7 +2,7 @@
  * Steady progress below the floor: a slow or congested link, not an MTU problem
  * (a black hole moves nothing after the first small packets; a slow link keeps moving).
  */
-import type { Finding } from '../../types.js';
+import type { Finding } from '../../model/report.js';
 import { fmtBytes, fmtMs, fmtRate, probeHost, type Facts, type Rule } from '../rule.js';
 
 export const slowTransfer: Rule = {

@@ -7,8 +7,8 @@
  * Without either it is `transfer-stall`: same severity, but it does not claim a cause it cannot show
  * (a server that accepts and never speaks looks the same from here).
  */
-import type { Finding, Layer, ProbeResult } from '../../types.js';
-import { fixPathBlackhole } from '../fixes.js';
+import type { Finding, Layer, ProbeResult } from '../../model/report.js';
+import { fixPathBlackhole } from '../knobs/fixes.js';
 import { fmtBytes, fmtMs, probeHost, type Facts, type Rule } from '../rule.js';
 
 const PHASE_TEXT = { connect: 'the TLS handshake', tls: 'the TLS handshake', headers: 'waiting for the response', body: 'the download' } as const;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose, type Facts } from '../../../src/diagnose/index.js';
 import { probeHost } from '../../../src/diagnose/rule.js';
-import type { Layer, ProbeResult } from '../../../src/types.js';
+import type { Layer, ProbeResult } from '../../../src/model/report.js';
 
 const URL4 = 'https://registry.npmjs.org/typescript/-/typescript-5.9.3.tgz';
 const ok = (over: Partial<ProbeResult> = {}): ProbeResult => ({

@@ -1,7 +1,7 @@
 /** The fix text per CI system and engine: what a user copies, so what it says must be true and said once. */
 import { describe, expect, it } from 'vitest';
-import { fixDockerMtu } from '../../../src/diagnose/fixes.js';
-import type { CiFact } from '../../../src/types.js';
+import { fixDockerMtu } from '../../../src/diagnose/knobs/fixes.js';
+import type { CiFact } from '../../../src/model/report.js';
 
 const ci = (system: CiFact['system']): CiFact => ({ system, kubernetes: false, container: false });
 

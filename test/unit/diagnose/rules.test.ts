@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose, type Facts } from '../../../src/diagnose/index.js';
-import type { Layer, ProbeResult } from '../../../src/types.js';
+import type { Layer, ProbeResult } from '../../../src/model/report.js';
 
 const probe = (over: Partial<ProbeResult>): ProbeResult => ({
   target: 'npm',

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { Finding } from '../../../src/types.js';
+import type { Finding } from '../../../src/model/report.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/ci-configs/', import.meta.url));
 

@@ -1,6 +1,6 @@
 /** The fixture reports (test/fixtures/reports/*.json): runs as a user would meet them. */
 import { readFileSync } from 'node:fs';
-import type { Report } from '../../../src/types.js';
+import type { Report } from '../../../src/model/report.js';
 
 export const REPORT_NAMES = ['healthy-pass', 'host-pmtu-blackhole', 'dns-failure', 'mismatch-warning', 'nested-docker-blackhole'] as const;
 export type ReportName = (typeof REPORT_NAMES)[number];

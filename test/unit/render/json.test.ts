@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderJson } from '../../../src/render/json.js';
-import { SCHEMA_VERSION } from '../../../src/types.js';
+import { SCHEMA_VERSION } from '../../../src/model/report.js';
 import { REPORT_NAMES, loadReport, reportPath } from './fixtures.js';
 
 describe('renderJson', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMermaid, escapeTableCell, renderMarkdown } from '../../../src/render/markdown.js';
-import type { Report } from '../../../src/types.js';
+import type { Report } from '../../../src/model/report.js';
 import { REPORT_NAMES, loadReport } from './fixtures.js';
 
 /** The mermaid block's lines, and its node labels and edges by id. */

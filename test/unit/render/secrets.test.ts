@@ -3,11 +3,11 @@
  * knows about, and every renderer masks credentials in URLs on the way out for what it does not.
  */
 import { describe, expect, it } from 'vitest';
-import { maskSecrets } from '../../../src/redact.js';
+import { maskSecrets } from '../../../src/util/redact.js';
 import { renderJson } from '../../../src/render/json.js';
 import { renderMarkdown } from '../../../src/render/markdown.js';
 import { renderProgressLine, renderText } from '../../../src/render/text.js';
-import type { Report } from '../../../src/types.js';
+import type { Report } from '../../../src/model/report.js';
 import { loadReport } from './fixtures.js';
 
 const USER = 'ci-bot';

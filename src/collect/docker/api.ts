@@ -1,0 +1,168 @@
+/**
+ * The Docker Engine API, spoken directly over the daemon's socket (or tcp+TLS) with undici: no docker CLI needed.
+ * Every call is bounded by an absolute deadline, and every call in flight can be aborted at once (SIGTERM).
+ * Failures carry a stable `code`: the socket's errno (ENOENT, ECONNREFUSED, EACCES), undici's
+ * (UND_ERR_CONNECT_TIMEOUT), DEADLINE, CLOSED, or HTTP_<status> with the daemon's message.
+ */
+import { Agent, request } from 'undici';
+import type { DockerEndpoint } from './endpoint.js';
+
+export class DockerApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface CallOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  /** A JSON body (sent as application/json). */
+  json?: unknown;
+  /** A raw body, e.g. a tar archive. */
+  body?: Buffer;
+  contentType?: string;
+  /** Absolute deadline in now() terms. */
+  deadline: number;
+  /** Allowed after abortAll(): the cleanup's own calls. */
+  cleanup?: boolean;
+}
+
+export interface DockerResponse {
+  status: number;
+  body: Buffer;
+  contentType: string;
+}
+
+export interface DockerClient {
+  readonly endpoint: DockerEndpoint;
+  /** Any status is returned; only transport failures and the deadline throw. */
+  raw(method: string, path: string, opts: CallOptions): Promise<DockerResponse>;
+  /** Throws DockerApiError HTTP_<status> for status >= 400; parses JSON bodies (undefined when empty). */
+  call<T = unknown>(method: string, path: string, opts: CallOptions): Promise<T>;
+  /** Abort everything in flight and refuse new calls (they throw CLOSED) except the cleanup's. */
+  abortAll(): void;
+  close(): Promise<void>;
+}
+
+export function createDockerClient(endpoint: DockerEndpoint, now: () => number): DockerClient {
+  const agent = new Agent({
+    connect: endpoint.socketPath
+      ? { socketPath: endpoint.socketPath }
+      : {
+          ...(endpoint.tls?.ca ? { ca: endpoint.tls.ca } : {}),
+          ...(endpoint.tls?.cert ? { cert: endpoint.tls.cert } : {}),
+          ...(endpoint.tls?.key ? { key: endpoint.tls.key } : {}),
+          ...(endpoint.tls ? { rejectUnauthorized: endpoint.tls.verify } : {}),
+        },
+    // The deadline (an abort signal) bounds every call; undici's own 300 s timers would only get in the way
+    // of long waits such as POST /containers/{id}/wait.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connectTimeout: 5000,
+  });
+  const inflight = new Set<AbortController>();
+  let closed = false;
+  let destroyed = false;
+
+  const raw = async (method: string, path: string, opts: CallOptions): Promise<DockerResponse> => {
+    if ((closed && !opts.cleanup) || destroyed) throw new DockerApiError('CLOSED', `docker API call ${method} ${path} refused: the run is being cleaned up`);
+    const ms = Math.floor(opts.deadline - now());
+    if (ms <= 0) throw new DockerApiError('DEADLINE', `no time left for ${method} ${path}`);
+    const ctl = new AbortController();
+    inflight.add(ctl);
+    const timer = setTimeout(() => ctl.abort(new DockerApiError('DEADLINE', `${method} ${path} did not finish by the deadline`)), ms);
+    timer.unref?.();
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) qs.set(k, String(v));
+    const url = `${endpoint.origin}${path}${qs.size ? `?${qs}` : ''}`;
+    const headers: Record<string, string> = {};
+    let body: Buffer | string | undefined;
+    if (opts.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    } else if (opts.body) {
+      headers['content-type'] = opts.contentType ?? 'application/octet-stream';
+      body = opts.body;
+    }
+    try {
+      const res = await request(url, { method: method as 'GET', headers, body: body ?? null, dispatcher: agent, signal: ctl.signal });
+      const buf = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, body: buf, contentType: String(res.headers['content-type'] ?? '') };
+    } catch (err) {
+      if (ctl.signal.aborted) {
+        const reason = ctl.signal.reason;
+        throw reason instanceof DockerApiError ? reason : new DockerApiError('ABORTED', `${method} ${path} aborted`);
+      }
+      const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+      const code = e.code && e.code !== 'UND_ERR_SOCKET' ? e.code : (e.cause?.code ?? e.code ?? 'ERROR');
+      throw new DockerApiError(code, e.cause?.message ?? e.message ?? String(err));
+    } finally {
+      clearTimeout(timer);
+      inflight.delete(ctl);
+    }
+  };
+
+  return {
+    endpoint,
+    raw,
+    async call<T>(method: string, path: string, opts: CallOptions): Promise<T> {
+      const r = await raw(method, path, opts);
+      const text = r.body.toString('utf8');
+      if (r.status >= 400) {
+        let message = text.trim();
+        try {
+          message = (JSON.parse(text) as { message?: string }).message ?? message;
+        } catch {
+          /* plain text error */
+        }
+        throw new DockerApiError(`HTTP_${r.status}`, `${method} ${path}: ${r.status} ${message}`, r.status);
+      }
+      if (!text.trim()) return undefined as T;
+      if (!r.contentType.includes('json')) return text as T;
+      return JSON.parse(text) as T;
+    },
+    abortAll() {
+      closed = true;
+      for (const c of inflight) c.abort(new DockerApiError('CLOSED', 'aborted: the run is being cleaned up'));
+    },
+    async close() {
+      closed = true;
+      destroyed = true;
+      await agent.destroy().catch(() => undefined);
+    },
+  };
+}
+
+/** Why a daemon could not be reached, in a user's words (by code, never by message text). */
+export function describeUnreachable(err: unknown, host: string): string {
+  const e = err as { code?: string; message?: string };
+  switch (e.code) {
+    case 'ENOENT':
+      return `docker: no daemon at ${host} (the socket does not exist)`;
+    case 'ECONNREFUSED':
+      return `docker: no daemon at ${host} (connection refused)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `docker: cannot open ${host} (permission denied: this user is not in the docker group)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `docker: no daemon at ${host} (the host name does not resolve)`;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+    case 'DEADLINE':
+      return `docker: no answer from ${host} (timed out)`;
+    case 'DOCKER_HOST_UNSUPPORTED':
+      return `docker: ${e.message}`;
+    default:
+      if (e.code && isTlsCode(e.code)) return `docker: TLS to ${host} failed (${e.code}): check DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) and DOCKER_TLS_VERIFY`;
+      return `docker: no daemon at ${host} (${e.code ?? 'error'}: ${e.message ?? ''})`;
+  }
+}
+
+/** OpenSSL verification codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ...) and Node's TLS/SSL codes. */
+function isTlsCode(code: string): boolean {
+  return /^(UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|ERR_SSL_|ERR_TLS_)/.test(code) || code === 'EPROTO';
+}

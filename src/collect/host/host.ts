@@ -1,0 +1,78 @@
+/**
+ * The layer the tool runs in: this network namespace (the runner, or the job container).
+ * Collectors record why they could not see something instead of throwing.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Exec } from '../../util/exec.js';
+import type { Layer, NetInterface, ProbeResult, Route } from '../../model/report.js';
+import { parseSysClassNet, readSysClassNet } from './interfaces.js';
+import { ipRouteGet, parseProcNetIpv6Route, parseProcNetRoute, resolveUplink } from './routes.js';
+
+export interface HostDeps {
+  /** Root of the file system to read /sys and /proc from ('/' live; a fixture folder in tests). */
+  root: string;
+  exec: Exec;
+  platform: NodeJS.Platform;
+}
+
+export interface HostFacts {
+  layer: Layer;
+  routes: Route[];
+}
+
+export const HOST_LAYER_ID = 'host';
+
+export async function collectHost(deps: HostDeps): Promise<HostFacts> {
+  const layer: Layer = { id: HOST_LAYER_ID, kind: 'host', name: 'runner (this network namespace)', interfaces: [], uplinks: [], probes: [], notes: [] };
+  let routes: Route[] = [];
+  if (deps.platform !== 'linux') {
+    layer.notes.push(`interface audit skipped: ${deps.platform} is not Linux (no /sys/class/net); the probes still ran`);
+    return { layer, routes };
+  }
+  try {
+    layer.interfaces = parseSysClassNet(await readSysClassNet(deps.root));
+    // Every namespace has at least lo: an empty /sys/class/net is a sandbox's stand-in, not this namespace's view.
+    if (layer.interfaces.length === 0) layer.notes.push('/sys/class/net lists no interfaces (a sandbox without sysfs?): interfaces and uplink MTUs unknown');
+  } catch (err) {
+    layer.notes.push(`could not read /sys/class/net (${(err as NodeJS.ErrnoException).code ?? 'error'}): interfaces and uplink MTUs unknown`);
+  }
+  const [v4, v6] = await Promise.all(
+    ['proc/net/route', 'proc/net/ipv6_route'].map((p) => readFile(path.join(deps.root, p), 'utf8').catch(() => undefined)),
+  );
+  if (v4 !== undefined) routes = routes.concat(parseProcNetRoute(v4));
+  else layer.notes.push('could not read /proc/net/route: IPv4 uplinks unknown');
+  if (v6 !== undefined) routes = routes.concat(parseProcNetIpv6Route(v6));
+  return { layer, routes };
+}
+
+/** After probing: the uplink each probe's connection left by (route per target address). */
+export async function addUplinks(facts: HostFacts, probes: readonly ProbeResult[], deps: HostDeps): Promise<void> {
+  const { layer, routes } = facts;
+  if (layer.interfaces.length === 0) return;
+  const seen = new Set<string>();
+  for (const p of probes) {
+    const address = p.address;
+    if (!address || seen.has(address)) continue;
+    seen.add(address);
+    const get = deps.root === '/' ? await ipRouteGet(deps.exec, address) : undefined;
+    const up = resolveUplink(p.viaProxy ?? p.host, address, routes, layer.interfaces, get);
+    if (up) layer.uplinks.push(up);
+  }
+  const mtus = layer.uplinks.map((u) => u.effectiveMtu);
+  if (mtus.length) layer.mtu = Math.min(...mtus);
+  else {
+    // No probe connected: fall back to the default route's interface so the audit still says something.
+    const iface = defaultRouteInterface(facts);
+    if (iface) {
+      layer.mtu = iface.mtu;
+      layer.notes.push(`no probe connected, so the uplink is taken from the default route: ${iface.name} (MTU ${iface.mtu})`);
+    }
+  }
+}
+
+/** The interface of the default route with the lowest metric: the uplink when no target address is known. */
+export function defaultRouteInterface(facts: HostFacts): NetInterface | undefined {
+  const def = facts.routes.filter((r) => r.prefixLength === 0).sort((a, b) => a.metric - b.metric)[0];
+  return def && facts.layer.interfaces.find((i) => i.name === def.iface);
+}
