@@ -8,18 +8,18 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runCleanups } from '../util/cleanup.js';
-import { loadConfigFile, resolveConfigPath } from '../config/config-file.js';
-import { OPTION_NAMES, parseOptions, UsageError, type Options, type RawOptions, type Source } from '../config/options.js';
-import { maskSecrets, urlSecrets } from '../util/redact.js';
+import { readInputs } from '../config/action-inputs.js';
+import type { Options } from '../config/options.js';
+import { exitCodeFor } from '../model/verdict.js';
+import type { Finding, Report } from '../model/report.js';
 import { VERDICT_LABEL, describeDiagnosis, describeExit, topFinding } from '../render/phrases.js';
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
-import { renderText, shouldColor } from '../render/text.js';
-import { dockerLayers } from '../collect/docker/collect.js';
-import { defaultDeps, run } from '../run.js';
-import { exitCodeFor } from '../model/verdict.js';
-import type { Finding, Report } from '../model/report.js';
+import { shouldColor } from '../render/text.js';
+import { run } from '../run.js';
+import { describeFailure, EXIT_USAGE, loadOptions, renderReport, runDeps } from '../runtime.js';
+import { runCleanups } from '../util/cleanup.js';
+import { maskSecrets, urlSecrets } from '../util/redact.js';
 
 /** The part of @actions/core the Action uses; tests pass a recorder instead. */
 export type ActionCore = Pick<
@@ -42,11 +42,7 @@ export function defaultActionDeps(): ActionDeps {
   return {
     core: actionsCore,
     env: process.env,
-    run: (options) => {
-      const deps = defaultDeps();
-      if (options.docker !== 'off') deps.collectLayers = dockerLayers(deps);
-      return run(options, deps);
-    },
+    run: (options) => run(options, runDeps(options)),
     exists: existsSync,
     writeFile: async (file, data) => {
       await mkdir(path.dirname(file), { recursive: true });
@@ -62,55 +58,15 @@ export function defaultActionDeps(): ActionDeps {
 /** Proxy variables whose credentials must be masked in the log before anything is printed. */
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
 
-/** Inputs that take one value a line (`url: |` with several URLs). */
-const MULTILINE_INPUTS: ReadonlySet<string> = new Set(['url']);
-
 /** Time after the run's own deadline for run() to return before the step gives up on it. */
 const RUN_GRACE_MS = 2_000;
 
-export interface ActionInputs {
-  /** Option values by kebab-case name; inputs left empty are absent (not given). */
-  values: RawOptions;
-  /** The `config` input: a YAML file path, when given. */
-  config?: string;
-}
-
-function splitLines(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean);
-}
-
-/**
- * Every option in OPTION_NAMES from the Action's inputs. Pure given `getInput`: an empty input is
- * "not given", so a config file (or the default) decides. `url` may hold one URL a line.
- */
-export function readInputs(getInput: (name: string) => string, getMultilineInput: (name: string) => string[] = (name) => splitLines(getInput(name))): ActionInputs {
-  const values: RawOptions = {};
-  for (const name of OPTION_NAMES) {
-    if (MULTILINE_INPUTS.has(name)) {
-      const list = getMultilineInput(name);
-      if (list.length) values[name] = list;
-      continue;
-    }
-    const value = getInput(name).trim();
-    if (value !== '') values[name] = value;
-  }
-  const config = getInput('config').trim();
-  return { values, ...(config ? { config } : {}) };
-}
-
-async function readOptions(deps: ActionDeps): Promise<Options> {
+function readOptions(deps: ActionDeps): Promise<Options> {
   const inputs = readInputs(
     (name) => deps.core.getInput(name),
     (name) => deps.core.getMultilineInput(name),
   );
-  const layers: Array<{ source: Source; values: RawOptions; file?: string }> = [];
-  const configPath = resolveConfigPath(inputs.config, deps.exists);
-  if (configPath) layers.push({ source: 'config', ...(await loadConfigFile(configPath)) });
-  layers.push({ source: 'input', values: inputs.values });
-  return parseOptions(layers);
+  return loadOptions({ source: 'input', ...inputs }, deps.exists);
 }
 
 /** run(), but never past the deadline plus a grace period: the step must end by its timeout. */
@@ -162,16 +118,20 @@ async function writeJobSummary(deps: ActionDeps, report: Report): Promise<void> 
 }
 
 function renderForLog(options: Options, report: Report, env: NodeJS.ProcessEnv): string {
-  if (options.format === 'json') return renderJson(report);
-  if (options.format === 'markdown') return renderMarkdown(report);
   // The Actions log renders ANSI colour like a terminal, though stdout is not one.
-  return renderText(report, { color: shouldColor({ isTTY: true }, env, options.color) });
+  return renderReport(report, options.format, shouldColor({ isTTY: true }, env, options.color));
 }
 
-function failInternal(deps: ActionDeps, err: unknown): void {
-  deps.core.debug((err as Error)?.stack ?? String(err));
-  deps.core.setFailed(`mtu-preflight: internal error: ${maskSecrets((err as Error)?.message ?? String(err))}`);
-  deps.setExitCode(3);
+/** A usage error fails the step with its own line; anything else as an internal error, its stack in the debug log. */
+function failStep(deps: ActionDeps, err: unknown): void {
+  const failure = describeFailure(err, { stack: false });
+  if (failure.code === EXIT_USAGE) {
+    deps.core.setFailed(failure.message);
+  } else {
+    deps.core.debug((err as Error)?.stack ?? String(err));
+    deps.core.setFailed(`mtu-preflight: ${failure.message}`);
+  }
+  deps.setExitCode(failure.code);
 }
 
 export async function runAction(overrides: Partial<ActionDeps> = {}): Promise<void> {
@@ -199,12 +159,7 @@ export async function runAction(overrides: Partial<ActionDeps> = {}): Promise<vo
     report = await runByDeadline(deps, options);
   } catch (err) {
     // Bad inputs, a bad config file or an unreadable ca-file: one line, no stack.
-    if (err instanceof UsageError) {
-      core.setFailed(maskSecrets(err.message));
-      deps.setExitCode(2);
-    } else {
-      failInternal(deps, err);
-    }
+    failStep(deps, err);
     return;
   } finally {
     await deps.cleanup();
@@ -217,7 +172,7 @@ export async function runAction(overrides: Partial<ActionDeps> = {}): Promise<vo
   try {
     await publishReport(deps, options, report);
   } catch (err) {
-    failInternal(deps, err);
+    failStep(deps, err);
   }
 }
 

@@ -17,11 +17,9 @@ import {
   describeExit,
   describeLayer,
   describeLayerFacts,
-  describeOutcome,
   describeUplink,
   describeVerified,
   findLayer,
-  fmtBytes,
   fmtMs,
   groupUplinks,
   interfaceCells,
@@ -48,15 +46,15 @@ const ANSI = {
 } as const;
 const RESET = '\x1b[0m';
 type Style = keyof typeof ANSI;
-type Paint = (s: string, ...styles: Style[]) => string;
+export type Paint = (s: string, ...styles: Style[]) => string;
 
-function painter(color: boolean): Paint {
+export function painter(color: boolean): Paint {
   return (s, ...styles) => (color && styles.length && s ? `${styles.map((k) => ANSI[k]).join('')}${s}${RESET}` : s);
 }
 
 const ANSI_PATTERN = /\x1b\[[0-9;]*m/g;
 
-function visibleLength(s: string): number {
+export function visibleLength(s: string): number {
   return s.replace(ANSI_PATTERN, '').length;
 }
 
@@ -114,7 +112,7 @@ function formatTable(header: readonly string[], rows: string[][], indent: string
   return [paint(line(header), 'dim'), ...rows.map(line)];
 }
 
-function paintOutcome(p: ProbeResult, text: string, paint: Paint): string {
+export function paintOutcome(p: ProbeResult, text: string, paint: Paint): string {
   if (p.outcome === 'ok') return paint(text, 'green');
   if (p.outcome === 'deadline') return paint(text, 'yellow');
   return paint(text, 'red');
@@ -246,30 +244,4 @@ export function renderText(report: Report, options: TextOptions): string {
     paint(describeExit(report), VERDICT_STYLE[report.verdict], 'bold'),
   ];
   return maskSecrets(lines.join('\n')) + '\n';
-}
-
-/** The phase a probe still in flight is in, from the phases it has completed. */
-function describeProgress(p: ProbeResult): string {
-  const ph = p.phases;
-  if (ph.doneMs !== undefined) return describeOutcome(p);
-  // Through a proxy no DNS or connect time is recorded until the response: "connecting" is true either way.
-  if (ph.connectMs === undefined) return ph.dnsMs === undefined ? 'connecting' : 'connecting (TCP)';
-  if (ph.tlsMs === undefined && p.url.startsWith('https:')) return 'TLS handshake';
-  if (ph.ttfbMs === undefined) return 'waiting for response';
-  return 'downloading';
-}
-
-/**
- * One short live line per target while probing: host, phase (or outcome once done), bytes, elapsed.
- * `elapsedMs` is the caller's clock; without it the latest time the probe recorded is shown.
- */
-export function renderProgressLine(probe: ProbeResult, opts: { color?: boolean; elapsedMs?: number } = {}): string {
-  const paint = painter(opts.color ?? false);
-  const ph = probe.phases;
-  const recorded = Math.max(0, ph.dnsMs ?? 0, ph.connectMs ?? 0, ph.tlsMs ?? 0, ph.ttfbMs ?? 0, probe.samples.at(-1)?.[0] ?? 0);
-  const elapsed = opts.elapsedMs ?? ph.doneMs ?? recorded;
-  const state = describeProgress(probe);
-  const shown = ph.doneMs === undefined ? paint(state, 'dim') : paintOutcome(probe, state, paint);
-  const pad = ' '.repeat(Math.max(0, 22 - visibleLength(state)));
-  return maskSecrets(`${probe.host.padEnd(24)} ${shown}${pad} ${fmtBytes(probe.bytes).padStart(9)} ${fmtMs(elapsed).padStart(7)}`);
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { readInputs, runAction, type ActionCore, type ActionDeps } from '../../src/main/action.js';
+import { runAction, type ActionCore, type ActionDeps } from '../../src/main/action.js';
+import { readInputs } from '../../src/config/action-inputs.js';
 import { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigFile, resolveConfigPath } from '../../src/config/config-file.js';
 import { OPTION_HELP, OPTION_NAMES, UsageError, parseOptions } from '../../src/config/options.js';
 import type { Report } from '../../src/model/report.js';

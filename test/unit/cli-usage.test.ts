@@ -47,6 +47,7 @@ const CASES: Array<[string, string[], RegExp]> = [
   ['unreadable ca-file', ['--ca-file', 'nope.pem', '--registries', 'none', '--url', 'https://a.test/x', '--docker', 'off'], /^mtu-preflight: ca-file 'nope\.pem' cannot be read \(ENOENT\)/],
   ['report-file in a missing directory', ['--report-file', 'no/such/dir/r.json'], /^mtu-preflight: --report-file 'no\/such\/dir\/r\.json' cannot be written \(ENOENT\); expected a file path in a writable directory\.$/],
   ['report-file that is a directory', ['--report-file', '.'], /^mtu-preflight: --report-file '\.' cannot be written \(EISDIR\)/],
+  ['a switch given a word that is no yes or no', ['--lint', 'maybe'], /^mtu-preflight: --lint must be true or false, got 'maybe'\.$/],
   ['stall-timeout not below timeout', ['--timeout', '3', '--stall-timeout', '3'], /^mtu-preflight: stall-timeout \(3 s\) must be shorter than timeout \(3 s\)/],
 ];
 
@@ -67,5 +68,31 @@ describe('the bundled CLI on bad input', () => {
     expect(lines[0]).toMatch(message);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.stderr).not.toContain('internal error');
+  });
+});
+
+describe('the bundled CLI takes a value after a switch', () => {
+  const cliRun = (args: string[]) =>
+    spawnSync(process.execPath, [cli, ...args], {
+      cwd: path.join(tmp, 'work'),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, NO_COLOR: '1' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+
+  it('--lint false, --strict true: no usage error, and the report says what was taken', () => {
+    // --lint-only with the lint off probes nothing and reads no file: no network, a pass.
+    const r = cliRun(['--lint-only', 'true', '--lint', 'false', '--strict', 'true', '--insecure', 'false', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout) as { verdict: string; settings: Record<string, unknown> };
+    expect(report.settings).toMatchObject({ lint: false, lintOnly: true, strict: true, insecure: false });
+  });
+
+  it('--help lists the --no- form of each switch', () => {
+    const r = cliRun(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^  --lint, --no-lint +Lint CI config files/m);
+    expect(r.stdout).toMatch(/^  --strict, --no-strict +Exit 1 on warnings too\.$/m);
   });
 });

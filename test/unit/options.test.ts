@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgv } from '../../src/config/argv.js';
+import { parseArgv, renderHelp } from '../../src/config/argv.js';
 import { DEFAULTS, parseOptions, UsageError } from '../../src/config/options.js';
+import { BOOLEAN_OPTIONS, OPTION_NAMES } from '../../src/config/specs.js';
 
 const fromFlags = (...argv: string[]) => parseOptions([{ source: 'flag', values: parseArgv(argv).values }]);
 const fromInputs = (values: Record<string, string>) => parseOptions([{ source: 'input', values }]);
@@ -33,6 +34,41 @@ describe('options: defaults and valid values', () => {
   it('treats blank Action inputs as not given', () => {
     expect(fromInputs({ timeout: '', registries: '', strict: '' })).toMatchObject({ timeoutMs: DEFAULTS.timeoutMs, strict: false });
     expect(fromInputs({ registries: 'none', url: 'https://a.test/f' }).registries).toEqual([]);
+  });
+});
+
+describe('options: a switch takes a value as the next argument too', () => {
+  // The CLI takes no positional arguments, so the word after a switch can only be its value.
+  it.each([...BOOLEAN_OPTIONS])('--%s false, --%s=false and --no-%s mean the same, and so do true and the bare flag', (name) => {
+    const off = fromFlags('--no-' + name);
+    const on = fromFlags('--' + name);
+    expect(off).not.toEqual(on);
+    for (const word of ['false', 'no', '0', 'off', 'FALSE']) {
+      expect(fromFlags('--' + name, word)).toEqual(off);
+      expect(fromFlags(`--${name}=${word}`)).toEqual(off);
+    }
+    for (const word of ['true', 'yes', '1', 'on']) expect(fromFlags('--' + name, word)).toEqual(on);
+  });
+
+  it('--lint false turns the lint off, --strict true and --insecure false are taken', () => {
+    expect(fromFlags('--lint', 'false').lintDir).toBeNull();
+    expect(fromFlags('--strict', 'true', '--insecure', 'false')).toMatchObject({ strict: true, insecure: false });
+  });
+
+  it('a switch followed by another flag, or last, is on', () => {
+    expect(fromFlags('--strict', '--timeout', '5', '--insecure')).toMatchObject({ strict: true, insecure: true, timeoutMs: 5000 });
+    expect(fromFlags('--json', '--no-lint')).toMatchObject({ format: 'json', lintDir: null });
+  });
+
+  it('--help shows --no-<flag> for each switch, and only for switches', () => {
+    const help = renderHelp('9.9.9');
+    for (const name of OPTION_NAMES) {
+      const row = help.split('\n').find((l) => l.startsWith(`  --${name} `) || l.startsWith(`  --${name},`));
+      expect(row, name).toBeDefined();
+      expect(row!.includes(`--no-${name} `), name).toBe(BOOLEAN_OPTIONS.has(name));
+    }
+    expect(help).toMatch(/^  --lint, --no-lint +Lint CI config files .* Default: true\.$/m);
+    expect(help).toContain('--lint false');
   });
 });
 
@@ -99,6 +135,10 @@ const BAD_FLAGS: Array<[string[], RegExp]> = [
   [['--url', '--json'], /^Flag --url needs a value/],
   [['-x'], /^Unexpected argument '-x'/],
   [['--no-timeout'], /^Unknown flag --no-timeout/],
+  // A switch given a word that is no yes or no.
+  [['--lint', 'maybe'], /^--lint must be true or false, got 'maybe'\.$/],
+  [['--strict', 'npm'], /^--strict must be true or false, got 'npm'\.$/],
+  [['--no-lint', 'false'], /^Unexpected argument 'false'; mtu-preflight takes only --flags/],
 ];
 
 describe('options: bad input is one clear line', () => {

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { maskSecrets } from '../../../src/util/redact.js';
 import { renderJson } from '../../../src/render/json.js';
 import { renderMarkdown } from '../../../src/render/markdown.js';
-import { renderProgressLine, renderText } from '../../../src/render/text.js';
+import { renderProgressLine } from '../../../src/render/progress.js';
+import { renderText } from '../../../src/render/text.js';
 import type { Report } from '../../../src/model/report.js';
 import { loadReport } from './fixtures.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderProgressLine, renderText, shouldColor } from '../../../src/render/text.js';
+import { renderProgressLine } from '../../../src/render/progress.js';
+import { renderText, shouldColor } from '../../../src/render/text.js';
 import type { ProbeResult } from '../../../src/model/report.js';
 import { REPORT_NAMES, loadReport } from './fixtures.js';
 
