@@ -19,6 +19,7 @@ import { probeEachFamily } from './probe/dual-stack.js';
 import { createHelperResolver } from './probe/resolver.js';
 import { readTcpInfo } from './probe/tcp-info.js';
 import { redactUrl } from './util/redact.js';
+import { proxyFor } from './model/proxy.js';
 import { SCHEMA_VERSION, type Finding, type Layer, type ProbeResult, type Report } from './model/report.js';
 import { VERSION } from './util/version.js';
 
@@ -191,7 +192,7 @@ async function lintConfigs(options: Options, hostFacts: HostFacts): Promise<Find
 }
 
 function settingsForReport(o: Options, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const proxy = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
+  const proxy = proxyFor('https:', env);
   return {
     registries: o.registries,
     urls: o.urls.map(redactUrl),

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { readInputs } from '../config/action-inputs.js';
 import type { Options } from '../config/options.js';
 import { exitCodeFor } from '../model/verdict.js';
+import { PROXY_URL_VARIABLES } from '../model/proxy.js';
 import type { Finding, Report } from '../model/report.js';
 import { VERDICT_LABEL, describeDiagnosis, describeExit, topFinding } from '../render/phrases.js';
 import { renderJson } from '../render/json.js';
@@ -54,9 +55,6 @@ export function defaultActionDeps(): ActionDeps {
     },
   };
 }
-
-/** Proxy variables whose credentials must be masked in the log before anything is printed. */
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
 
 /** Time after the run's own deadline for run() to return before the step gives up on it. */
 const RUN_GRACE_MS = 2_000;
@@ -147,7 +145,7 @@ export async function runAction(overrides: Partial<ActionDeps> = {}): Promise<vo
   };
   // Before anything can print a proxy URL (an option error, a probe error), register its credentials; the same for
   // credentials in `url` inputs (https://bot:token@mirror.example/...), which an option error may quote.
-  for (const name of PROXY_VARIABLES) mask(deps.env[name]);
+  for (const name of PROXY_URL_VARIABLES) mask(deps.env[name]);
   for (const line of core.getMultilineInput('url')) mask(line);
 
   let report: Report | undefined;
