@@ -3,6 +3,7 @@
  * markdown renderers differ only in layout, so every phrase a user sees is decided here, once.
  */
 import { CI_LABEL } from '../collect/host/ci.js';
+import { ProbeCode } from '../model/errors.js';
 import { fmtBytes, fmtMs, fmtRate } from '../model/units.js';
 import { exitCodeFor } from '../model/verdict.js';
 import type { CiFact, Finding, InterfaceKind, Layer, NetInterface, ProbeResult, Report, Severity, Uplink, Verdict } from '../model/report.js';
@@ -120,7 +121,7 @@ export const NUMERIC_PROBE_COLUMNS: ReadonlySet<string> = new Set(['DNS', 'conne
 
 export function describeOutcome(p: ProbeResult): string {
   // The stall column already says what a stall was; STALL/DEADLINE codes repeat the outcome.
-  const code = p.error && p.error.code !== 'STALL' && p.error.code !== 'DEADLINE' ? p.error.code : undefined;
+  const code = p.error && p.error.code !== ProbeCode.STALL && p.error.code !== ProbeCode.DEADLINE ? p.error.code : undefined;
   const status = p.outcome === 'http-error' && p.status ? String(p.status) : undefined;
   const detail = [status, code, p.insecure ? 'TLS not verified' : undefined].filter(Boolean);
   return detail.length ? `${p.outcome} (${detail.join(', ')})` : p.outcome;

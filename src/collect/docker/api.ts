@@ -5,17 +5,8 @@
  * (UND_ERR_CONNECT_TIMEOUT), DEADLINE, CLOSED, or HTTP_<status> with the daemon's message.
  */
 import { Agent, request } from 'undici';
+import { DockerApiError, DockerCode, dockerHttpCode, isTlsCode } from '../../model/errors.js';
 import type { DockerEndpoint } from './endpoint.js';
-
-export class DockerApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
 
 export interface CallOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -68,12 +59,12 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
   let destroyed = false;
 
   const raw = async (method: string, path: string, opts: CallOptions): Promise<DockerResponse> => {
-    if ((closed && !opts.cleanup) || destroyed) throw new DockerApiError('CLOSED', `docker API call ${method} ${path} refused: the run is being cleaned up`);
+    if ((closed && !opts.cleanup) || destroyed) throw new DockerApiError(DockerCode.CLOSED, `docker API call ${method} ${path} refused: the run is being cleaned up`);
     const ms = Math.floor(opts.deadline - now());
-    if (ms <= 0) throw new DockerApiError('DEADLINE', `no time left for ${method} ${path}`);
+    if (ms <= 0) throw new DockerApiError(DockerCode.DEADLINE, `no time left for ${method} ${path}`);
     const ctl = new AbortController();
     inflight.add(ctl);
-    const timer = setTimeout(() => ctl.abort(new DockerApiError('DEADLINE', `${method} ${path} did not finish by the deadline`)), ms);
+    const timer = setTimeout(() => ctl.abort(new DockerApiError(DockerCode.DEADLINE, `${method} ${path} did not finish by the deadline`)), ms);
     timer.unref?.();
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) qs.set(k, String(v));
@@ -94,10 +85,10 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
     } catch (err) {
       if (ctl.signal.aborted) {
         const reason = ctl.signal.reason;
-        throw reason instanceof DockerApiError ? reason : new DockerApiError('ABORTED', `${method} ${path} aborted`);
+        throw reason instanceof DockerApiError ? reason : new DockerApiError(DockerCode.ABORTED, `${method} ${path} aborted`);
       }
       const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-      const code = e.code && e.code !== 'UND_ERR_SOCKET' ? e.code : (e.cause?.code ?? e.code ?? 'ERROR');
+      const code = e.code && e.code !== 'UND_ERR_SOCKET' ? e.code : (e.cause?.code ?? e.code ?? DockerCode.ERROR);
       throw new DockerApiError(code, e.cause?.message ?? e.message ?? String(err));
     } finally {
       clearTimeout(timer);
@@ -118,7 +109,7 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
         } catch {
           /* plain text error */
         }
-        throw new DockerApiError(`HTTP_${r.status}`, `${method} ${path}: ${r.status} ${message}`, r.status);
+        throw new DockerApiError(dockerHttpCode(r.status), `${method} ${path}: ${r.status} ${message}`, r.status);
       }
       if (!text.trim()) return undefined as T;
       if (!r.contentType.includes('json')) return text as T;
@@ -126,7 +117,7 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
     },
     abortAll() {
       closed = true;
-      for (const c of inflight) c.abort(new DockerApiError('CLOSED', 'aborted: the run is being cleaned up'));
+      for (const c of inflight) c.abort(new DockerApiError(DockerCode.CLOSED, 'aborted: the run is being cleaned up'));
     },
     async close() {
       closed = true;
@@ -152,17 +143,12 @@ export function describeUnreachable(err: unknown, host: string): string {
       return `docker: no daemon at ${host} (the host name does not resolve)`;
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
-    case 'DEADLINE':
+    case DockerCode.DEADLINE:
       return `docker: no answer from ${host} (timed out)`;
-    case 'DOCKER_HOST_UNSUPPORTED':
+    case DockerCode.HOST_UNSUPPORTED:
       return `docker: ${e.message}`;
     default:
       if (e.code && isTlsCode(e.code)) return `docker: TLS to ${host} failed (${e.code}): check DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) and DOCKER_TLS_VERIFY`;
       return `docker: no daemon at ${host} (${e.code ?? 'error'}: ${e.message ?? ''})`;
   }
-}
-
-/** OpenSSL verification codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ...) and Node's TLS/SSL codes. */
-function isTlsCode(code: string): boolean {
-  return /^(UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|ERR_SSL_|ERR_TLS_)/.test(code) || code === 'EPROTO';
 }

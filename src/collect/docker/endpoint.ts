@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { EndpointError } from '../../model/errors.js';
 
 export interface DockerTls {
   /** PEM contents (not paths): read once, here. */
@@ -32,11 +33,6 @@ export interface DockerEndpoint {
 }
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
-
-/** A DOCKER_HOST value the product cannot use, with the reason (ssh:// needs the CLI, npipe:// is Windows). */
-export class EndpointError extends Error {
-  readonly code = 'DOCKER_HOST_UNSUPPORTED';
-}
 
 /** Parse a DOCKER_HOST-style address. `tls` decides http vs https for tcp://. Throws EndpointError. */
 export function parseDockerHost(value: string, tls: DockerTls | undefined, source: string): DockerEndpoint {

@@ -5,7 +5,7 @@
  * answer parsed out of the build stream. Each returns the probe's JSON answer or why there is none.
  */
 import type { DockerClient } from './api.js';
-import { DockerApiError } from './api.js';
+import { DockerApiError } from '../../model/errors.js';
 import type { Created } from './lifecycle.js';
 import { encodeProbeConfig, findProbeOutput, type InnerProbeConfig, type InnerProbeOutput } from './protocol.js';
 import { demuxLogs, parseBuildStream, pullError } from './stream.js';

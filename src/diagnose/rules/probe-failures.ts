@@ -2,16 +2,9 @@
  * Failures that are not the MTU: name them precisely so nobody chases the wrong layer.
  * One finding per (layer, code) pairing, listing every target it concerns.
  */
+import { TLS_UNKNOWN_CA } from '../../model/errors.js';
 import type { Finding, FindingCode, ProbeResult } from '../../model/report.js';
 import { fmtMs, probeHost, type Facts, type Rule } from '../rule.js';
-
-const TLS_UNKNOWN_CA = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-]);
 
 /** What a certificate error code means, in the words a user searches for. */
 const TLS_CAUSE: Record<string, string> = {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contextDirName, parseContextMeta, parseDockerConfig, parseDockerHost, resolveDockerEndpoint, EndpointError } from '../../../../src/collect/docker/endpoint.js';
+import { contextDirName, parseContextMeta, parseDockerConfig, parseDockerHost, resolveDockerEndpoint } from '../../../../src/collect/docker/endpoint.js';
+import { EndpointError } from '../../../../src/model/errors.js';
 
 describe('parseDockerHost', () => {
   it.each([

@@ -3,7 +3,8 @@
  * whose outcome depends on the MTU of the network it runs on (stalls above `pathMtu` when `blackhole`).
  * It answers like the real daemon for the calls the collector makes; the lab tests cover the real one.
  */
-import { DockerApiError, type CallOptions, type DockerClient, type DockerResponse } from '../../../../src/collect/docker/api.js';
+import type { CallOptions, DockerClient, DockerResponse } from '../../../../src/collect/docker/api.js';
+import { DockerApiError } from '../../../../src/model/errors.js';
 import type { DockerEndpoint } from '../../../../src/collect/docker/endpoint.js';
 import { decodeProbeConfig, type InnerProbeOutput } from '../../../../src/collect/docker/protocol.js';
 import type { NetInterface, ProbeResult } from '../../../../src/model/report.js';
