@@ -69,18 +69,24 @@ export function fitLine(line: string, columns: number): string {
 }
 
 /**
- * What replaces the `drawn` lines written last (the cursor at the end of the last one) with `lines`: back to the
- * first column and up to the first line, clear to the end of the screen, then the lines, with no newline after the
- * last so that the block scrolls no further than it must. `lines` empty: the block is erased and the cursor is
- * left where it began.
+ * What replaces the `drawn` lines written last (the cursor on the last of them) with `lines`: back to the first
+ * column and up to the first line, then each line cleared and written, with no newline after the last so that the
+ * block scrolls no further than it must. Lines no longer needed are cleared and the cursor goes back up to the
+ * last one written; `lines` empty: the block is erased and the cursor is left where it began.
  */
 export function redrawLines(lines: readonly string[], drawn: number, size: TerminalSize = {}): string {
   // One column short of the width: a line that fills the last column leaves the cursor in a pending wrap that
   // some terminals (the Windows console) resolve at once, which would move every later line down by one.
   const columns = (size.columns || DEFAULT_COLUMNS) - 1;
-  const home = drawn > 1 ? `\r\x1b[${drawn - 1}A` : '\r';
-  return `${home}\x1b[J${screenLines(lines, size).map((l) => fitLine(l, columns)).join('\n')}`;
+  const shown = screenLines(lines, size).map((l) => fitLine(l, columns));
+  // Line by line (erase in line), not "erase below": tmux moves a whole screen cleared from its top-left corner
+  // into the scrollback (scroll-on-clear), which would keep every frame there.
+  const rows = Array.from({ length: Math.max(shown.length, drawn, 1) }, (_, i) => `\x1b[2K${shown[i] ?? ''}`);
+  const back = rows.length - Math.max(shown.length, 1);
+  return `\r${up(drawn - 1)}${rows.join('\n')}${up(back)}`;
 }
+
+const up = (n: number): string => (n > 0 ? `\x1b[${n}A` : '');
 
 /** The lines redrawLines draws: a line that scrolled off the top could not be reached again to redraw it. */
 export function screenLines(lines: readonly string[], size: TerminalSize): readonly string[] {

@@ -4,8 +4,8 @@ import { DEFAULT_COLUMNS, ProgressBoard, fitLine, redrawLines, renderProgressLin
 
 /**
  * Just enough of a terminal to replay what the CLI writes to stderr: printable characters with autowrap at the last
- * column, CR, LF (the tty's onlcr makes it CR LF), CSI n A (up), CSI K / 2K (erase in line), CSI J (erase below),
- * SGR (ignored), and a scrollback that keeps every line pushed off the top.
+ * column, CR, LF (the tty's onlcr makes it CR LF), CSI n A (up), CSI K / 2K (erase in line), SGR (ignored),
+ * and a scrollback that keeps every line pushed off the top.
  */
 class Screen {
   readonly scrollback: string[] = [];
@@ -44,10 +44,6 @@ class Screen {
   private csi(n: number, cmd: string): void {
     if (cmd === 'A') this.row = Math.max(0, this.row - Math.max(1, n));
     if (cmd === 'K') this.rows[this.row] = n === 2 ? [] : this.rows[this.row]!.slice(0, this.col);
-    if (cmd === 'J') {
-      this.rows[this.row] = this.rows[this.row]!.slice(0, this.col);
-      for (let r = this.row + 1; r < this.height; r++) this.rows[r] = [];
-    }
   }
 
   private lineFeed(): void {
@@ -154,7 +150,7 @@ describe('live progress on a terminal', () => {
   it('assumes 80 columns when the terminal does not say (0 under script)', () => {
     for (const columns of [undefined, 0]) {
       const line = renderProgressLine(probe('registry.npmjs.org', { phases: { dnsMs: 2, connectMs: 9, tlsMs: 40, ttfbMs: 60 }, bytes: 1 }));
-      const drawn = redrawLines([`${line}${'x'.repeat(100)}`], 0, { columns }).replace(/^\r\x1b\[J/, '');
+      const drawn = redrawLines([`${line}${'x'.repeat(100)}`], 0, { columns }).replace(/^\r\x1b\[2K/, '');
       expect(drawn.length).toBe(DEFAULT_COLUMNS - 1);
       expect(drawn.startsWith(line)).toBe(true);
     }
@@ -201,10 +197,18 @@ describe('fitLine', () => {
 });
 
 describe('redrawLines', () => {
-  it('goes back to the first line drawn before clearing and writing the new ones', () => {
-    expect(redrawLines(['a', 'b', 'c'], 0, { columns: 100 })).toBe('\r\x1b[Ja\nb\nc');
-    expect(redrawLines(['a', 'b', 'c'], 1, { columns: 100 })).toBe('\r\x1b[Ja\nb\nc');
-    expect(redrawLines(['a', 'b', 'c'], 3, { columns: 100 })).toBe('\r\x1b[2A\x1b[Ja\nb\nc');
-    expect(redrawLines([], 3)).toBe('\r\x1b[2A\x1b[J');
+  it('goes back to the first line drawn, then clears and writes each line', () => {
+    expect(redrawLines(['a', 'b', 'c'], 0, { columns: 100 })).toBe('\r\x1b[2Ka\n\x1b[2Kb\n\x1b[2Kc');
+    expect(redrawLines(['a', 'b', 'c'], 1, { columns: 100 })).toBe('\r\x1b[2Ka\n\x1b[2Kb\n\x1b[2Kc');
+    expect(redrawLines(['a', 'b', 'c'], 3, { columns: 100 })).toBe('\r\x1b[2A\x1b[2Ka\n\x1b[2Kb\n\x1b[2Kc');
+  });
+
+  it('clears the lines no longer needed and goes back up to the last one written', () => {
+    expect(redrawLines(['a'], 3)).toBe('\r\x1b[2A\x1b[2Ka\n\x1b[2K\n\x1b[2K\x1b[2A');
+    expect(redrawLines([], 3)).toBe('\r\x1b[2A\x1b[2K\n\x1b[2K\n\x1b[2K\x1b[2A');
+  });
+
+  it('never erases "below", which tmux would move into the scrollback from the top-left corner', () => {
+    expect(redrawLines(['a', 'b'], 2)).not.toMatch(/\x1b\[\d*J/);
   });
 });
