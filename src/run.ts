@@ -9,9 +9,11 @@ import tls from 'node:tls';
 import { onCleanup } from './util/cleanup.js';
 import { detectCi } from './collect/host/ci.js';
 import { addUplinks, collectHost, defaultRouteInterface, type HostFacts } from './collect/host/host.js';
+import type { CollectedLayers, LayerCollector } from './collect/context.js';
 import { diagnose, RULES } from './diagnose/index.js';
+import { verificationMtu } from './diagnose/rules/docker-blackhole.js';
 import { runCommand, type Exec } from './util/exec.js';
-import { lintCiConfigs } from './lint/index.js';
+import { chooseUplink, lintCheckout, type LintUplink } from './lint/index.js';
 import { UsageError, type Options } from './config/options.js';
 import { resolveTargets } from './probe/catalog.js';
 import type { LookupAddress } from './probe/download.js';
@@ -20,7 +22,7 @@ import { createHelperResolver } from './probe/resolver.js';
 import { readTcpInfo } from './probe/tcp-info.js';
 import { redactUrl } from './util/redact.js';
 import { proxyFor } from './model/proxy.js';
-import { SCHEMA_VERSION, type Finding, type Layer, type ProbeResult, type Report } from './model/report.js';
+import { SCHEMA_VERSION, type Layer, type ProbeResult, type Report } from './model/report.js';
 import { VERSION } from './util/version.js';
 
 export interface RunDeps {
@@ -33,16 +35,7 @@ export interface RunDeps {
   /** Live progress of each probe (the CLI draws one line per target). */
   onProbeUpdate?: (p: ProbeResult) => void;
   /** Extra layers (nested Docker daemons), collected and probed under the same deadline. */
-  collectLayers?: (ctx: LayerContext) => Promise<Layer[]>;
-}
-
-export interface LayerContext {
-  options: Options;
-  /** Absolute deadline (deps.now()) by which the layers must be returned. */
-  deadline: number;
-  /** CA bundle PEMs to pass to inner probes (the extra ones only; the defaults are the image's). */
-  extraCa: string[];
-  host: Layer;
+  collectLayers?: LayerCollector;
 }
 
 export function defaultDeps(): RunDeps {
@@ -112,9 +105,10 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
 
   if (!options.lintOnly) {
     const targets = resolveTargets(options.registries, options.urls);
+    const none: CollectedLayers = { layers: [], notes: [] };
     const layerWork = deps.collectLayers
-      ? byDeadline(deps.collectLayers({ options, deadline: probeDeadline, extraCa, host }), deadline, deps.now, [] as Layer[])
-      : Promise.resolve([] as Layer[]);
+      ? byDeadline(deps.collectLayers({ options, deadline: probeDeadline, extraCa, hostId: host.id, planVerification: verificationMtu }), deadline, deps.now, none)
+      : Promise.resolve(none);
     // A dual-stack name is probed per address family (src/probe/dual-stack.ts).
     const perTarget = await Promise.all(
       targets.map((t) =>
@@ -140,15 +134,20 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
     host.probes = perTarget.flatMap((r) => r.probes);
     host.notes.push(...perTarget.flatMap((r) => r.notes));
     await byDeadline(addUplinks(hostFacts, host.probes, hostDeps), deadline, deps.now, undefined);
-    layers.push(...(await layerWork));
+    const collected = await layerWork;
+    // What the collectors could not see is said where the report shows the runner's own view.
+    host.notes.push(...collected.notes);
+    layers.push(...collected.layers);
   }
 
-  const lintFindings = options.lintDir === null ? [] : await byDeadline(lintConfigs(options, hostFacts), deadline, deps.now, [] as Finding[]);
+  const uplink = lintUplink(options, hostFacts);
+  const lint =
+    options.lintDir === null ? undefined : await byDeadline(lintCheckout(options.lintDir ?? '.', uplink), deadline, deps.now, { ...chooseUplink(uplink), findings: [], unchecked: [] });
 
   const timedOut = layers.some((l) => l.probes.some((p) => p.outcome === 'deadline'));
-  const lintRule = { id: 'ci-config-mtu', evaluate: () => lintFindings };
-  const diagnosis = diagnose({ layers, ci, stallTimeoutMs: options.stallTimeoutMs, minThroughput: options.minThroughput, timedOut }, [...RULES, lintRule]);
-  const uplinkMtu = host.mtu;
+  const diagnosis = diagnose({ layers, ci, stallTimeoutMs: options.stallTimeoutMs, minThroughput: options.minThroughput, timedOut, ...(lint ? { lint } : {}) }, RULES);
+  // --lint-only probes nothing: the uplink the lint took from the default route is the report's, not the host layer's.
+  const uplinkMtu = host.mtu ?? (lint?.uplinkSource === 'default-route' ? lint.uplinkMtu : undefined);
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'mtu-preflight', version: VERSION },
@@ -162,33 +161,19 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
     settings: settingsForReport(options, deps.env),
     layers,
     findings: diagnosis.findings,
+    ...(lint ? { lint: { ...(lint.uplinkMtu !== undefined ? { uplinkMtu: lint.uplinkMtu } : {}), ...(lint.uplinkSource ? { uplinkSource: lint.uplinkSource } : {}), notes: lint.notes } } : {}),
   };
 }
 
-/**
- * The CI config lint (src/lint) against the uplink MTU: --assume-mtu when given, else what the probes measured,
- * else (--lint-only: nothing was probed) the interface of the default route. Notes on the host layer say which.
- */
-async function lintConfigs(options: Options, hostFacts: HostFacts): Promise<Finding[]> {
-  const host = hostFacts.layer;
-  let mtu = options.assumeMtu;
-  if (mtu !== undefined) {
-    host.notes.push(`the CI config lint assumed an uplink MTU of ${mtu} (assume-mtu)`);
-  } else if (options.lintOnly) {
-    const iface = defaultRouteInterface(hostFacts);
-    if (iface) {
-      host.mtu = iface.mtu;
-      host.notes.push(`lint only: the uplink is taken from the default route: ${iface.name} (MTU ${iface.mtu})`);
-    }
-    mtu = host.mtu;
-  } else {
-    mtu = host.mtu;
-  }
-  if (mtu === undefined) {
-    host.notes.push('CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu');
-    return [];
-  }
-  return lintCiConfigs(options.lintDir ?? '.', { uplinkMtu: mtu });
+/** The uplinks the CI config lint (src/lint) may judge against: --assume-mtu, the probes', or (--lint-only) the default route's. */
+function lintUplink(options: Options, hostFacts: HostFacts): LintUplink {
+  const route = options.lintOnly ? defaultRouteInterface(hostFacts) : undefined;
+  return {
+    lintOnly: options.lintOnly,
+    ...(options.assumeMtu !== undefined ? { assumeMtu: options.assumeMtu } : {}),
+    ...(hostFacts.layer.mtu !== undefined ? { probedMtu: hostFacts.layer.mtu } : {}),
+    ...(route ? { defaultRoute: { name: route.name, mtu: route.mtu } } : {}),
+  };
 }
 
 function settingsForReport(o: Options, env: NodeJS.ProcessEnv): Record<string, unknown> {

@@ -4,6 +4,8 @@
  * finding codes are part of the public contract (see README, "JSON schema").
  */
 
+import { fromLayerJson, type Layer, type LayerJson } from './layers.js';
+
 export const SCHEMA_VERSION = 1;
 
 export type Verdict = 'pass' | 'warn' | 'fail';
@@ -140,26 +142,7 @@ export interface ProbeResult {
   retryAfter?: string;
 }
 
-export type LayerKind = 'host' | 'docker-daemon' | 'docker-network' | 'container' | 'build-step';
-
-/** One network layer: the runner's namespace, a docker daemon's namespace, a docker network, a container. */
-export interface Layer {
-  id: string;
-  kind: LayerKind;
-  /** Human label, e.g. "runner (this namespace)". */
-  name: string;
-  /** The layer whose network this one leaves through. */
-  parent?: string;
-  /** The MTU this layer's traffic leaves with (its egress interface, or the network's MTU option). */
-  mtu?: number;
-  interfaces: NetInterface[];
-  uplinks: Uplink[];
-  probes: ProbeResult[];
-  /** What could not be seen and why (e.g. "no /sys/class/net: not Linux"). */
-  notes: string[];
-  /** Free-form facts a collector recorded (docker version, driver, network options...). */
-  facts?: Record<string, string | number | boolean>;
-}
+export type { Layer, LayerKind } from './layers.js';
 
 export type CiSystem = 'github-actions' | 'gitlab-ci' | 'drone' | 'woodpecker' | 'jenkins' | 'buildkite' | 'local';
 
@@ -202,6 +185,7 @@ export type FindingCode =
   | 'docker-unreachable'
   | 'probe-image-missing'
   | 'ci-config-mtu'
+  | 'ci-config-unchecked'
   | 'mtu-option-ignored'
   | 'tunnel-parent';
 
@@ -241,4 +225,23 @@ export interface Report {
   settings: Record<string, unknown>;
   layers: Layer[];
   findings: Finding[];
+  /** The CI config lint's side of the run (src/lint); absent when the lint is off. Its findings are in `findings`. */
+  lint?: LintReport;
+}
+
+/** What the CI config lint judged against, and what it has to say beyond its findings. */
+export interface LintReport {
+  /** The uplink MTU the files were judged against; absent when it was unknown (the lint was skipped). */
+  uplinkMtu?: number;
+  /** Where that MTU came from: --assume-mtu, the probes' uplinks, or (--lint-only) the default route's interface. */
+  uplinkSource?: 'assume-mtu' | 'probes' | 'default-route';
+  notes: string[];
+}
+
+/** The JSON report as written (schema v1, README "JSON schema"): each layer's kind-specific fields as `facts`. */
+export type ReportJson = Omit<Report, 'layers'> & { layers: LayerJson[] };
+
+/** A JSON report (schema v1) read back into the typed model; layers of kinds this version does not know are dropped. */
+export function fromReportJson(j: ReportJson): Report {
+  return { ...j, layers: j.layers.map(fromLayerJson).filter((l): l is Layer => l !== undefined) };
 }

@@ -5,6 +5,7 @@
 import { CI_LABEL } from '../collect/host/ci.js';
 import { ProbeCode } from '../model/errors.js';
 import { fmtBytes, fmtMs, fmtRate } from '../model/units.js';
+import { layerFacts } from '../model/layers.js';
 import { exitCodeFor } from '../model/verdict.js';
 import type { CiFact, Finding, InterfaceKind, Layer, NetInterface, ProbeResult, Report, Severity, Uplink, Verdict } from '../model/report.js';
 
@@ -154,8 +155,9 @@ export function proxiesUsed(probes: readonly ProbeResult[]): string[] {
   return [...new Set(probes.map((p) => p.viaProxy).filter((v): v is string => !!v))];
 }
 
+/** The layer's kind-specific fields as the JSON report's `facts` shows them (key=value, comma-separated). */
 export function describeLayerFacts(layer: Layer): string | undefined {
-  const facts = Object.entries(layer.facts ?? {});
+  const facts = Object.entries(layerFacts(layer) ?? {});
   return facts.length ? facts.map(([k, v]) => `${k}=${String(v)}`).join(', ') : undefined;
 }
 

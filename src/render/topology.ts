@@ -48,8 +48,7 @@ function bridgesDrawnAsLayers(layer: Layer, layers: readonly Layer[]): Set<strin
   for (const child of layers) {
     if (child.parent !== layer.id || child.kind !== 'docker-network') continue;
     for (const i of child.interfaces) if (i.kind === 'bridge') names.add(i.name);
-    const bridge = child.facts?.bridge;
-    if (typeof bridge === 'string') names.add(bridge);
+    if (child.bridge !== undefined) names.add(child.bridge);
   }
   return names;
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/model/report.js';
+import type { ReportJson as Report } from '../../src/model/report.js';
 import { cleanEnv, runCommand, startLoopback, type Loopback, type Run } from './loopback.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -1,7 +1,7 @@
 /** Run the bundled CLI (see global-setup.ts) inside a lab's runner namespace and read its JSON report. */
 import path from 'node:path';
 import type { Lab } from './harness/lab.js';
-import type { Report } from '../../src/model/report.js';
+import type { ReportJson as Report } from '../../src/model/report.js';
 
 /**
  * The bundle global-setup.ts writes. MTU_LAB_DIST moves it (default .lab-tmp/dist): on a machine where several

@@ -9,7 +9,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildProbeImageRootfs, importProbeImage, labelledLeftovers, startNestedDockerd, type NestedDockerd } from './harness/docker-lab.js';
 import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
 import { CLI, codes, dockerArgs, labEnv, runCli } from './cli.js';
-import type { Report } from '../../src/model/report.js';
+import type { ReportJson as Report } from '../../src/model/report.js';
 
 const IMAGE = 'mtp-probe:lab';
 const STARTUP_SLACK_MS = 1500;

@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/model/report.js';
+import type { ReportJson as Report } from '../../src/model/report.js';
 import { cleanEnv, runCommand, startLoopback, type Loopback, type Run } from './loopback.js';
 import { ROOT, packTarball } from './pack.js';
 

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/model/report.js';
+import type { ReportJson as Report } from '../../src/model/report.js';
 import { cleanEnv, runCommand, startLoopback, type Loopback } from './loopback.js';
 import { ROOT, packTarball } from './pack.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, labAvailable, type Lab } from './harness/lab.js';
 import { ACTION, codes, labEnv, runCli } from './cli.js';
-import type { Report } from '../../src/model/report.js';
+import type { ReportJson as Report } from '../../src/model/report.js';
 
 const STARTUP_SLACK_MS = 1500;
 const OPEN = 'http://127.0.0.1:8888';

@@ -88,3 +88,50 @@ export async function sweepLeftovers(api: DockerClient, wallNow: number, deadlin
     deadline,
   );
 }
+
+/**
+ * One run on one daemon: its id and labels, what it created, and its teardown. `cancel` is what SIGINT/SIGTERM
+ * calls (registered through src/util/cleanup.ts): it aborts every call in flight and removes what the run made;
+ * `finish` removes it at the end of a run that was not cancelled, by the deadline, and says whether it got done
+ * (what is not done by then is left to the registered cleanup, which runs at exit).
+ */
+export interface RunSession {
+  runId: string;
+  labels: Record<string, string>;
+  created: Created;
+  readonly cancelled: boolean;
+  /** A container or network name of this run: mtu-preflight-<runId>-<what>. */
+  name(what: string): string;
+  cancel(): Promise<void>;
+  finish(deadline: number, now: () => number): Promise<boolean>;
+}
+
+export function openSession(api: DockerClient, runId: string, expiresAtEpochMs: number, now: () => number): RunSession {
+  const created = newCreated();
+  let cancelled = false;
+  return {
+    runId,
+    labels: runLabels(runId, expiresAtEpochMs),
+    created,
+    get cancelled() {
+      return cancelled;
+    },
+    name: (what) => `mtu-preflight-${runId}-${what}`,
+    async cancel() {
+      cancelled = true;
+      api.abortAll();
+      await removeRun(api, runId, created, now() + 4000);
+      // A create the daemon finished after we aborted it: one more pass catches it. (A ref'd timer: with the
+      // probes aborted it may be all that keeps the process alive until the signal's exit code is set.)
+      await new Promise((r) => setTimeout(r, 300));
+      await removeRun(api, runId, created, now() + 2000);
+    },
+    async finish(deadline, clock) {
+      if (cancelled) return false;
+      return Promise.race([
+        removeRun(api, runId, created, deadline).then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, deadline - clock())).unref?.()),
+      ]);
+    },
+  };
+}

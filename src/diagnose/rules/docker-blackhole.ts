@@ -5,7 +5,8 @@
  * A network above the uplink MTU whose containers still download is `mtu-mismatch` (PMTUD repaired the path:
  * a latent risk, it stalls wherever ICMP "fragmentation needed" is filtered).
  */
-import type { Finding, Layer, ProbeResult } from '../../model/report.js';
+import type { DockerDaemonLayer, DockerNetworkLayer, InnerLayer, Layer } from '../../model/layers.js';
+import type { Finding, ProbeResult } from '../../model/report.js';
 import { fmtMs, type Facts, type Rule } from '../rule.js';
 import {
   attemptText,
@@ -15,9 +16,10 @@ import {
   engineOf,
   fixForNetwork,
   hostBridgeOf,
+  existingNetworks,
   isGwbridge,
   isOverlay,
-  isParentDriver,
+  onParent,
   narrowestUplink,
   networkText,
   probeLine,
@@ -27,15 +29,52 @@ import {
   type Attempt,
 } from './docker-common.js';
 
-const fixFor = (facts: Facts, net: Layer, mtu: number, engine: number | undefined) => fixForNetwork(facts.ci, net, mtu, engine);
+const fixFor = (facts: Facts, net: DockerNetworkLayer, mtu: number, engine: number | undefined) => fixForNetwork(facts.ci, net, mtu, engine);
 
 /** The knob in one phrase, for the summary (the finding's fix has the commands). */
-function setMtuText(net: Layer, mtu: number): string {
+function setMtuText(net: DockerNetworkLayer, mtu: number): string {
   const host = hostBridgeOf(net);
   if (host) return `set ${host}'s MTU and dockerd --mtu to ${mtu}`;
   if (isGwbridge(net)) return `re-create docker_gwbridge with MTU ${mtu}`;
-  if (isParentDriver(net) && typeof net.facts?.parent === 'string') return `set the MTU of the parent ${net.facts.parent} to ${mtu}`;
+  if (onParent(net) && net.parentIface) return `set the MTU of the parent ${net.parentIface.name} to ${mtu}`;
   return `set the Docker MTU to ${mtu}`;
+}
+
+interface Contrast {
+  daemon: DockerDaemonLayer;
+  /** Its containers (and build steps) that ran probes. */
+  inner: InnerLayer[];
+  /** The daemon namespace's probe of each target, by URL. */
+  outer: Map<string, ProbeResult>;
+  stalls: Array<{ c: InnerLayer; p: ProbeResult }>;
+  /** The stalls whose target the daemon's own namespace fetched: the black hole is at this network. */
+  contrast: Array<{ c: InnerLayer; p: ProbeResult }>;
+}
+
+/** Inner stalls, outer works (the field notes' trio, less its verification): what a network's probes show. */
+function contrastAt(layers: readonly Layer[], net: DockerNetworkLayer): Contrast | undefined {
+  const daemon = daemonOf(layers, net);
+  const inner = childrenOf(layers, net).filter((c) => c.probes.length > 0);
+  if (!daemon || inner.length === 0) return undefined;
+  const outer = new Map(daemon.probes.map((p) => [p.url, p]));
+  const stalls = inner.flatMap((c) => c.probes.filter((p) => p.outcome === 'stall').map((p) => ({ c, p })));
+  const contrast = stalls.filter(({ p }) => outer.get(p.url)?.outcome === 'ok');
+  return { daemon, inner, outer, stalls, contrast };
+}
+
+/**
+ * The MTU worth verifying on a temporary network: the daemon namespace's, when a container on a bridge (the default
+ * one, docker_gwbridge for an overlay's containers) stalled on a target that namespace fetched. A bridge network
+ * with that MTU is the same way out as either. macvlan/ipvlan containers leave by their parent, not by such a bridge.
+ * The collector asks this before it verifies (LayerContext.planVerification).
+ */
+export function verificationMtu(layers: readonly Layer[]): number | undefined {
+  for (const net of existingNetworks(layers)) {
+    if (onParent(net)) continue;
+    const c = contrastAt(layers, net);
+    if (c && c.contrast.length > 0 && c.daemon.mtu !== undefined) return c.daemon.mtu;
+  }
+  return undefined;
 }
 
 export function verdictOf(attempts: Attempt[], recommended: number): { verified?: Finding['verified']; mtu: number; evidence: string[] } {
@@ -55,20 +94,16 @@ export const dockerBlackhole: Rule = {
   id: 'docker-blackhole',
   evaluate(facts: Facts): Finding[] {
     const findings: Finding[] = [];
-    for (const net of facts.layers) {
-      if (net.kind !== 'docker-network' || net.facts?.purpose === 'verify') continue;
+    for (const net of existingNetworks(facts.layers)) {
       // An overlay's containers leave by docker_gwbridge: their probes hang under that layer; docker-overlay judges
       // the overlay itself (VXLAN inside the underlay).
       if (isOverlay(net)) continue;
-      const daemon = daemonOf(facts.layers, net);
-      const inner = childrenOf(facts.layers, net).filter((c) => c.probes.length > 0);
-      if (!daemon || inner.length === 0) continue;
-      const outer = new Map(daemon.probes.map((p) => [p.url, p]));
+      const at = contrastAt(facts.layers, net);
+      if (!at) continue;
+      const { daemon, inner, outer, stalls, contrast } = at;
       const innerMtu = Math.max(net.mtu ?? 0, ...inner.map((c) => c.mtu ?? 0)) || undefined;
       const outerMtu = daemon.mtu;
       const oversized = innerMtu !== undefined && outerMtu !== undefined && innerMtu > outerMtu;
-      const stalls = inner.flatMap((c) => c.probes.filter((p) => p.outcome === 'stall').map((p) => ({ c, p })));
-      const contrast = stalls.filter(({ p }) => outer.get(p.url)?.outcome === 'ok');
       const where = networkText(net);
       const uplink = narrowestUplink(daemon);
       const mtuEvidence = [
@@ -96,12 +131,12 @@ export const dockerBlackhole: Rule = {
         const recommended = outerMtu ?? uplink?.effectiveMtu;
         // A macvlan/ipvlan on a tunnel parent leaves inside that tunnel: what fits is the path less its encapsulation,
         // and the verification networks (bridges, out by the daemon's route) do not measure that way.
-        const tunnel = isParentDriver(net) && typeof net.facts?.parentTunnelOverhead === 'number' ? net.facts.parentTunnelOverhead : undefined;
+        const tunnel = onParent(net) ? net.parentIface?.tunnelOverhead : undefined;
         const v =
           recommended === undefined
             ? undefined
             : tunnel !== undefined
-              ? { mtu: recommended - tunnel, evidence: [`parent ${String(net.facts?.parent)}: a ${String(net.facts?.parentKind ?? 'tunnel')} tunnel, ${tunnel} bytes of encapsulation inside MTU ${recommended}`] }
+              ? { mtu: recommended - tunnel, evidence: [`parent ${net.parentIface?.name}: a ${net.parentIface?.kind ?? 'tunnel'} tunnel, ${tunnel} bytes of encapsulation inside MTU ${recommended}`] }
               : verdictOf(verificationAttempts(facts.layers, daemon), recommended);
         const okOuter = [...new Set(contrast.map(({ p }) => outer.get(p.url)))].filter((p): p is ProbeResult => !!p);
         const first = stalls[0]!;
@@ -134,7 +169,7 @@ export const dockerBlackhole: Rule = {
       const allOk = inner.every((c) => c.probes.every((p) => p.outcome === 'ok'));
       // macvlan/ipvlan containers sit on their parent's L2, not behind the daemon's route: docker-parent compares
       // them with the parent (and a tunnel parent with what it rides on).
-      if (oversized && allOk && !isParentDriver(net)) {
+      if (oversized && allOk && !onParent(net)) {
         findings.push({
           code: 'mtu-mismatch',
           severity: 'warning',

@@ -1,22 +1,26 @@
 /** Reading the docker layers (daemon -> network -> container/build step) the way the docker-* rules need them. */
-import type { CiFact, Fix, Layer, ProbeResult, Uplink } from '../../model/report.js';
+import { isInner, type DockerDaemonLayer, type DockerNetworkLayer, type InnerLayer, type Layer } from '../../model/layers.js';
+import { isParentDriver, mssFor } from '../../model/net.js';
+import type { CiFact, Fix, ProbeResult, Uplink } from '../../model/report.js';
 import { fixDockerMtu, fixGwbridgeMtu, fixHostBridgeMtu, fixParentMtu, fixUserNetworkMtu } from '../knobs/fixes.js';
 import { fmtBytes, fmtMs } from '../rule.js';
 
-export const isInner = (l: Layer) => l.kind === 'container' || l.kind === 'build-step';
+export { isInner };
 
-/** The daemon's major version (20 for 20.10.24), from the daemon layer's facts. */
-export function engineOf(daemon: Layer | undefined): number | undefined {
-  const n = Number.parseInt(String(daemon?.facts?.version ?? ''), 10);
-  return Number.isFinite(n) ? n : undefined;
+/** The daemon's major version (20 for 20.10.24). */
+export const engineOf = (daemon: DockerDaemonLayer | undefined): number | undefined => daemon?.version?.major;
+
+export function daemonOf(layers: readonly Layer[], net: Layer): DockerDaemonLayer | undefined {
+  return layers.find((l): l is DockerDaemonLayer => l.id === net.parent && l.kind === 'docker-daemon');
 }
 
-export function daemonOf(layers: readonly Layer[], net: Layer): Layer | undefined {
-  return layers.find((l) => l.id === net.parent && l.kind === 'docker-daemon');
+export function childrenOf(layers: readonly Layer[], parent: Layer): InnerLayer[] {
+  return layers.filter((l): l is InnerLayer => l.parent === parent.id && isInner(l));
 }
 
-export function childrenOf(layers: readonly Layer[], parent: Layer): Layer[] {
-  return layers.filter((l) => l.parent === parent.id && isInner(l));
+/** The docker networks of the report, less this run's temporary verification networks. */
+export function existingNetworks(layers: readonly Layer[]): DockerNetworkLayer[] {
+  return layers.filter((l): l is DockerNetworkLayer => l.kind === 'docker-network' && l.purpose !== 'verify');
 }
 
 /** The daemon's narrowest uplink (what its namespace's traffic leaves by). */
@@ -30,48 +34,44 @@ export function uplinkText(daemon: Layer): string {
   return `the daemon's uplink MTU ${daemon.mtu ?? '?'}`;
 }
 
-export const isOverlay = (net: Layer) => net.facts?.driver === 'overlay';
-export const isGwbridge = (net: Layer) => net.facts?.gwbridge === true;
+export const isOverlay = (net: DockerNetworkLayer) => net.driver === 'overlay';
+export const isGwbridge = (net: DockerNetworkLayer) => net.gwbridge;
 /** macvlan/ipvlan: their containers take the parent interface's MTU. */
-export const isParentDriver = (net: Layer) => net.facts?.driver === 'macvlan' || net.facts?.driver === 'ipvlan';
+export const onParent = (net: DockerNetworkLayer) => isParentDriver(net.driver);
 /** The host's own bridge dockerd was given (`dockerd --bridge=br0`), when the default network is one. */
-export function hostBridgeOf(net: Layer): string | undefined {
-  const b = net.facts?.bridge;
-  return net.facts?.isDefault === true && typeof b === 'string' && b !== 'docker0' ? b : undefined;
+export function hostBridgeOf(net: DockerNetworkLayer): string | undefined {
+  return net.isDefault && net.bridge !== undefined && net.bridge !== 'docker0' ? net.bridge : undefined;
 }
 
-export function networkText(net: Layer): string {
-  const name = String(net.facts?.network ?? net.name);
-  if (typeof net.facts?.bridge === 'string') {
-    if (net.facts.bridge === name) return `docker network ${name}`;
-    return `docker network ${name} (${net.facts.bridge}${hostBridgeOf(net) ? ', dockerd --bridge' : ''})`;
+/** The network as a finding names it: with its bridge, its driver, its parent where they tell it apart. */
+export function networkText(net: DockerNetworkLayer): string {
+  const name = net.network;
+  if (net.bridge !== undefined) {
+    if (net.bridge === name) return `docker network ${name}`;
+    return `docker network ${name} (${net.bridge}${hostBridgeOf(net) ? ', dockerd --bridge' : ''})`;
   }
-  if (isOverlay(net)) return `docker network ${name} (overlay${net.facts?.ingress === true ? ', ingress' : ''})`;
-  if (isParentDriver(net)) return `docker network ${name} (${String(net.facts?.driver)}${typeof net.facts?.parent === 'string' ? ` on ${net.facts.parent}` : ''})`;
+  if (isOverlay(net)) return `docker network ${name} (overlay${net.overlay?.ingress ? ', ingress' : ''})`;
+  if (onParent(net)) return `docker network ${name} (${net.driver}${net.parentIface ? ` on ${net.parentIface.name}` : ''})`;
   return `docker network ${name}`;
 }
 
 /** The way a container's traffic leaves it: eth0, or eth1 (docker_gwbridge) for a container on an overlay. */
-export function egressText(c: Layer): string {
-  const iface = typeof c.facts?.egressIface === 'string' ? c.facts.egressIface : 'eth0';
-  const overlay = typeof c.facts?.overlay === 'string' ? `eth0 on overlay ${c.facts.overlay} MTU ${c.facts.overlayMtu ?? '?'}, ` : '';
-  return `${overlay}${iface} MTU ${c.mtu ?? '?'}${c.mtu ? ` (advertises MSS ${c.mtu - 40})` : ''}`;
+export function egressText(c: InnerLayer): string {
+  const iface = c.egressIface ?? 'eth0';
+  const overlay = c.overlay ? `eth0 on overlay ${c.overlay.network} MTU ${c.overlay.mtu ?? '?'}, ` : '';
+  return `${overlay}${iface} MTU ${c.mtu ?? '?'}${c.mtu ? ` (advertises MSS ${mssFor(c.mtu)})` : ''}`;
 }
 
 /** The fix for a network whose MTU is above the path, by what kind of network it is and who made it. */
-export function fixForNetwork(ci: CiFact, net: Layer, mtu: number, engine: number | undefined): Fix {
+export function fixForNetwork(ci: CiFact, net: DockerNetworkLayer, mtu: number, engine: number | undefined): Fix {
   const hostBridge = hostBridgeOf(net);
   if (hostBridge) return fixHostBridgeMtu(ci, hostBridge, mtu, engine);
-  if (net.facts?.isDefault === true) return fixDockerMtu(ci, mtu, engine);
+  if (net.isDefault) return fixDockerMtu(ci, mtu, engine);
   if (isGwbridge(net)) return fixGwbridgeMtu(mtu);
-  if (isParentDriver(net) && typeof net.facts?.parent === 'string') return fixParentMtu(String(net.facts.driver), String(net.facts.network ?? net.name), net.facts.parent, mtu);
+  if (onParent(net) && net.parentIface) return fixParentMtu(net.driver, net.network, net.parentIface.name, mtu);
   return fixUserNetworkMtu(
     ci,
-    {
-      name: String(net.facts?.network ?? net.name),
-      ...(typeof net.facts?.origin === 'string' ? { origin: net.facts.origin } : {}),
-      ...(typeof net.facts?.composeProject === 'string' ? { composeProject: net.facts.composeProject } : {}),
-    },
+    { name: net.network, ...(net.origin ? { origin: net.origin } : {}), ...(net.composeProject ? { composeProject: net.composeProject } : {}) },
     mtu,
     engine,
   );
@@ -105,8 +105,8 @@ export interface Attempt {
 }
 
 /** The verification networks of a daemon and what their containers measured, largest MTU first. */
-export function verificationAttempts(layers: readonly Layer[], daemon: Layer): Attempt[] {
-  const nets = layers.filter((l) => l.kind === 'docker-network' && l.parent === daemon.id && l.facts?.purpose === 'verify' && l.mtu !== undefined);
+export function verificationAttempts(layers: readonly Layer[], daemon: DockerDaemonLayer): Attempt[] {
+  const nets = layers.filter((l): l is DockerNetworkLayer => l.kind === 'docker-network' && l.parent === daemon.id && l.purpose === 'verify' && l.mtu !== undefined);
   return nets
     .map((n) => {
       const c = childrenOf(layers, n)[0];

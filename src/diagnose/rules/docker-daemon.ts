@@ -13,14 +13,14 @@ export const dockerDaemon: Rule = {
     const findings: Finding[] = [];
     for (const d of facts.layers) {
       if (d.kind !== 'docker-daemon') continue;
-      const required = d.facts?.required === true;
-      if (d.facts?.reachable === false) {
+      const required = d.required;
+      if (!d.reachable) {
         findings.push({
           code: 'docker-unreachable',
           severity: 'error',
           layer: d.id,
           summary: `${d.notes[0] ?? 'docker: no daemon reachable'}; --docker required needs one.`,
-          evidence: [...d.notes, ...(d.facts.source ? [`endpoint from ${d.facts.source}`] : [])],
+          evidence: [...d.notes, ...(d.endpoint ? [`endpoint from ${d.endpoint.source}`] : [])],
           fix: {
             summary:
               'Point DOCKER_HOST at the daemon the job uses (unix:///var/run/docker.sock, or tcp://docker:2376 with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for docker:dind), or use --docker auto to skip the docker layer when there is none.',
@@ -29,8 +29,8 @@ export const dockerDaemon: Rule = {
         });
         continue;
       }
-      const missing = d.facts?.probeImageMissing;
-      if (typeof missing === 'string') {
+      const missing = d.probeImageMissing;
+      if (missing !== undefined) {
         findings.push({
           code: 'probe-image-missing',
           severity: required ? 'error' : 'warning',
@@ -38,7 +38,7 @@ export const dockerDaemon: Rule = {
           summary: `The docker layer was inspected but not probed: ${missing}.`,
           evidence: d.notes,
           fix: {
-            summary: `Make an image with node available to the daemon (docker pull ${d.facts?.probeImage ?? 'node:24-alpine'}, or --probe-image with one that is), or allow pulling with --pull missing.`,
+            summary: `Make an image with node available to the daemon (docker pull ${d.probeImage ?? 'node:24-alpine'}, or --probe-image with one that is), or allow pulling with --pull missing.`,
             steps: [],
           },
         });

@@ -9,33 +9,34 @@
  * docker-blackhole and docker-network-mtu like any bridge), so nothing here can be probed from one node: the finding
  * is a warning from the numbers, the way cross-node traffic will break.
  */
-import { overlayMtu, VXLAN_OVERHEAD } from '../../model/net.js';
+import { isInner } from '../../model/layers.js';
+import { ETHERNET_MTU, MTU_OPTION, overlayMtu, VXLAN_OVERHEAD } from '../../model/net.js';
 import type { Finding } from '../../model/report.js';
 import { fixOverlayMtu } from '../knobs/fixes.js';
 import type { Facts, Rule } from '../rule.js';
-import { daemonOf, isOverlay, narrowestUplink, networkText } from './docker-common.js';
+import { daemonOf, existingNetworks, isOverlay, narrowestUplink, networkText } from './docker-common.js';
 
 export const dockerOverlay: Rule = {
   id: 'docker-overlay',
   evaluate(facts: Facts): Finding[] {
     const findings: Finding[] = [];
-    for (const net of facts.layers) {
-      if (net.kind !== 'docker-network' || !isOverlay(net) || net.facts?.purpose === 'verify' || net.mtu === undefined) continue;
+    for (const net of existingNetworks(facts.layers)) {
+      if (!isOverlay(net) || net.mtu === undefined) continue;
       const daemon = daemonOf(facts.layers, net);
       const uplink = daemon ? narrowestUplink(daemon) : undefined;
       const underlay = uplink?.effectiveMtu ?? daemon?.mtu;
       if (!daemon || underlay === undefined) continue;
-      const encrypted = net.facts?.encrypted === true;
+      const encrypted = net.overlay?.encrypted === true;
       const fits = overlayMtu(underlay, encrypted);
       if (net.mtu <= fits) continue;
-      const name = String(net.facts?.network ?? net.name);
-      const option = typeof net.facts?.mtuOption === 'number' ? net.facts.mtuOption : undefined;
+      const name = net.network;
+      const option = net.mtuOption;
       // The probe container on this overlay (hung under docker_gwbridge, its way out) saw the overlay on eth0.
       const seen = facts.layers
-        .filter((l) => l.facts?.overlay === name)
-        .map((c) => (typeof c.facts?.overlayMtu === 'number' ? `${c.name}: eth0 on the overlay MTU ${c.facts.overlayMtu}` : undefined))
-        .filter((x): x is string => !!x);
-      const nodes = typeof daemon.facts?.swarmNodes === 'number' ? daemon.facts.swarmNodes : undefined;
+        .filter(isInner)
+        .filter((c) => c.overlay?.network === name && c.overlay.mtu !== undefined)
+        .map((c) => `${c.name}: eth0 on the overlay MTU ${c.overlay!.mtu}`);
+      const nodes = daemon.swarm?.nodes;
       const encap = `${VXLAN_OVERHEAD} bytes of VXLAN${encrypted ? ' and the ESP of --opt encrypted' : ''}`;
       findings.push({
         code: 'mtu-mismatch',
@@ -45,9 +46,9 @@ export const dockerOverlay: Rule = {
           `${networkText(net)} gives containers MTU ${net.mtu}, but its traffic between nodes travels in VXLAN inside the underlay ` +
           `(${uplink ? `${uplink.iface} ` : ''}MTU ${underlay}), which leaves room for ${fits} after ${encap}: ` +
           `container-to-container packets over ${fits} bytes are fragmented or dropped between nodes. ` +
-          `Fix: re-create it with com.docker.network.driver.mtu=${underlay} (containers then get ${fits}).`,
+          `Fix: re-create it with ${MTU_OPTION}=${underlay} (containers then get ${fits}).`,
         evidence: [
-          `${name}: ${option !== undefined ? `com.docker.network.driver.mtu=${option}` : 'no com.docker.network.driver.mtu option (the driver takes 1500)'}, taken as the underlay's MTU: containers get ${option ?? 1500} - ${VXLAN_OVERHEAD} = ${net.mtu}`,
+          `${name}: ${option !== undefined ? `${MTU_OPTION}=${option}` : `no ${MTU_OPTION} option (the driver takes ${ETHERNET_MTU})`}, taken as the underlay's MTU: containers get ${option ?? ETHERNET_MTU} - ${VXLAN_OVERHEAD} = ${net.mtu}`,
           ...seen,
           `daemon namespace: ${uplink ? `uplink ${uplink.iface} MTU ${uplink.effectiveMtu}${uplink.explanation ? ` (${uplink.explanation})` : ''}` : `uplink MTU ${underlay}`}`,
           ...(nodes === 1 ? ['this node is alone in its swarm: nothing crosses the underlay yet, so no probe can show the loss'] : []),
@@ -56,8 +57,8 @@ export const dockerOverlay: Rule = {
         fix: fixOverlayMtu(
           {
             name,
-            ...(net.facts?.ingress === true ? { ingress: true } : {}),
-            ...(net.facts?.attachable === true ? { attachable: true } : {}),
+            ...(net.overlay?.ingress ? { ingress: true } : {}),
+            ...(net.overlay?.attachable ? { attachable: true } : {}),
             ...(encrypted ? { encrypted: true } : {}),
           },
           underlay,

@@ -10,28 +10,28 @@
  *     containers get a low MTU on purpose, and it is what the report's layers show.
  * Stalls measured from a container on such a network are docker-blackhole's (fixed at the parent, fixForNetwork).
  */
-import type { Finding, Layer } from '../../model/report.js';
+import type { DockerDaemonLayer } from '../../model/layers.js';
+import { MTU_OPTION, mssFor } from '../../model/net.js';
+import type { Finding } from '../../model/report.js';
 import { fixParentMtu } from '../knobs/fixes.js';
 import type { Facts, Rule } from '../rule.js';
-import { childrenOf, daemonOf, isParentDriver, narrowestUplink, networkText } from './docker-common.js';
-
-const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+import { childrenOf, daemonOf, existingNetworks, narrowestUplink, networkText, onParent } from './docker-common.js';
 
 export const dockerParent: Rule = {
   id: 'docker-parent',
   evaluate(facts: Facts): Finding[] {
     const findings: Finding[] = [];
-    for (const net of facts.layers) {
-      if (net.kind !== 'docker-network' || !isParentDriver(net) || net.facts?.purpose === 'verify') continue;
+    for (const net of existingNetworks(facts.layers)) {
+      if (!onParent(net)) continue;
       const daemon = daemonOf(facts.layers, net);
-      const driver = String(net.facts?.driver);
-      const name = String(net.facts?.network ?? net.name);
-      const parent = typeof net.facts?.parent === 'string' ? net.facts.parent : undefined;
-      const parentMtu = num(net.facts?.parentMtu);
-      const option = num(net.facts?.mtuOption);
+      const driver = net.driver;
+      const name = net.network;
+      const parent = net.parentIface?.name;
+      const parentMtu = net.parentIface?.mtu;
+      const option = net.mtuOption;
       const seen = childrenOf(facts.layers, net).find((c) => c.mtu !== undefined);
       const containerMtu = seen?.mtu ?? parentMtu;
-      const parentLine = parent ? `parent ${parent}: ${parentMtu !== undefined ? `MTU ${parentMtu}` : 'MTU unknown'}${net.facts?.parentKind ? `, ${String(net.facts.parentKind)}` : ''}` : undefined;
+      const parentLine = parent ? `parent ${parent}: ${parentMtu !== undefined ? `MTU ${parentMtu}` : 'MTU unknown'}${net.parentIface?.kind ? `, ${net.parentIface.kind}` : ''}` : undefined;
       const seenLine = seen ? `${seen.name}: eth0 MTU ${seen.mtu}` : undefined;
 
       if (option !== undefined && containerMtu !== undefined && option !== containerMtu) {
@@ -40,9 +40,9 @@ export const dockerParent: Rule = {
           severity: 'info',
           layer: net.id,
           summary:
-            `${networkText(net)} has com.docker.network.driver.mtu=${option}, which Docker does not apply to ${driver} networks: ` +
+            `${networkText(net)} has ${MTU_OPTION}=${option}, which Docker does not apply to ${driver} networks: ` +
             `containers on it get ${parent ? `the MTU of the parent ${parent}, ` : ''}${containerMtu}.`,
-          evidence: [`${name}: com.docker.network.driver.mtu=${option} (ignored by the ${driver} driver, moby/libnetwork#2274)`, ...(parentLine ? [parentLine] : []), ...(seenLine ? [seenLine] : [])],
+          evidence: [`${name}: ${MTU_OPTION}=${option} (ignored by the ${driver} driver, moby/libnetwork#2274)`, ...(parentLine ? [parentLine] : []), ...(seenLine ? [seenLine] : [])],
           fix: {
             summary: `Drop the option from ${name}'s definition: it changes nothing. The MTU of ${driver} containers is set on the parent${parent ? ` (ip link set dev ${parent} mtu N)` : ''}.`,
             steps: [],
@@ -50,10 +50,10 @@ export const dockerParent: Rule = {
         });
       }
 
-      const overhead = num(net.facts?.parentTunnelOverhead);
+      const overhead = net.parentIface?.tunnelOverhead;
       if (!parent || parentMtu === undefined || overhead === undefined) continue;
       const uplink = daemon ? underlayOf(daemon, parent) : undefined;
-      const kind = String(net.facts?.parentKind ?? 'tunnel');
+      const kind = net.parentIface?.kind ?? 'tunnel';
       if (uplink && parentMtu + overhead > uplink.mtu) {
         // A container on it stalled: docker-blackhole reports that, with the same MTU.
         if (childrenOf(facts.layers, net).some((c) => c.probes.some((p) => p.outcome === 'stall'))) continue;
@@ -64,7 +64,7 @@ export const dockerParent: Rule = {
           layer: net.id,
           summary:
             `${networkText(net)}: the parent ${parent} is a ${kind} tunnel with MTU ${parentMtu}, but its packets carry ${overhead} bytes of ` +
-            `encapsulation over ${uplink.iface} (MTU ${uplink.mtu}): at most ${fits} fits. Containers on it advertise MSS ${(containerMtu ?? parentMtu) - 40} ` +
+            `encapsulation over ${uplink.iface} (MTU ${uplink.mtu}): at most ${fits} fits. Containers on it advertise MSS ${mssFor(containerMtu ?? parentMtu)} ` +
             `and their large transfers stall wherever ICMP "fragmentation needed" is filtered. Fix: set ${parent}'s MTU to ${fits}.`,
           evidence: [parentLine!, ...(seenLine ? [seenLine] : []), `daemon namespace: uplink ${uplink.iface} MTU ${uplink.mtu}`],
           recommendedMtu: fits,
@@ -77,7 +77,7 @@ export const dockerParent: Rule = {
           layer: net.id,
           summary:
             `${networkText(net)}: the parent ${parent} is a ${kind} tunnel (MTU ${parentMtu}, ${overhead} bytes of encapsulation), so containers on it get ` +
-            `MTU ${containerMtu ?? parentMtu} and advertise MSS ${(containerMtu ?? parentMtu) - 40}. That fits${uplink ? ` ${uplink.iface} (MTU ${uplink.mtu})` : ''}; ` +
+            `MTU ${containerMtu ?? parentMtu} and advertise MSS ${mssFor(containerMtu ?? parentMtu)}. That fits${uplink ? ` ${uplink.iface} (MTU ${uplink.mtu})` : ''}; ` +
             `peers on ${parent}'s segment must use the same MTU.`,
           evidence: [parentLine!, ...(seenLine ? [seenLine] : [])],
         });
@@ -91,7 +91,7 @@ export const dockerParent: Rule = {
  * What a tunnel parent rides on: the daemon namespace's narrowest uplink, unless that uplink is the tunnel itself
  * (then its underlay is not visible from here).
  */
-function underlayOf(daemon: Layer, parent: string): { iface: string; mtu: number } | undefined {
+function underlayOf(daemon: DockerDaemonLayer, parent: string): { iface: string; mtu: number } | undefined {
   const u = narrowestUplink(daemon);
   if (u && u.iface !== parent) return { iface: u.iface, mtu: u.effectiveMtu };
   if (!u && daemon.mtu !== undefined) return { iface: 'uplink', mtu: daemon.mtu };

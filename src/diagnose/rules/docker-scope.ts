@@ -4,14 +4,14 @@
  * them with the daemon's namespace; temporary verification networks are evidence, not findings; and a host bridge
  * (docker0) that a probed docker network describes from inside is not judged again by its idle interface MTU.
  */
-import type { Layer } from '../../model/report.js';
+import type { DockerNetworkLayer, Layer } from '../../model/layers.js';
 import type { Facts, Rule } from '../rule.js';
 
 const INNER_KINDS = new Set<Layer['kind']>(['docker-network', 'container', 'build-step']);
 
 /** Layers of temporary verification networks and everything attached to them. */
 export function verificationLayerIds(layers: readonly Layer[]): Set<string> {
-  const ids = new Set(layers.filter((l) => l.kind === 'docker-network' && l.facts?.purpose === 'verify').map((l) => l.id));
+  const ids = new Set(layers.filter((l) => l.kind === 'docker-network' && l.purpose === 'verify').map((l) => l.id));
   for (const l of layers) if (l.parent && ids.has(l.parent)) ids.add(l.id);
   return ids;
 }
@@ -20,11 +20,10 @@ export function verificationLayerIds(layers: readonly Layer[]): Set<string> {
 function coveredBridges(layers: readonly Layer[]): Set<string> {
   const out = new Set<string>();
   for (const d of layers) {
-    if (d.kind !== 'docker-daemon' || !d.facts?.probedFrom) continue;
+    if (d.kind !== 'docker-daemon' || !d.view) continue;
     const seen = new Set(d.interfaces.map((i) => i.name));
-    for (const n of layers) {
-      const bridge = n.facts?.bridge;
-      if (n.kind === 'docker-network' && n.parent === d.id && typeof bridge === 'string' && seen.has(bridge)) out.add(bridge);
+    for (const n of layers.filter((l): l is DockerNetworkLayer => l.kind === 'docker-network' && l.parent === d.id)) {
+      if (n.bridge !== undefined && seen.has(n.bridge)) out.add(n.bridge);
     }
   }
   return out;

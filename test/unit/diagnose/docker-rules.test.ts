@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../../src/diagnose/index.js';
-import type { Layer, ProbeResult } from '../../../src/model/report.js';
+import type { Layer } from '../../../src/model/layers.js';
+import type { ProbeResult } from '../../../src/model/report.js';
+import { containerLayer, daemonLayer, engine, hostLayer, networkLayer } from './layer-builders.js';
 
 const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   target: 'npm',
@@ -18,9 +20,7 @@ const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
 });
 const stalled = () => probe({ outcome: 'stall', phases: { connectMs: 7, doneMs: 3100 }, bytes: 0, capped: false, stall: { phase: 'tls', afterBytes: 0, idleMs: 3000 } });
 
-const layer = (id: string, kind: Layer['kind'], over: Partial<Layer> = {}): Layer => ({ id, kind, name: id, interfaces: [], uplinks: [], probes: [], notes: [], ...over });
-
-const host = layer('host', 'host', {
+const host = hostLayer({
   mtu: 1400,
   interfaces: [
     { name: 'eth0', mtu: 1400, state: 'up', kind: 'physical' },
@@ -29,23 +29,22 @@ const host = layer('host', 'host', {
   uplinks: [{ target: 'registry.npmjs.org', address: '104.16.0.35', iface: 'eth0', ifaceMtu: 1400, effectiveMtu: 1400, kind: 'physical' }],
   probes: [probe()],
 });
-const daemon = (over: Partial<Layer> = {}) =>
-  layer('docker', 'docker-daemon', {
+const daemon = (over: Parameters<typeof daemonLayer>[0] = {}) =>
+  daemonLayer({
     parent: 'host',
     mtu: 1400,
     interfaces: host.interfaces,
     uplinks: host.uplinks,
     probes: [probe()],
-    facts: { reachable: true, probedFrom: 'host-network container' },
     ...over,
   });
-const bridge = layer('docker-net-bridge', 'docker-network', { parent: 'docker', mtu: 1500, facts: { network: 'bridge', bridge: 'docker0', isDefault: true, mtuOption: 1500, purpose: 'existing' } });
+const bridge = networkLayer('docker-net-bridge', { parent: 'docker', mtu: 1500, network: 'bridge', bridge: 'docker0', isDefault: true, mtuOption: 1500 });
 const ci = { system: 'github-actions' as const, kubernetes: false, container: false };
 const run = (layers: Layer[]) => diagnose({ layers, ci, stallTimeoutMs: 3000, minThroughput: 65536, timedOut: false });
 
 describe('docker rules across layers', () => {
   it('the docker layer speaks for docker0: no host-level mtu-mismatch on top of the docker one', () => {
-    const onBridge = layer('docker-container-bridge', 'container', { parent: bridge.id, mtu: 1500, probes: [probe()] });
+    const onBridge = containerLayer('docker-container-bridge', { parent: bridge.id, mtu: 1500, probes: [probe()] });
     const d = run([host, daemon(), bridge, onBridge]);
     expect(d.findings.map((f) => [f.code, f.layer])).toEqual([['mtu-mismatch', 'docker-net-bridge']]);
     // Without the docker layer the host rule still flags docker0.
@@ -53,16 +52,16 @@ describe('docker rules across layers', () => {
   });
 
   it('a stall in the daemon namespace too is the daemon layer\'s finding, not the bridge\'s', () => {
-    const onBridge = layer('docker-container-bridge', 'container', { parent: bridge.id, mtu: 1500, probes: [stalled()] });
+    const onBridge = containerLayer('docker-container-bridge', { parent: bridge.id, mtu: 1500, probes: [stalled()] });
     const d = run([host, daemon({ probes: [stalled()] }), bridge, onBridge]);
     expect(d.findings.map((f) => [f.code, f.layer])).toEqual([['pmtu-blackhole', 'docker']]);
   });
 
   it('verification that never works: not verified, recommending the uplink MTU', () => {
-    const onBridge = layer('docker-container-bridge', 'container', { parent: bridge.id, mtu: 1500, probes: [stalled()] });
+    const onBridge = containerLayer('docker-container-bridge', { parent: bridge.id, mtu: 1500, probes: [stalled()] });
     const verify = [1400, 1360, 1280].flatMap((m) => [
-      layer(`docker-net-verify-${m}`, 'docker-network', { parent: 'docker', mtu: m, facts: { purpose: 'verify', network: `verify-${m}` } }),
-      layer(`docker-container-verify-${m}`, 'container', { parent: `docker-net-verify-${m}`, mtu: m, probes: [stalled()] }),
+      networkLayer(`docker-net-verify-${m}`, { parent: 'docker', mtu: m, purpose: 'verify', network: `verify-${m}` }),
+      containerLayer(`docker-container-verify-${m}`, { parent: `docker-net-verify-${m}`, mtu: m, probes: [stalled()] }),
     ]);
     const d = run([host, daemon(), bridge, onBridge, ...verify]);
     expect(d.findings.map((f) => f.code)).toEqual(['pmtu-blackhole']); // verification stalls are evidence only
@@ -71,15 +70,14 @@ describe('docker rules across layers', () => {
   });
 
   it('GitHub container-job networks get the daemon-level fix', () => {
-    const gh = layer('docker-net-github_network_abc', 'docker-network', {
-      parent: 'docker',
-      mtu: 1500,
-      facts: { network: 'github_network_abc', driver: 'bridge', isDefault: false, purpose: 'existing', origin: 'github-actions' },
-    });
-    const b = { ...bridge, mtu: 1400, facts: { ...bridge.facts, mtuOption: 1400 } };
+    const gh = networkLayer('docker-net-github_network_abc', { parent: 'docker', mtu: 1500, network: 'github_network_abc', origin: 'github-actions' });
+    const b = { ...bridge, mtu: 1400, mtuOption: 1400 };
     // Unprobed daemon (no image): the default bridge's --mtu is the reference. The host's docker0 follows --mtu.
     const h = { ...host, interfaces: host.interfaces.map((i) => (i.name === 'docker0' ? { ...i, mtu: 1400 } : i)) };
-    const d = run([h, daemon({ mtu: undefined, probes: [], interfaces: [], uplinks: [], facts: { reachable: true } }), b, gh]);
+    const unprobed = daemon({ probes: [], interfaces: [], uplinks: [] });
+    delete unprobed.mtu;
+    delete unprobed.view;
+    const d = run([h, unprobed, b, gh]);
     expect(d.findings.map((f) => [f.code, f.layer, f.recommendedMtu])).toEqual([['mtu-mismatch', 'docker-net-github_network_abc', 1400]]);
     expect(d.findings[0]!.summary).toMatch(/dockerd --mtu=1400 applies to the default bridge only; this network kept 1500/);
     expect(d.findings[0]!.fix!.summary).toMatch(/created by the Actions runner/);
@@ -87,15 +85,15 @@ describe('docker rules across layers', () => {
   });
 
   it('networks at or below the uplink MTU are fine', () => {
-    const ok = { ...bridge, mtu: 1400, facts: { ...bridge.facts, mtuOption: 1400 } };
+    const ok = { ...bridge, mtu: 1400, mtuOption: 1400 };
     expect(run([host, daemon(), ok]).findings).toEqual([]);
   });
 });
 
 describe('fixes follow the daemon version', () => {
-  const onBridge = layer('docker-container-bridge', 'container', { parent: bridge.id, mtu: 1500, probes: [probe()] });
+  const onBridge = containerLayer('docker-container-bridge', { parent: bridge.id, mtu: 1500, probes: [probe()] });
   const snippets = (version: string) =>
-    run([host, daemon({ facts: { reachable: true, probedFrom: 'host-network container', version } }), bridge, onBridge])
+    run([host, daemon({ version: engine(version) }), bridge, onBridge])
       .findings[0]!.fix!.steps.map((s) => s.snippet)
       .join('\n');
 

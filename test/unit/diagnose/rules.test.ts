@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose, type Facts } from '../../../src/diagnose/index.js';
-import type { Layer, ProbeResult } from '../../../src/model/report.js';
+import type { HostLayer, Layer } from '../../../src/model/layers.js';
+import type { ProbeResult } from '../../../src/model/report.js';
 
 const probe = (over: Partial<ProbeResult>): ProbeResult => ({
   target: 'npm',
@@ -17,7 +18,7 @@ const probe = (over: Partial<ProbeResult>): ProbeResult => ({
   ...over,
 });
 
-const hostLayer = (over: Partial<Layer>): Layer => ({
+const hostLayer = (over: Partial<HostLayer>): HostLayer => ({
   id: 'host',
   kind: 'host',
   name: 'runner',

@@ -1,6 +1,6 @@
 /** The fixture reports (test/fixtures/reports/*.json): runs as a user would meet them. */
 import { readFileSync } from 'node:fs';
-import type { Report } from '../../../src/model/report.js';
+import { fromReportJson, type Report, type ReportJson } from '../../../src/model/report.js';
 
 export const REPORT_NAMES = ['healthy-pass', 'host-pmtu-blackhole', 'dns-failure', 'mismatch-warning', 'nested-docker-blackhole'] as const;
 export type ReportName = (typeof REPORT_NAMES)[number];
@@ -9,7 +9,12 @@ export function reportPath(name: ReportName): string {
   return new URL(`../../fixtures/reports/${name}.json`, import.meta.url).pathname;
 }
 
-/** A fresh copy each call, so a test may change it. */
+/** The report as written (schema v1 JSON). */
+export function loadReportJson(name: ReportName): ReportJson {
+  return JSON.parse(readFileSync(reportPath(name), 'utf8')) as ReportJson;
+}
+
+/** A fresh copy each call, read back into the typed model, so a test may change it. */
 export function loadReport(name: ReportName): Report {
-  return JSON.parse(readFileSync(reportPath(name), 'utf8')) as Report;
+  return fromReportJson(loadReportJson(name));
 }

@@ -22,7 +22,9 @@ function reportLeakingProxy(): Report {
   r.settings.urls = [`https://${USER}:${PASSWORD}@artifacts.corp.example/big.tgz`];
   const host = r.layers[0]!;
   host.notes.push(`HTTPS_PROXY=${PROXY} was set`);
-  host.facts = { proxy: PROXY };
+  // A layer's typed fields are free text too: a DOCKER_HOST with credentials in it, say.
+  const daemon = r.layers.find((l) => l.kind === 'docker-daemon')!;
+  if (daemon.kind === 'docker-daemon') daemon.endpoint = { host: PROXY.replace('http:', 'tcp:'), source: 'DOCKER_HOST' };
   const probe = host.probes[0]!;
   probe.viaProxy = PROXY;
   probe.error = { code: 'UND_ERR_SOCKET', message: `other side closed (${PROXY})` };

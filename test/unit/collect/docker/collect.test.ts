@@ -5,8 +5,9 @@ import { collectDockerLayers, type DockerLayerDeps } from '../../../../src/colle
 import { LABEL, LABEL_EXPIRES, LABEL_RUN } from '../../../../src/collect/docker/lifecycle.js';
 import { diagnose } from '../../../../src/diagnose/index.js';
 import { DEFAULTS, type Options } from '../../../../src/config/options.js';
-import type { LayerContext } from '../../../../src/run.js';
-import type { Layer } from '../../../../src/model/report.js';
+import type { LayerContext } from '../../../../src/collect/context.js';
+import { verificationMtu } from '../../../../src/diagnose/rules/docker-blackhole.js';
+import type { HostLayer, Layer } from '../../../../src/model/layers.js';
 import { FakeDaemon, type FakeScenario } from './fake-daemon.js';
 
 const options = (over: Partial<Options> = {}): Options => ({
@@ -20,13 +21,20 @@ const options = (over: Partial<Options> = {}): Options => ({
 
 const MISSING_SOCKET = path.join(os.tmpdir(), `mtp-no-daemon-${process.pid}.sock`);
 
-const hostLayer = (): Layer => ({ id: 'host', kind: 'host', name: 'runner', mtu: 1450, interfaces: [], uplinks: [], probes: [], notes: [] });
+const hostLayer = (): HostLayer => ({ id: 'host', kind: 'host', name: 'runner', mtu: 1450, interfaces: [], uplinks: [], probes: [], notes: [] });
 
 async function collect(scenario: FakeScenario | 'unreachable', over: Partial<Options> = {}, extra: Partial<DockerLayerDeps> = {}) {
   const fake = scenario === 'unreachable' ? undefined : new FakeDaemon(scenario);
   const cleanups: Array<() => Promise<void>> = [];
-  const ctx: LayerContext = { options: options(over), deadline: performance.now() + 20_000, extraCa: ['-----BEGIN CERTIFICATE-----\nLAB\n'], host: hostLayer() };
-  const layers = await collectDockerLayers(ctx, {
+  const host = hostLayer();
+  const ctx: LayerContext = {
+    options: options(over),
+    deadline: performance.now() + 20_000,
+    extraCa: ['-----BEGIN CERTIFICATE-----\nLAB\n'],
+    hostId: host.id,
+    planVerification: verificationMtu,
+  };
+  const { layers, notes } = await collectDockerLayers(ctx, {
     // No fake: the real client against a socket that does not exist.
     env: { DOCKER_HOST: `unix://${fake ? '/fake.sock' : MISSING_SOCKET}`, HTTPS_PROXY: 'http://proxy.lab:3128' },
     now: () => performance.now(),
@@ -38,9 +46,11 @@ async function collect(scenario: FakeScenario | 'unreachable', over: Partial<Opt
     },
     ...extra,
   });
-  const report = diagnose({ layers: [ctx.host, ...layers], ci: { system: 'gitlab-ci', kubernetes: true, container: true }, stallTimeoutMs: 3000, minThroughput: 65536, timedOut: false });
-  return { fake, layers, ctx, cleanups, report };
+  const report = diagnose({ layers: [host, ...layers], ci: { system: 'gitlab-ci', kubernetes: true, container: true }, stallTimeoutMs: 3000, minThroughput: 65536, timedOut: false });
+  return { fake, layers, notes, cleanups, report };
 }
+
+const isVerification = (l: Layer) => l.kind === 'docker-network' && l.purpose === 'verify';
 
 const dind = { pathMtu: 1450, bridgeMtu: 1500, blackhole: true } satisfies FakeScenario;
 
@@ -83,7 +93,7 @@ describe('collectDockerLayers (fake daemon)', () => {
 
   it('steps down when the recommended MTU still stalls, and reports the largest that works', async () => {
     const { report, layers } = await collect({ ...dind, innerLimit: 1360 });
-    expect(layers.filter((l) => l.facts?.purpose === 'verify').map((l) => l.mtu)).toEqual([1450, 1400, 1360, 1280]);
+    expect(layers.filter(isVerification).map((l) => l.mtu)).toEqual([1450, 1400, 1360, 1280]);
     const f = report.findings.find((x) => x.code === 'pmtu-blackhole')!;
     expect(f.recommendedMtu).toBe(1360);
     expect(f.verified).toMatchObject({ mtu: 1360, ok: true });
@@ -93,7 +103,7 @@ describe('collectDockerLayers (fake daemon)', () => {
 
   it('PMTUD working: mtu-mismatch warning with the same numbers, no verification networks', async () => {
     const { report, layers } = await collect({ ...dind, blackhole: false });
-    expect(layers.some((l) => l.facts?.purpose === 'verify')).toBe(false);
+    expect(layers.some(isVerification)).toBe(false);
     expect(report.verdict).toBe('warn');
     expect(report.findings.map((f) => [f.code, f.severity, f.layer, f.recommendedMtu])).toEqual([['mtu-mismatch', 'warning', 'docker-net-bridge', 1450]]);
     expect(report.findings[0]!.summary).toMatch(/MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: downloads from a container on it worked/);
@@ -108,16 +118,16 @@ describe('collectDockerLayers (fake daemon)', () => {
       Labels: { 'com.docker.compose.network': 'default', 'com.docker.compose.project': 'app' },
     };
     const { report, layers } = await collect({ pathMtu: 1450, bridgeMtu: 1450, blackhole: true, networks: [compose] });
-    expect(layers.find((l) => l.id === 'docker-net-app_default')).toMatchObject({ mtu: 1500, facts: { bridge: 'br-c0ffee012345', origin: 'compose' } });
+    expect(layers.find((l) => l.id === 'docker-net-app_default')).toMatchObject({ mtu: 1500, bridge: 'br-c0ffee012345', origin: 'compose' });
     expect(report.verdict).toBe('warn');
     expect(report.findings.map((f) => [f.code, f.layer, f.recommendedMtu])).toEqual([['mtu-mismatch', 'docker-net-app_default', 1450]]);
     expect(report.findings[0]!.fix?.steps[0]?.snippet).toMatch(/driver_opts:\n\s+com.docker.network.driver.mtu: 1450/);
   });
 
-  it('no daemon: a note on the host layer in auto mode; docker-unreachable with --docker required', async () => {
+  it('no daemon: a note for the host layer in auto mode; docker-unreachable with --docker required', async () => {
     const auto = await collect('unreachable');
     expect(auto.layers).toEqual([]);
-    expect(auto.ctx.host.notes).toEqual([`docker: no daemon at unix://${MISSING_SOCKET} (the socket does not exist)`]);
+    expect(auto.notes).toEqual([`docker: no daemon at unix://${MISSING_SOCKET} (the socket does not exist)`]);
     expect(auto.report.verdict).toBe('pass');
     const req = await collect('unreachable', { docker: 'required' });
     expect(req.report.verdict).toBe('fail');

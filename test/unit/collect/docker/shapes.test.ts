@@ -13,7 +13,9 @@ import { diagnose } from '../../../../src/diagnose/index.js';
 import { DEFAULTS } from '../../../../src/config/options.js';
 import { describeDiagnosis } from '../../../../src/render/phrases.js';
 import { buildTopology } from '../../../../src/render/topology.js';
-import type { LayerContext } from '../../../../src/run.js';
+import type { LayerContext } from '../../../../src/collect/context.js';
+import { verificationMtu } from '../../../../src/diagnose/rules/docker-blackhole.js';
+import { layerFacts, type HostLayer } from '../../../../src/model/layers.js';
 import { SCHEMA_VERSION, type Finding, type Layer, type Report } from '../../../../src/model/report.js';
 import { FakeDaemon, type FakeScenario } from './fake-daemon.js';
 
@@ -61,7 +63,7 @@ describe('parseNetworkInspect per driver (captured on dockerd 20.10)', () => {
   });
 });
 
-const hostLayer = (mtu = 1450): Layer => ({ id: 'host', kind: 'host', name: 'runner', mtu, interfaces: [], uplinks: [], probes: [], notes: [] });
+const hostLayer = (mtu = 1450): HostLayer => ({ id: 'host', kind: 'host', name: 'runner', mtu, interfaces: [], uplinks: [], probes: [], notes: [] });
 
 async function collect(s: FakeScenario) {
   const fake = new FakeDaemon(s);
@@ -69,16 +71,18 @@ async function collect(s: FakeScenario) {
     options: { ...DEFAULTS, registries: [], urls: ['https://registry.lab.test/blob?bytes=2097152'], probeImage: 'mtp-probe:lab', pull: 'never' },
     deadline: performance.now() + 20_000,
     extraCa: [],
-    host: hostLayer(s.pathMtu),
+    hostId: 'host',
+    planVerification: verificationMtu,
   };
-  const layers = await collectDockerLayers(ctx, {
+  const host = hostLayer(s.pathMtu);
+  const { layers } = await collectDockerLayers(ctx, {
     env: { DOCKER_HOST: 'unix:///fake.sock' },
     now: () => performance.now(),
     loadScript: async () => '// probe',
     createClient: () => fake,
     onCleanup: () => () => undefined,
   });
-  const report = diagnose({ layers: [ctx.host, ...layers], ci: { system: 'local', kubernetes: false, container: false }, stallTimeoutMs: 3000, minThroughput: 65536, timedOut: false });
+  const report = diagnose({ layers: [host, ...layers], ci: { system: 'local', kubernetes: false, container: false }, stallTimeoutMs: 3000, minThroughput: 65536, timedOut: false });
   return { fake, layers, report };
 }
 
@@ -109,8 +113,10 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
         ['docker-container-net-ovdefault', 'container', 'docker-net-docker_gwbridge', 1500],
       ]),
     );
-    expect(layers.find((l) => l.id === 'docker')?.facts).toMatchObject({ swarm: 'active', swarmNodes: 1 });
-    expect(layers.find((l) => l.id === 'docker-container-net-ov1500')?.facts).toMatchObject({ overlay: 'ov1500', overlayIface: 'eth0', overlayMtu: 1450, egressIface: 'eth1' });
+    // The typed fields, as the JSON report (schema v1) flattens them into `facts`.
+    const facts = (id: string) => layerFacts(layers.find((l) => l.id === id)!);
+    expect(facts('docker')).toMatchObject({ swarm: 'active', swarmNodes: 1 });
+    expect(facts('docker-container-net-ov1500')).toMatchObject({ overlay: 'ov1500', overlayIface: 'eth0', overlayMtu: 1450, egressIface: 'eth1' });
 
     expect(report.verdict).toBe('fail');
     const hole = byCode(report.findings, 'pmtu-blackhole', 'docker-net-docker_gwbridge')!;
@@ -196,7 +202,8 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
       views,
     });
     const mv = layers.find((l) => l.id === 'docker-net-mv1500')!;
-    expect(mv).toMatchObject({ mtu: 1450, facts: { parent: 'eth0', parentMtu: 1450, mtuOption: 1500, containerMtu: 1450 } });
+    expect(mv.mtu).toBe(1450);
+    expect(layerFacts(mv)).toMatchObject({ parent: 'eth0', parentMtu: 1450, mtuOption: 1500, containerMtu: 1450 });
     const ignored = byCode(report.findings, 'mtu-option-ignored', 'docker-net-mv1500')!;
     expect(ignored.severity).toBe('info');
     expect(ignored.summary).toBe('docker network mv1500 (macvlan on eth0) has com.docker.network.driver.mtu=1500, which Docker does not apply to macvlan networks: containers on it get the MTU of the parent eth0, 1450.');
