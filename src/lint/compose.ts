@@ -4,10 +4,11 @@
  * That includes the implicit `default` network, which compose creates for every service that names no network.
  */
 import type { Document, YAMLMap } from 'yaml';
-import type { Finding } from '../model/report.js';
-import { DOCKER_DEFAULT_MTU, asMap, asSeq, asString, entries, lintFinding, mtuValue, pairOf, parseYaml, settingFits, valueOf, yamlScalar, type YamlFile } from './yaml.js';
-
-const MTU_OPT = 'com.docker.network.driver.mtu';
+import type { Finding, Fix } from '../model/report.js';
+import { MTU_OPTION } from '../model/net.js';
+import { composeNetworkYaml } from '../diagnose/knobs/compose.js';
+import { daemonJsonText } from '../diagnose/knobs/dockerd.js';
+import { DOCKER_DEFAULT_MTU, asMap, asSeq, asString, entries, lintDocuments, lintFindingAt, mtuValue, pairOf, parseYaml, settingFits, valueOf, type YamlFile } from './yaml.js';
 
 export interface ComposeLintOptions {
   /**
@@ -18,19 +19,13 @@ export interface ComposeLintOptions {
 }
 
 export function lintCompose(text: string, file: string, mtu: number, options: ComposeLintOptions = {}): Finding[] {
-  if (mtu >= DOCKER_DEFAULT_MTU) return [];
-  const parsed = parseYaml(text, file);
-  if (!parsed.ok) return [parsed.finding];
-  const { yaml } = parsed;
   // An override file (docker-compose.override.yml, compose.override.yaml) is merged over the base file, which
   // holds the project's networks: its services' default network is the base file's.
   const implicitDefault = !options.defaultNetworkElsewhere && !/\.override\.ya?ml$/.test(file);
-  const findings: Finding[] = [];
-  for (const doc of yaml.docs) {
+  return lintDocuments(text, file, mtu, (yaml, doc) => {
     const root = asMap(doc, doc.contents);
-    if (root) findings.push(...lintProject(yaml, doc, root, mtu, implicitDefault));
-  }
-  return findings;
+    return root ? lintProject(yaml, doc, root, mtu, implicitDefault) : [];
+  });
 }
 
 /** Whether a compose file declares the `default` network (for ComposeLintOptions across the project's files). */
@@ -54,22 +49,17 @@ function lintProject(yaml: YamlFile, doc: Document.Parsed, root: YAMLMap, mtu: n
     const driver = asString(doc, valueOf(doc, net, 'driver')) ?? 'bridge';
     if (driver !== 'bridge') continue;
     const opts = asMap(doc, valueOf(doc, net, 'driver_opts'));
-    const set = mtuValue(doc, valueOf(doc, opts, MTU_OPT));
+    const set = mtuValue(doc, valueOf(doc, opts, MTU_OPTION));
     if (settingFits(set, mtu)) continue;
-    const line = yaml.lineOf(pair.key);
-    const where = `${yaml.file}:${line}`;
     out.push(
-      lintFinding({
-        file: yaml.file,
-        line,
-        mtu,
+      lintFindingAt(yaml, pair.key, mtu, (where) => ({
         summary:
           set === undefined
-            ? `compose network '${name}' in ${where} has no driver_opts ${MTU_OPT}; the uplink MTU is ${mtu}, compose networks default to ${DOCKER_DEFAULT_MTU} (dockerd --mtu does not apply to them): downloads in its containers can stall.`
-            : `compose network '${name}' in ${where} has ${MTU_OPT} ${set}, above the uplink MTU ${mtu}: downloads in its containers can stall.`,
-        evidence: [`${where}: networks: ${name}: ${set === undefined ? 'no driver_opts mtu' : `${MTU_OPT}: ${set}`}`],
+            ? `compose network '${name}' in ${where} has no driver_opts ${MTU_OPTION}; the uplink MTU is ${mtu}, compose networks default to ${DOCKER_DEFAULT_MTU} (dockerd --mtu does not apply to them): downloads in its containers can stall.`
+            : `compose network '${name}' in ${where} has ${MTU_OPTION} ${set}, above the uplink MTU ${mtu}: downloads in its containers can stall.`,
+        evidence: [`${where}: networks: ${name}: ${set === undefined ? 'no driver_opts mtu' : `${MTU_OPTION}: ${set}`}`],
         fix: networkFix(yaml.file, name, asString(doc, valueOf(doc, net, 'driver')), mtu),
-      }),
+      })),
     );
   }
   if (declared.has('default') || !implicitDefault) return out;
@@ -80,17 +70,12 @@ function lintProject(yaml: YamlFile, doc: Document.Parsed, root: YAMLMap, mtu: n
     .filter(({ name, pair }) => !name.startsWith('x-') && usesDefaultNetwork(doc, asMap(doc, pair.value)))
     .map((e) => e.name);
   if (!servicesPair || onDefault.length === 0) return out;
-  const line = yaml.lineOf(servicesPair.key);
-  const where = `${yaml.file}:${line}`;
   out.push(
-    lintFinding({
-      file: yaml.file,
-      line,
-      mtu,
-      summary: `compose services in ${where} (${onDefault.join(', ')}) use the default network compose creates, at MTU ${DOCKER_DEFAULT_MTU}: no networks: default: with driver_opts ${MTU_OPT}; the uplink MTU is ${mtu}: downloads in these containers can stall.`,
+    lintFindingAt(yaml, servicesPair.key, mtu, (where) => ({
+      summary: `compose services in ${where} (${onDefault.join(', ')}) use the default network compose creates, at MTU ${DOCKER_DEFAULT_MTU}: no networks: default: with driver_opts ${MTU_OPTION}; the uplink MTU is ${mtu}: downloads in these containers can stall.`,
       evidence: [`${where}: ${onDefault.length} service(s) on the implicit default network; ${networksPair ? `networks: declares ${[...declared].join(', ') || 'nothing'}` : 'no top-level networks:'}`],
       fix: networkFix(yaml.file, 'default', undefined, mtu),
-    }),
+    })),
   );
   return out;
 }
@@ -108,20 +93,12 @@ function isTrue(s: string | undefined): boolean {
   return s === 'true' || s === 'yes';
 }
 
-function networkFix(file: string, name: string, driver: string | undefined, mtu: number) {
+function networkFix(file: string, name: string, driver: string | undefined, mtu: number): Fix {
   return {
-    summary: `Set driver_opts ${MTU_OPT}: ${mtu} on the compose network '${name}' (or default-network-opts in the daemon's daemon.json for every network).`,
+    summary: `Set driver_opts ${MTU_OPTION}: ${mtu} on the compose network '${name}' (or default-network-opts in the daemon's daemon.json for every network).`,
     steps: [
-      {
-        title: `${file}: in the top-level networks`,
-        language: 'yaml',
-        snippet: ['networks:', `  ${yamlScalar(name)}:`, ...(driver ? [`    driver: ${yamlScalar(driver)}`] : []), '    driver_opts:', `      ${MTU_OPT}: ${mtu}`].join('\n'),
-      },
-      {
-        title: 'Or, on the Docker host, for every network it creates: /etc/docker/daemon.json, then restart docker',
-        language: 'json',
-        snippet: JSON.stringify({ mtu, 'default-network-opts': { bridge: { [MTU_OPT]: String(mtu) } } }, null, 2),
-      },
+      { title: `${file}: in the top-level networks`, language: 'yaml', snippet: composeNetworkYaml(name, mtu, driver) },
+      { title: 'Or, on the Docker host, for every network it creates: /etc/docker/daemon.json, then restart docker', language: 'json', snippet: daemonJsonText(mtu) },
     ],
   };
 }

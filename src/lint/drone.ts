@@ -6,27 +6,24 @@
  */
 import type { Document, YAMLMap } from 'yaml';
 import type { Finding } from '../model/report.js';
+import { flowList, yamlScalar } from '../diagnose/knobs/snippets.js';
+import { dindArgs, dindFits, dindMtuArgs, dindSummary } from './dind.js';
 import {
   DOCKER_DEFAULT_MTU,
   asMap,
   asSeq,
   asString,
-  asStrings,
-  dockerdMtu,
-  dockerdMtuArgs,
   entries,
-  flowList,
   imagePath,
   isDindImage,
-  lintFinding,
+  lintDocuments,
+  lintFindingAt,
   PREFLIGHT_JOB,
   mtuValue,
   pairOf,
-  parseYaml,
   settingFits,
   valueOf,
   withoutMtu,
-  yamlScalar,
   type YamlFile,
 } from './yaml.js';
 
@@ -56,31 +53,23 @@ export function isDockerPlugin(image: string): boolean {
 const CONTAINER_TYPES = new Set(['docker', 'kubernetes']);
 
 export function lintDrone(text: string, file: string, mtu: number, flavor: DroneFlavor = /woodpecker/.test(file) ? 'woodpecker' : 'drone'): Finding[] {
-  if (mtu >= DOCKER_DEFAULT_MTU) return [];
-  const parsed = parseYaml(text, file);
-  if (!parsed.ok) return [parsed.finding];
-  const { yaml } = parsed;
   // The preflight's own workflow (templates/woodpecker.yml saved as .woodpecker/mtu-preflight.yaml).
-  if (new RegExp(`(^|/)${PREFLIGHT_JOB}\\.ya?ml$`).test(file)) return [];
-  const findings: Finding[] = [];
-  for (const doc of yaml.docs) {
+  const preflightFile = new RegExp(`(^|/)${PREFLIGHT_JOB}\\.ya?ml$`).test(file);
+  return lintDocuments(text, file, mtu, (yaml, doc) => {
     const root = asMap(doc, doc.contents);
-    if (!root) continue;
+    if (!root || preflightFile) return [];
     // The preflight's own pipeline (templates/drone.yml): its dind stands in for the build's, at the default MTU.
-    if (asString(doc, valueOf(doc, root, 'name')) === PREFLIGHT_JOB) continue;
+    if (asString(doc, valueOf(doc, root, 'name')) === PREFLIGHT_JOB) return [];
     const kind = asString(doc, valueOf(doc, root, 'kind'));
     const type = asString(doc, valueOf(doc, root, 'type'));
     // Drone: `kind: pipeline` documents (secrets, signatures and templates are other kinds). Woodpecker: no kind.
-    if (kind !== undefined && kind !== 'pipeline') continue;
-    if (type !== undefined && !CONTAINER_TYPES.has(type)) continue;
+    if (kind !== undefined && kind !== 'pipeline') return [];
+    if (type !== undefined && !CONTAINER_TYPES.has(type)) return [];
     const ctx: Ctx = { yaml, doc, mtu, flavor };
     // `pipeline:` is Woodpecker's name for steps before 1.0.
-    for (const key of ['steps', 'pipeline']) {
-      for (const step of items(doc, valueOf(doc, root, key))) findings.push(...lintStep(ctx, step, 'step'));
-    }
-    for (const svc of items(doc, valueOf(doc, root, 'services'))) findings.push(...lintStep(ctx, svc, 'service'));
-  }
-  return findings;
+    const steps = ['steps', 'pipeline'].flatMap((key) => items(doc, valueOf(doc, root, key)));
+    return [...steps.flatMap((step) => lintStep(ctx, step, 'step')), ...items(doc, valueOf(doc, root, 'services')).flatMap((svc) => lintStep(ctx, svc, 'service'))];
+  });
 }
 
 interface Ctx {
@@ -117,8 +106,6 @@ function lintStep(ctx: Ctx, item: Item, role: 'step' | 'service'): Finding[] {
   const imagePair = pairOf(item.map, 'image');
   const image = asString(doc, imagePair?.value);
   if (!image || !imagePair) return [];
-  const line = yaml.lineOf(imagePair.key);
-  const where = `${yaml.file}:${line}`;
   const label = `${role} '${item.name ?? '(unnamed)'}'`;
   const system = flavor === 'drone' ? 'Drone' : 'Woodpecker';
 
@@ -128,51 +115,37 @@ function lintStep(ctx: Ctx, item: Item, role: 'step' | 'service'): Finding[] {
     const mtuNode = pairOf(settings, 'mtu') ? valueOf(doc, settings, 'mtu') : valueOf(doc, item.map, 'mtu');
     const set = mtuValue(doc, mtuNode);
     if (settingFits(set, mtu)) return [];
-    const summary =
-      set === undefined
-        ? `${image} ${label} in ${where} has no settings.mtu; the uplink MTU is ${mtu}, the plugin's own dockerd defaults to ${DOCKER_DEFAULT_MTU}: RUN steps of the build (npm install, apt-get, pip) can stall.`
-        : `${image} ${label} in ${where} has settings.mtu ${set}, above the uplink MTU ${mtu}: RUN steps of the build can stall.`;
     return [
-      lintFinding({
-        file: yaml.file,
-        line,
-        mtu,
-        summary,
+      lintFindingAt(yaml, imagePair.key, mtu, (where, line) => ({
+        summary:
+          set === undefined
+            ? `${image} ${label} in ${where} has no settings.mtu; the uplink MTU is ${mtu}, the plugin's own dockerd defaults to ${DOCKER_DEFAULT_MTU}: RUN steps of the build (npm install, apt-get, pip) can stall.`
+            : `${image} ${label} in ${where} has settings.mtu ${set}, above the uplink MTU ${mtu}: RUN steps of the build can stall.`,
         evidence: [`${where}: image: ${image}${set === undefined ? ', no mtu under settings:' : `, mtu: ${set}`}`],
         fix: {
           summary: `Add mtu: ${mtu} to the settings of ${label} (the plugin passes it to its dockerd as --mtu=${mtu}).`,
           steps: [{ title: `${yaml.file} line ${line} (${label}): add settings.mtu`, language: 'yaml', snippet: pluginSnippet(item, image, mtu) }],
         },
-      }),
+      })),
     ];
   }
 
   // A dind image with `commands:` is a docker client (the Drone docs' test step), not a daemon.
-  if (isDindImage(image) && !pairOf(item.map, 'commands')) {
-    const entrypoint = asStrings(doc, valueOf(doc, item.map, 'entrypoint'));
-    const command = asStrings(doc, valueOf(doc, item.map, 'command'));
-    const set = dockerdMtu([...entrypoint, ...command]);
-    if (settingFits(set, mtu)) return [];
-    const summary =
-      set === undefined
-        ? `${image} ${label} in ${where} has no --mtu; the uplink MTU is ${mtu}, dind's bridge defaults to ${DOCKER_DEFAULT_MTU}: downloads in containers it runs (docker build, docker run) can stall.`
-        : `${image} ${label} in ${where} has --mtu=${set}, above the uplink MTU ${mtu}: downloads in containers it runs can stall.`;
-    const { snippet, how } = dindSnippet(flavor, item, image, entrypoint, command, mtu);
-    return [
-      lintFinding({
-        file: yaml.file,
-        line,
-        mtu,
-        summary,
-        evidence: [`${where}: image: ${image}${entrypoint.length ? `, entrypoint ${flowList(entrypoint)}` : ''}${command.length ? `, command ${flowList(command)}` : ''}`],
-        fix: {
-          summary: `Start the dockerd of ${system} ${label} with --mtu=${mtu} (${how}).`,
-          steps: [{ title: `${yaml.file} line ${line} (${label}): ${how}`, language: 'yaml', snippet }],
-        },
-      }),
-    ];
-  }
-  return [];
+  if (!isDindImage(image) || pairOf(item.map, 'commands')) return [];
+  const args = dindArgs(doc, item.map);
+  if (dindFits(args, mtu)) return [];
+  const { entrypoint, command } = args;
+  const { snippet, how } = dindSnippet(flavor, item, image, entrypoint, command, mtu);
+  return [
+    lintFindingAt(yaml, imagePair.key, mtu, (where, line) => ({
+      summary: dindSummary(`${image} ${label}`, where, args.set, mtu),
+      evidence: [`${where}: image: ${image}${entrypoint.length ? `, entrypoint ${flowList(entrypoint)}` : ''}${command.length ? `, command ${flowList(command)}` : ''}`],
+      fix: {
+        summary: `Start the dockerd of ${system} ${label} with --mtu=${mtu} (${how}).`,
+        steps: [{ title: `${yaml.file} line ${line} (${label}): ${how}`, language: 'yaml', snippet }],
+      },
+    })),
+  ];
 }
 
 /** The head of a step as the user wrote it: `- name: x` in a list, `x:` in a Woodpecker mapping. */
@@ -187,21 +160,22 @@ function pluginSnippet(item: Item, image: string, mtu: number): string {
 }
 
 /**
- * Drone passes `command:` to the image's entrypoint (dockerd-entrypoint.sh → dockerd). Woodpecker services take no
- * command or commands, only an entrypoint list: name the entrypoint script and the arguments there.
+ * Drone passes `command:` to the image's entrypoint (dockerd-entrypoint.sh → dockerd). Woodpecker has no `command:`
+ * (pipeline/frontend/yaml/types/container.go): its `commands:` run through a shell, and `entrypoint:` (a list,
+ * Woodpecker 2.2.0+, woodpecker-ci/woodpecker#2985) replaces the image's: name the entrypoint script and the arguments there.
  */
 function dindSnippet(flavor: DroneFlavor, item: Item, image: string, entrypoint: string[], command: string[], mtu: number): { snippet: string; how: string } {
   const { lines, indent } = head(item, image);
   const privileged = `${indent}privileged: true`;
   if (flavor === 'drone') {
-    const args = [...withoutMtu(command), ...dockerdMtuArgs(image, mtu)];
+    const args = [...withoutMtu(command), ...dindMtuArgs(image, mtu)];
     return {
-      how: `command: ${flowList(dockerdMtuArgs(image, mtu))}`,
+      how: `command: ${flowList(dindMtuArgs(image, mtu))}`,
       snippet: [...lines, privileged, ...(entrypoint.length ? [`${indent}entrypoint: ${flowList(entrypoint)}`] : []), `${indent}command: ${flowList(args)}`].join('\n'),
     };
   }
   const base = entrypoint.length ? withoutMtu(entrypoint) : ['dockerd-entrypoint.sh'];
-  const ep = [...base, ...withoutMtu(command), ...dockerdMtuArgs(image, mtu)];
+  const ep = [...base, ...withoutMtu(command), ...dindMtuArgs(image, mtu)];
   return {
     how: `entrypoint: ${flowList(['dockerd-entrypoint.sh', `--mtu=${mtu}`])}`,
     snippet: [...lines, privileged, `${indent}entrypoint: ${flowList(ep)}`].join('\n'),

@@ -6,52 +6,25 @@
  */
 import { isSeq, type Document, type YAMLMap } from 'yaml';
 import type { Finding } from '../model/report.js';
-import {
-  DOCKER_DEFAULT_MTU,
-  asMap,
-  asSeq,
-  asString,
-  asStrings,
-  deref,
-  dockerdMtu,
-  dockerdMtuArgs,
-  entries,
-  flowList,
-  isDindImage,
-  PREFLIGHT_JOB,
-  lintFinding,
-  pairOf,
-  parseYaml,
-  settingFits,
-  valueOf,
-  withoutMtu,
-  yamlScalar,
-  type YamlFile,
-} from './yaml.js';
+import { flowList, yamlScalar } from '../diagnose/knobs/snippets.js';
+import { dindArgs, dindFits, dindMtuArgs, dindSummary } from './dind.js';
+import { asMap, asSeq, asString, asStrings, deref, entries, isDindImage, lintDocuments, lintFindingAt, PREFLIGHT_JOB, pairOf, valueOf, withoutMtu, type YamlFile } from './yaml.js';
 
 /** Top-level keys that are not jobs (https://docs.gitlab.com/ee/ci/yaml/). `spec` is a component header. */
 const GLOBAL_KEYWORDS = new Set(['default', 'include', 'stages', 'variables', 'workflow', 'image', 'services', 'cache', 'before_script', 'after_script', 'types', 'spec']);
 
 export function lintGitlab(text: string, file: string, mtu: number): Finding[] {
-  if (mtu >= DOCKER_DEFAULT_MTU) return [];
-  const parsed = parseYaml(text, file);
-  if (!parsed.ok) return [parsed.finding];
-  const { yaml } = parsed;
-  const findings: Finding[] = [];
   const seen = new Set<unknown>();
-  for (const doc of yaml.docs) {
+  return lintDocuments(text, file, mtu, (yaml, doc) => {
     const root = asMap(doc, doc.contents);
-    if (!root) continue;
-    for (const { name, pair } of entries(root)) {
-      if (name === 'services') findings.push(...lintServices(yaml, doc, pair.value, 'the top-level services', mtu, seen));
-      else if (name === 'default') findings.push(...lintServices(yaml, doc, valueOf(doc, asMap(doc, pair.value), 'services'), 'the default section', mtu, seen));
-      else if (!GLOBAL_KEYWORDS.has(name)) {
-        const job = asMap(doc, pair.value);
-        if (job && !isPreflightJob(doc, name, job)) findings.push(...lintServices(yaml, doc, valueOf(doc, job, 'services'), `job '${name}'`, mtu, seen));
-      }
-    }
-  }
-  return findings;
+    return entries(root).flatMap(({ name, pair }) => {
+      if (name === 'services') return lintServices(yaml, doc, pair.value, 'the top-level services', mtu, seen);
+      if (name === 'default') return lintServices(yaml, doc, valueOf(doc, asMap(doc, pair.value), 'services'), 'the default section', mtu, seen);
+      if (GLOBAL_KEYWORDS.has(name)) return [];
+      const job = asMap(doc, pair.value);
+      return job && !isPreflightJob(doc, name, job) ? lintServices(yaml, doc, valueOf(doc, job, 'services'), `job '${name}'`, mtu, seen) : [];
+    });
+  });
 }
 
 /**
@@ -77,27 +50,18 @@ function lintServices(yaml: YamlFile, doc: Document.Parsed, node: unknown, scope
     const image = asText ?? asString(doc, valueOf(doc, map, 'name'));
     if (!image || !isDindImage(image)) continue;
     // The service's command is dockerd's arguments (the image's entrypoint runs dockerd with them).
-    const args = [...asStrings(doc, valueOf(doc, map, 'entrypoint')), ...asStrings(doc, valueOf(doc, map, 'command'))];
-    const set = dockerdMtu(args);
-    if (settingFits(set, mtu)) continue;
-    const line = yaml.lineOf(item);
-    const where = `${yaml.file}:${line}`;
-    const summary =
-      set === undefined
-        ? `${image} service of ${scope} in ${where} has no --mtu; the uplink MTU is ${mtu}, dind's bridge defaults to ${DOCKER_DEFAULT_MTU}: downloads in containers it runs (docker build, docker run) can stall.`
-        : `${image} service of ${scope} in ${where} has --mtu=${set}, above the uplink MTU ${mtu}: downloads in containers it runs (docker build, docker run) can stall.`;
+    const args = dindArgs(doc, map);
+    if (dindFits(args, mtu)) continue;
+    const all = [...args.entrypoint, ...args.command];
     out.push(
-      lintFinding({
-        file: yaml.file,
-        line,
-        mtu,
-        summary,
-        evidence: [`${where}: ${asText !== undefined ? `- ${asText}` : `- name: ${image}${args.length ? `, command ${flowList(args)}` : ''}`}`],
+      lintFindingAt(yaml, item, mtu, (where, line) => ({
+        summary: dindSummary(`${image} service of ${scope}`, where, args.set, mtu),
+        evidence: [`${where}: ${asText !== undefined ? `- ${asText}` : `- name: ${image}${all.length ? `, command ${flowList(all)}` : ''}`}`],
         fix: {
           summary: `Give the ${image} service of ${scope} --mtu=${mtu}: services: [{ name: ${image}, command: ["--mtu=${mtu}"] }].`,
           steps: [{ title: `${yaml.file} line ${line} (${scope}): write the service as`, language: 'yaml', snippet: serviceSnippet(doc, map, image, mtu) }],
         },
-      }),
+      })),
     );
   }
   return out;
@@ -107,7 +71,7 @@ function lintServices(yaml: YamlFile, doc: Document.Parsed, node: unknown, scope
 function serviceSnippet(doc: Document.Parsed, map: YAMLMap | undefined, image: string, mtu: number): string {
   const alias = asString(doc, valueOf(doc, map, 'alias'));
   const entrypoint = pairOf(map, 'entrypoint') ? asStrings(doc, valueOf(doc, map, 'entrypoint')) : undefined;
-  const command = [...withoutMtu(asStrings(doc, valueOf(doc, map, 'command'))), ...dockerdMtuArgs(image, mtu)];
+  const command = [...withoutMtu(asStrings(doc, valueOf(doc, map, 'command'))), ...dindMtuArgs(image, mtu)];
   return [
     'services:',
     `  - name: ${yamlScalar(image)}`,

@@ -4,14 +4,15 @@
  * --assume-mtu), find the files, read them, and hand each to its pure linter. Nothing here throws for a user's
  * file: unreadable or malformed files become info findings.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Finding } from '../model/report.js';
+import type { Finding, LintReport } from '../model/report.js';
 import { declaresDefaultNetwork, lintCompose } from './compose.js';
 import { lintDrone } from './drone.js';
 import { lintGithubWorkflow } from './github.js';
 import { lintGitlab } from './gitlab.js';
-import { CONFIG_LAYER, DOCKER_DEFAULT_MTU } from './yaml.js';
+import { readCiFile } from './read.js';
+import { DOCKER_DEFAULT_MTU, uncheckedFinding } from './yaml.js';
 
 export { declaresDefaultNetwork, lintCompose, type ComposeLintOptions } from './compose.js';
 export { isDockerPlugin, lintDrone, type DroneFlavor } from './drone.js';
@@ -25,9 +26,6 @@ export interface LintOptions {
 }
 
 type Linter = (text: string, file: string, mtu: number) => Finding[];
-
-/** Larger files are no hand-written CI config; reading them would only slow the run. */
-const MAX_BYTES = 1024 * 1024;
 
 const YAML_EXT = /\.ya?ml$/;
 
@@ -51,42 +49,73 @@ export async function findCiConfigs(dir: string): Promise<string[]> {
   return all.filter((rel) => linterFor(rel) !== undefined).sort();
 }
 
+/**
+ * Lint every CI file in `dir` against the uplink MTU. A file found but not judged (not a regular file, too large,
+ * unreadable, an alias bomb, a parser that gave up) is a `ci-config-unchecked` info finding naming it and why.
+ */
 export async function lintCiConfigs(dir: string, options: LintOptions): Promise<Finding[]> {
   if (!(options.uplinkMtu < DOCKER_DEFAULT_MTU)) return [];
   const findings: Finding[] = [];
   const texts = new Map<string, string>();
   for (const rel of await findCiConfigs(dir)) {
-    const abs = path.join(dir, rel);
-    try {
-      const st = await stat(abs);
-      if (!st.isFile()) continue;
-      if (st.size > MAX_BYTES) {
-        findings.push(note(rel, `${rel} is ${st.size} bytes, larger than a CI config (${MAX_BYTES}); its MTU settings were not checked.`));
-        continue;
-      }
-      texts.set(rel, await readFile(abs, 'utf8'));
-    } catch (err) {
-      findings.push(note(rel, `${rel} could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); its MTU settings were not checked.`));
-    }
+    const read = await readCiFile(path.join(dir, rel));
+    if (read.kind === 'text') texts.set(rel, read.text);
+    else if (read.kind === 'unchecked') findings.push(uncheckedFinding(rel, read.why));
   }
   // Compose merges the files of a project: a `default` network declared in one covers the services of the others.
   const composeFiles = [...texts.keys()].filter(isComposeFile);
   const declaringDefault = composeFiles.filter((rel) => declaresDefaultNetwork(texts.get(rel)!));
   for (const [rel, text] of texts) {
-    if (isComposeFile(rel)) {
-      const elsewhere = declaringDefault.some((other) => other !== rel);
-      findings.push(...lintCompose(text, rel, options.uplinkMtu, { defaultNetworkElsewhere: elsewhere }));
-    } else {
-      findings.push(...linterFor(rel)!(text, rel, options.uplinkMtu));
+    const linter: Linter = isComposeFile(rel)
+      ? (t, f, m) => lintCompose(t, f, m, { defaultNetworkElsewhere: declaringDefault.some((other) => other !== rel) })
+      : linterFor(rel)!;
+    try {
+      findings.push(...linter(text, rel, options.uplinkMtu));
+    } catch (err) {
+      // A document deep enough to exhaust the parser's stack, say: said, not thrown at the user.
+      findings.push(uncheckedFinding(rel, `the YAML parser gave up: ${(err as Error).name}`));
     }
   }
   return findings;
 }
 
-function isComposeFile(rel: string): boolean {
-  return /^(docker-)?compose[^/]*\.ya?ml$/.test(rel);
+/** Where the uplink MTU the lint judges against came from, and what run() knows of each source. */
+export interface LintUplink {
+  /** --assume-mtu. */
+  assumeMtu?: number;
+  /** What the probes measured (the host layer's MTU after the uplinks were resolved). */
+  probedMtu?: number;
+  /** --lint-only: nothing was probed; the interface of the default route stands in. */
+  lintOnly: boolean;
+  defaultRoute?: { name: string; mtu: number };
 }
 
-function note(file: string, summary: string): Finding {
-  return { code: 'ci-config-mtu', severity: 'info', layer: CONFIG_LAYER, file, summary, evidence: [] };
+/** What the lint hands on: findings for diagnosis, the rest for the report's `lint` object. */
+export interface LintResult extends LintReport {
+  findings: Finding[];
+  /** The CI files found but not judged (each is also an info finding). */
+  unchecked: Array<{ file: string; why: string }>;
+}
+
+/** The uplink MTU to judge against: --assume-mtu, else what the probes measured, else (lint only) the default route's. */
+export function chooseUplink(u: LintUplink): Pick<LintReport, 'uplinkMtu' | 'uplinkSource' | 'notes'> {
+  if (u.assumeMtu !== undefined) return { uplinkMtu: u.assumeMtu, uplinkSource: 'assume-mtu', notes: [`the CI config lint assumed an uplink MTU of ${u.assumeMtu} (assume-mtu)`] };
+  if (u.lintOnly && u.defaultRoute) {
+    const { name, mtu } = u.defaultRoute;
+    return { uplinkMtu: mtu, uplinkSource: 'default-route', notes: [`lint only: the uplink is taken from the default route: ${name} (MTU ${mtu})`] };
+  }
+  if (u.probedMtu !== undefined) return { uplinkMtu: u.probedMtu, uplinkSource: 'probes', notes: [] };
+  return { notes: ['CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu'] };
+}
+
+/** The lint of a checkout as run() needs it: the uplink chosen and said, the files linted, the unread ones listed. */
+export async function lintCheckout(dir: string, uplink: LintUplink): Promise<LintResult> {
+  const chosen = chooseUplink(uplink);
+  const findings = chosen.uplinkMtu === undefined ? [] : await lintCiConfigs(dir, { uplinkMtu: chosen.uplinkMtu });
+  const unchecked = findings.filter((f) => f.code === 'ci-config-unchecked').map((f) => ({ file: f.file!, why: f.evidence[0]! }));
+  return { ...chosen, findings, unchecked };
+}
+
+function isComposeFile(rel: string): boolean {
+  return /^(docker-)?compose[^/]*\.ya?ml$/.test(rel);
 }

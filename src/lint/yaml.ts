@@ -3,8 +3,9 @@
  * whether a value was written inline, as an alias or in block style, and build the finding a lint rule reports.
  * A file that is not valid YAML becomes an info finding (its line, the parser's message), never an exception.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Alias, type Document, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Finding, Fix } from '../model/report.js';
+import { ETHERNET_MTU, hasDefaultNetworkOpts, MTU_OPTION } from '../model/net.js';
 
 /** Findings of the lint are about files, not a network layer: this is their `layer`. */
 export const CONFIG_LAYER = 'config';
@@ -16,7 +17,14 @@ export const CONFIG_LAYER = 'config';
 export const PREFLIGHT_JOB = 'mtu-preflight';
 
 /** The MTU Docker gives every bridge it creates unless told otherwise. */
-export const DOCKER_DEFAULT_MTU = 1500;
+export const DOCKER_DEFAULT_MTU = ETHERNET_MTU;
+
+/**
+ * Nodes a document may stand for once its aliases are expanded. Past this it is an alias bomb ("billion laughs"):
+ * whatever reads it (GitLab, compose, the runner) expands it or refuses it, and we do not judge it. A hand-written
+ * 1 MB CI file has a few hundred thousand nodes at most.
+ */
+export const MAX_EXPANDED_NODES = 1_000_000;
 
 export interface YamlFile {
   /** Path as reported (relative to the linted directory). */
@@ -56,12 +64,74 @@ export function parseYaml(text: string, file: string): ParsedYaml {
       };
     }
   }
+  for (const doc of docs) {
+    const targets = aliasTargets(doc);
+    ALIASES.set(doc, targets);
+    const size = expandedSize(doc, targets, MAX_EXPANDED_NODES);
+    if (size > MAX_EXPANDED_NODES) {
+      const why = Number.isFinite(size) ? `its aliases expand to more than ${MAX_EXPANDED_NODES} nodes` : 'an alias refers to the node that contains it';
+      return { ok: false, finding: uncheckedFinding(file, `YAML alias expansion limit: ${why}`) };
+    }
+  }
   return { ok: true, yaml: { file, docs, lineOf } };
+}
+
+/** The info finding for a CI file the lint found but did not judge; `why` says why, with the numbers. */
+export function uncheckedFinding(file: string, why: string): Finding {
+  return { code: 'ci-config-unchecked', severity: 'info', layer: CONFIG_LAYER, file, summary: `${file} was not checked (${why}): its MTU settings are unknown.`, evidence: [why] };
+}
+
+/** Each alias's anchor, found in one pass (an alias names the latest anchor before it; yaml's resolve() rescans the document per alias). */
+const ALIASES = new WeakMap<Document.Parsed, Map<Alias, unknown>>();
+
+function aliasTargets(doc: Document.Parsed): Map<Alias, unknown> {
+  const anchors = new Map<string, unknown>();
+  const targets = new Map<Alias, unknown>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target !== undefined) targets.set(node, target);
+      } else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  return targets;
+}
+
+/** Nodes the document stands for with its aliases expanded, counted with memoised subtrees; past `limit` it stops (a cycle is Infinity). */
+function expandedSize(doc: Document.Parsed, targets: Map<Alias, unknown>, limit: number): number {
+  const memo = new Map<unknown, number>();
+  const open = new Set<unknown>();
+  const size = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = targets.get(node);
+      if (target === undefined) return 1;
+      return open.has(target) ? Infinity : size(target);
+    }
+    if (!isNode(node) && !isPair(node)) return 1;
+    const known = memo.get(node);
+    if (known !== undefined) return known;
+    let n = 1;
+    open.add(node);
+    if (isPair(node)) n = size(node.key) + size(node.value);
+    else if (isCollection(node)) {
+      for (const item of node.items) {
+        n += size(item);
+        if (n > limit) break;
+      }
+    }
+    open.delete(node);
+    memo.set(node, n);
+    return n;
+  };
+  return size(doc.contents);
 }
 
 /** An alias stands for its anchor: look through it (an unresolvable alias is nothing). */
 export function deref(doc: Document.Parsed, node: unknown): unknown {
   if (isAlias(node)) {
+    const targets = ALIASES.get(doc);
+    if (targets) return targets.get(node);
     try {
       return node.resolve(doc);
     } catch {
@@ -148,6 +218,9 @@ export function dockerdMtu(args: readonly string[]): number | 'variable' | undef
   return undefined;
 }
 
+/** A `--default-network-opt` for the bridge driver's MTU option, in either spelling. */
+const DEFAULT_NETWORK_OPT_MTU = new RegExp(`^--default-network-opt[= ]bridge=${MTU_OPTION.replace(/\./g, '\\.')}=`);
+
 /** dockerd arguments without the MTU ones (`--mtu=1500`, `--mtu 1500`, a default-network-opt for the MTU): the fix replaces them. */
 export function withoutMtu(args: readonly string[]): string[] {
   const out: string[] = [];
@@ -157,7 +230,7 @@ export function withoutMtu(args: readonly string[]): string[] {
       i++;
       continue;
     }
-    if (a.startsWith('--mtu=') || /^--default-network-opt[= ]bridge=com\.docker\.network\.driver\.mtu=/.test(a)) continue;
+    if (a.startsWith('--mtu=') || DEFAULT_NETWORK_OPT_MTU.test(a)) continue;
     out.push(a);
   }
   return out;
@@ -200,28 +273,15 @@ export function isDindImage(image: string): boolean {
   return (repo === 'docker' && tag.includes('dind')) || repo === 'dind' || repo.endsWith('-dind');
 }
 
-/**
- * `--default-network-opt` exists since dockerd 24.0: offering it to an older dind would stop its daemon from
- * starting. Tags without a version (dind, latest, a variable) are taken as current.
- */
-export function supportsDefaultNetworkOpt(image: string): boolean {
+/** The dockerd major version a dind image's tag names (`docker:24.0.7-dind` → 24); none for dind, latest or a variable. */
+export function dindEngine(image: string): number | undefined {
   const m = /^(\d+)(?:\.|-|$)/.exec(imageTag(image));
-  return !m || Number(m[1]) >= 24;
+  return m ? Number(m[1]) : undefined;
 }
 
-/** The dockerd arguments that set the MTU, for the default bridge and (dockerd >= 24) for networks it creates. */
-export function dockerdMtuArgs(image: string, mtu: number): string[] {
-  return [`--mtu=${mtu}`, ...(supportsDefaultNetworkOpt(image) ? [`--default-network-opt=bridge=com.docker.network.driver.mtu=${mtu}`] : [])];
-}
-
-/** A YAML flow sequence of strings, each quoted: `["--mtu=1450", "--tls=false"]`. */
-export function flowList(items: readonly string[]): string {
-  return `[${items.map((s) => JSON.stringify(s)).join(', ')}]`;
-}
-
-/** A scalar for a YAML snippet: quoted when plain style could change its meaning. */
-export function yamlScalar(s: string): string {
-  return /^[\w./:@${}-]+$/.test(s) && !/^[-?:,[\]{}#&*!|>'"%@`]/.test(s) ? s : JSON.stringify(s);
+/** Whether the dind image's dockerd takes `--default-network-opt` (Docker 24+): offering it to an older one stops it starting. */
+export function supportsDefaultNetworkOpt(image: string): boolean {
+  return hasDefaultNetworkOpts(dindEngine(image));
 }
 
 export interface LintFindingInput {
@@ -250,4 +310,21 @@ export function lintFinding(f: LintFindingInput): Finding {
 /** True when the setting is fine for this uplink: set to a value that fits, or set from a variable we cannot judge. */
 export function settingFits(value: number | 'variable' | undefined, mtu: number): boolean {
   return value === 'variable' || (value !== undefined && value <= mtu);
+}
+
+/**
+ * The shape every linter shares: nothing to say at or above Docker's default MTU; a file that does not parse (or is
+ * an alias bomb) is its one finding; otherwise each document is judged by `perDoc`.
+ */
+export function lintDocuments(text: string, file: string, mtu: number, perDoc: (yaml: YamlFile, doc: Document.Parsed) => Finding[]): Finding[] {
+  if (mtu >= DOCKER_DEFAULT_MTU) return [];
+  const parsed = parseYaml(text, file);
+  if (!parsed.ok) return [parsed.finding];
+  return parsed.yaml.docs.flatMap((doc) => perDoc(parsed.yaml, doc));
+}
+
+/** A warning at `node`'s line: `build` gets the `file:line` the summary and evidence name. */
+export function lintFindingAt(yaml: YamlFile, node: unknown, mtu: number, build: (where: string, line: number) => { summary: string; evidence: string[]; fix: Fix }): Finding {
+  const line = yaml.lineOf(node);
+  return lintFinding({ file: yaml.file, line, mtu, ...build(`${yaml.file}:${line}`, line) });
 }
