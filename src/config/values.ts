@@ -2,10 +2,10 @@
  * One raw value (a flag's argument, a config value, an Action input) -> one typed value, or a UsageError that
  * names the input, quotes what it got and says what it expects. The entry points print that one line and exit 2.
  */
+import { UsageError } from '../model/errors.js';
 
-export class UsageError extends Error {
-  readonly code = 'ERR_USAGE';
-}
+// Defined with the other error classes; the config modules take it from here.
+export { UsageError };
 
 /** Raw values as an entry point found them, keyed by the kebab-case name (flag, config key, input). */
 export type RawValue = string | number | boolean | string[] | null | undefined;

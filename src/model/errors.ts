@@ -54,6 +54,9 @@ export function dockerHttpCode(status: number): string {
   return `HTTP_${status}`;
 }
 
+/** An invalid option: the only failure that ends the step before probing (exit 2). */
+export const USAGE_CODE = 'ERR_USAGE';
+
 /** A failure of the probe itself; the watchdog aborts with one, redirects are refused with one. */
 export class ProbeError extends Error {
   constructor(
@@ -78,6 +81,11 @@ export class DockerApiError extends Error {
 /** A DOCKER_HOST value the product cannot use, with the reason (ssh:// needs the CLI, npipe:// is Windows). */
 export class EndpointError extends Error {
   readonly code = DockerCode.HOST_UNSUPPORTED;
+}
+
+/** An invalid option value, config file or argument; the message names it, quotes what it got and says what it expects. */
+export class UsageError extends Error {
+  readonly code = USAGE_CODE;
 }
 
 /**
