@@ -28,9 +28,8 @@ let caFile: string;
 let targets: string[];
 const servers: https.Server[] = [];
 const sockets = new Set<net.Socket>();
-/** A tmux server of our own (-L), so no other tmux session on the machine is touched. */
-const TMUX_SOCKET = `mtu-progress-${process.pid}`;
-const tmux = (...args: string[]) => spawnSync('tmux', ['-L', TMUX_SOCKET, ...args], { encoding: 'utf8' });
+/** A tmux server of our own, its socket in the test's folder: no other tmux session is touched, nothing is left. */
+const tmux = (...args: string[]) => spawnSync('tmux', ['-S', path.join(work, 'tmux.sock'), ...args], { encoding: 'utf8' });
 
 /** 64 KiB in 4 KiB drops every 150 ms (about 2.4 s), after `headerDelayMs`: the progress stays on screen a while. */
 function dripServer(key: Buffer, cert: Buffer, headerDelayMs: number): https.Server {
