@@ -1,4 +1,5 @@
 import type { Finding, Verdict } from '../model/report.js';
+import { withHops } from './hops.js';
 import type { Facts, Rule } from './rule.js';
 import { dockerBlackhole } from './rules/docker-blackhole.js';
 import { dockerDaemon } from './rules/docker-daemon.js';
@@ -38,10 +39,28 @@ export interface Diagnosis {
   recommendedMtu?: number;
 }
 
-export function diagnose(facts: Facts, rules: readonly Rule[] = RULES): Diagnosis {
-  const findings = rules.flatMap((r) => r.evaluate(facts));
+/** What the CI config lint hands diagnosis (src/lint's LintResult): its findings, listed after the rules' own. */
+export interface LintFindings {
+  findings: readonly Finding[];
+}
+
+export function diagnose(input: Facts & { lint?: LintFindings }, rules: readonly Rule[] = RULES): Diagnosis {
+  // The rules judge the layers; the lint's findings are its own, merged as they are.
+  const { lint, ...facts } = input;
+  const findings = withHops([...rules.flatMap((r) => r.evaluate(facts)), ...(lint?.findings ?? [])], facts.layers);
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
   const verdict: Verdict = findings.some((f) => f.severity === 'error') ? 'fail' : findings.some((f) => f.severity === 'warning') ? 'warn' : 'pass';
-  const mtus = findings.map((f) => f.recommendedMtu).filter((m): m is number => m !== undefined);
-  return { findings, verdict, ...(mtus.length ? { recommendedMtu: Math.min(...mtus) } : {}) };
+  const recommendedMtu = verdictMtu(findings, verdict);
+  return { findings, verdict, ...(recommendedMtu !== undefined ? { recommendedMtu } : {}) };
+}
+
+/**
+ * The report's recommendedMtu: the MTU of what the verdict is about. Of the findings whose severity made the verdict
+ * (errors for fail, warnings for warn), the first that recommends one, in report order (severity, then rule order);
+ * none on a pass, and none when those findings are not about the MTU (a DNS failure beside a lint warning).
+ * Each finding carries its own recommendedMtu besides.
+ */
+export function verdictMtu(findings: readonly Finding[], verdict: Verdict): number | undefined {
+  const severity = verdict === 'fail' ? 'error' : verdict === 'warn' ? 'warning' : undefined;
+  return findings.find((f) => f.severity === severity && f.recommendedMtu !== undefined)?.recommendedMtu;
 }

@@ -148,6 +148,20 @@ export const isInner = (l: Layer): l is InnerLayer => l.kind === 'container' || 
 export const isDaemon = (l: Layer): l is DockerDaemonLayer => l.kind === 'docker-daemon';
 export const isNetwork = (l: Layer): l is DockerNetworkLayer => l.kind === 'docker-network';
 
+/**
+ * The bridges of `layer` that a docker network of its own stands for (docker0 under the daemon's bridge network):
+ * that network is the hop, so the bridge is not one again.
+ */
+export function bridgesOfNetworks(layer: Layer, layers: readonly Layer[]): Set<string> {
+  const names = new Set<string>();
+  for (const child of layers) {
+    if (child.parent !== layer.id || child.kind !== 'docker-network') continue;
+    for (const i of child.interfaces) if (i.kind === 'bridge') names.add(i.name);
+    if (child.bridge !== undefined) names.add(child.bridge);
+  }
+  return names;
+}
+
 /** The flat `facts` object of schema v1, written from the typed fields. */
 export type LayerFacts = Record<string, string | number | boolean>;
 

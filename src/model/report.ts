@@ -206,6 +206,16 @@ export interface Finding {
   /** For config lint findings: file and 1-based line. */
   file?: string;
   line?: number;
+  /** The hops on the path this finding blames (where the MTU shrinks), for the layer diagram to mark. */
+  hops?: Hop[];
+}
+
+/** One end of a hop: the internet (beyond this machine), a layer, or an interface of a layer (an uplink or a bridge). */
+export type HopEnd = { kind: 'internet' } | { kind: 'layer'; layer: string } | { kind: 'interface'; layer: string; iface: string };
+
+export interface Hop {
+  from: HopEnd;
+  to: HopEnd;
 }
 
 export interface Report {

@@ -207,21 +207,20 @@ export function describeDiagnosis(report: Report): string {
     const what = probes.length ? `all ${probes.length} probe${probes.length === 1 ? '' : 's'} downloaded fine` : 'nothing was probed';
     return `No MTU problem found: ${what}${report.uplinkMtu ? `, uplink MTU ${report.uplinkMtu}` : ''}.`;
   }
-  // Findings of the same code in the same layer (one per target) read as one: "dns-failure for a, b".
-  const group = report.findings.filter((f) => f.code === top.code && f.layer === top.layer);
+  // A rule says each failure once, with every target it hit ("dns-failure for a, b").
   const layer = findLayer(report, top.layer);
-  const targets = new Set(group.flatMap((f) => f.targets ?? []));
+  const targets = new Set(top.targets ?? []);
   // A finding on a docker network concerns the probes of the containers on it: look in the layer's subtree.
   const subtree = new Set([top.layer]);
   for (const { layer: l } of orderLayers(report.layers)) if (l.parent !== undefined && subtree.has(l.parent)) subtree.add(l.id);
   const probes = report.layers.filter((l) => subtree.has(l.id)).flatMap((l) => l.probes);
   const hosts = [...new Set(probes.filter((p) => targets.has(p.target)).map((p) => p.host))];
-  // The top finding's own MTU: another finding may recommend less for another network (an overlay's 1400 beside a
-  // bridge's 1450); the report-level recommendedMtu is the smallest, which fits all of them.
-  const recommended = top.recommendedMtu ?? report.recommendedMtu;
+  // The top finding's own MTU, and only that: another finding's (an overlay's 1400 beside a bridge's 1450, a lint
+  // warning beside a DNS failure) is not what this line is about.
+  const recommended = top.recommendedMtu;
   const verified = top.verified?.ok && top.verified.mtu === recommended ? ' (verified)' : '';
   const mtu = recommended !== undefined ? `: set the MTU to ${recommended}${verified}` : '';
-  const more = report.findings.length - group.length;
+  const more = report.findings.length - 1;
   return (
     `${top.code}${hosts.length ? ` for ${fmtList(hosts, 3)}` : ''} in ${describeLayer(layer, top.layer)}${mtu}` +
     `${more > 0 ? ` (+${more} more finding${more === 1 ? '' : 's'})` : ''}.`

@@ -1,11 +1,12 @@
 /**
  * The path a download takes, as a graph: internet → uplink interface → host layer → docker layers →
  * containers, plus bridges that no layer of their own stands for (an idle docker0). Each node has its
- * MTU; the hop a finding blames carries the finding's code. The markdown renderer draws this graph
- * (mermaid); the text renderer prints it as one line per path. Deciding the blamed hop here keeps the
- * two pictures identical.
+ * MTU; the hop a finding blames (Finding.hops, decided in src/diagnose/hops.ts) carries the finding's
+ * code. The markdown renderer draws this graph (mermaid); the text renderer prints it as one line per
+ * path. Both draw this one graph, so the two pictures are identical.
  */
-import type { Finding, FindingCode, InterfaceKind, Layer, Report, Severity } from '../model/report.js';
+import { bridgesOfNetworks } from '../model/layers.js';
+import type { Finding, FindingCode, HopEnd, InterfaceKind, Report, Severity } from '../model/report.js';
 import { SEVERITY_RANK, orderLayers } from './phrases.js';
 
 export type TopoNodeKind = 'internet' | 'uplink' | 'layer' | 'bridge';
@@ -39,19 +40,6 @@ export interface Topology {
 
 export const INTERNET_NODE_ID = 'internet';
 
-/** Findings about a hop in the path (as opposed to DNS, TLS or HTTP, which are not about MTU). */
-const HOP_CODES: ReadonlySet<FindingCode> = new Set(['pmtu-blackhole', 'transfer-stall', 'mtu-mismatch']);
-
-/** A docker-network layer stands for its bridge; drawing the bridge again under the daemon would double it. */
-function bridgesDrawnAsLayers(layer: Layer, layers: readonly Layer[]): Set<string> {
-  const names = new Set<string>();
-  for (const child of layers) {
-    if (child.parent !== layer.id || child.kind !== 'docker-network') continue;
-    for (const i of child.interfaces) if (i.kind === 'bridge') names.add(i.name);
-    if (child.bridge !== undefined) names.add(child.bridge);
-  }
-  return names;
-}
 
 export function buildTopology(report: Report): Topology {
   const nodes: TopoNode[] = [{ id: INTERNET_NODE_ID, kind: 'internet', title: 'registries / internet', detail: '' }];
@@ -109,7 +97,8 @@ export function buildTopology(report: Report): Topology {
     }
 
     if (layer.kind !== 'docker-network' && layer.kind !== 'container') {
-      const skip = bridgesDrawnAsLayers(layer, report.layers);
+      // A docker-network layer stands for its bridge; drawing the bridge again under the daemon would double it.
+      const skip = bridgesOfNetworks(layer, report.layers);
       const bridges: TopoNode[] = [];
       for (const br of layer.interfaces) {
         if (br.kind !== 'bridge' || skip.has(br.name)) continue;
@@ -130,7 +119,7 @@ export function buildTopology(report: Report): Topology {
     }
   });
 
-  const blame = (from: string, to: string, f: Finding) => {
+  const blame = (from: string | undefined, to: string | undefined, f: Finding) => {
     const edge = edges.find((e) => e.from === from && e.to === to);
     if (!edge) return;
     if (!edge.codes.includes(f.code)) edge.codes.push(f.code);
@@ -139,55 +128,20 @@ export function buildTopology(report: Report): Topology {
   const blameNode = (node: TopoNode | undefined, f: Finding) => {
     if (node) node.severity = moreSevere(node.severity, f.severity);
   };
-  const layersById = new Map(report.layers.map((l) => [l.id, l]));
-
-  /**
-   * Where the path shrinks on the way out of `layer`: the first hop up the tree into a layer whose MTU
-   * exceeds its parent's. Past the root nothing visible shrinks, so the small hop is beyond this machine:
-   * blame the way in from the internet.
-   */
-  const blameWayOut = (layer: Layer, f: Finding) => {
-    let cur = layer;
-    for (let guard = 0; guard < report.layers.length; guard++) {
-      const parent = cur.parent !== undefined ? layersById.get(cur.parent) : undefined;
-      if (!parent || !layerNode.has(parent.id)) break;
-      if (cur.mtu !== undefined && parent.mtu !== undefined && cur.mtu > parent.mtu) {
-        blame(layerNode.get(parent.id)!.id, layerNode.get(cur.id)!.id, f);
-        return;
-      }
-      cur = parent;
-    }
-    const root = layerNode.get(cur.id)!;
-    const ups = uplinkNodes.get(cur.id) ?? [];
-    if (ups.length === 0) blame(INTERNET_NODE_ID, root.id, f);
-    for (const up of ups) blame(INTERNET_NODE_ID, up.id, f);
+  const bridgeNode = (end: HopEnd) => (end.kind === 'interface' ? bridgeNodes.get(end.layer)?.find((b) => b.title === end.iface) : undefined);
+  const nodeOf = (end: HopEnd): string | undefined => {
+    if (end.kind === 'internet') return INTERNET_NODE_ID;
+    if (end.kind === 'layer') return layerNode.get(end.layer)?.id;
+    return (bridgeNode(end) ?? uplinkNodes.get(end.layer)?.find((u) => u.title === end.iface))?.id;
   };
 
+  // The hops each finding blames (src/diagnose/hops.ts): marked on the edge, and on the bridge or layer it blames.
   for (const f of report.findings) {
-    if (!HOP_CODES.has(f.code) || f.severity === 'info') continue;
-    const layer = layersById.get(f.layer);
-    const node = layer && layerNode.get(layer.id);
-    if (!layer || !node) continue;
-    if (f.code === 'mtu-mismatch') {
-      // The mismatch is between this layer's way out and its own bridges: blame each bridge larger than it.
-      const oversized = layer.mtu === undefined ? [] : (bridgeNodes.get(layer.id) ?? []).filter((b) => (b.mtu ?? 0) > layer.mtu!);
-      for (const b of oversized) {
-        blame(node.id, b.id, f);
-        blameNode(b, f);
-      }
-      if (oversized.length) continue;
-      // A docker network no larger than its daemon's path can still be too large for what it is (an overlay needs
-      // room for VXLAN in the underlay, a macvlan tunnel parent for its encapsulation): the hop is the way into it.
-      const parentNode = layer.kind === 'docker-network' && layer.parent !== undefined ? layerNode.get(layer.parent) : undefined;
-      const parent = layer.parent !== undefined ? layersById.get(layer.parent) : undefined;
-      if (parentNode && !(layer.mtu !== undefined && parent?.mtu !== undefined && layer.mtu > parent.mtu)) {
-        blame(parentNode.id, node.id, f);
-        blameNode(node, f);
-        continue;
-      }
-    }
-    blameWayOut(layer, f);
-    blameNode(node, f);
+    const hops = f.hops ?? [];
+    for (const hop of hops) blame(nodeOf(hop.from), nodeOf(hop.to), f);
+    const bridges = hops.map((h) => bridgeNode(h.to)).filter((b): b is TopoNode => b !== undefined);
+    if (bridges.length) for (const b of bridges) blameNode(b, f);
+    else if (hops.length) blameNode(layerNode.get(f.layer), f);
   }
   return { nodes, edges };
 }

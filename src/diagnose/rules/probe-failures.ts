@@ -96,13 +96,27 @@ function describe(p: ProbeResult, host: string): { code: FindingCode; summary: s
   }
 }
 
+/**
+ * One finding per layer, code and fix: "rubygems.org, pecl.php.net: DNS lookup failed (ENOTFOUND) ..." rather than one
+ * per target, so the report, the headline and the annotations say each failure once.
+ */
+function merge(group: Finding[], hosts: string[]): Finding {
+  const first = group[0]!;
+  if (group.length === 1) return first;
+  // The summaries differ only in the host they start with: say the rest once.
+  const rests = group.map((f, i) => f.summary.slice(hosts[i]!.length + 2));
+  const summary = rests.every((r) => r === rests[0]) ? `${hosts.join(', ')}: ${rests[0]}` : group.map((f) => f.summary).join(' ');
+  return { ...first, summary, evidence: group.flatMap((f) => f.evidence), targets: [...new Set(group.flatMap((f) => f.targets ?? []))] };
+}
+
 export const probeFailures: Rule = {
   id: 'probe-failures',
   evaluate(facts: Facts): Finding[] {
-    const findings: Finding[] = [];
+    const groups = new Map<string, { findings: Finding[]; hosts: string[] }>();
     for (const layer of facts.layers) {
       for (const p of layer.probes) {
-        const d = describe(p, probeHost(p, layer.probes));
+        const host = probeHost(p, layer.probes);
+        const d = describe(p, host);
         if (!d) continue;
         const evidence = [
           `${p.url}: ${p.outcome}${p.error ? ` (${p.error.code})` : ''} after ${fmtMs(p.phases.doneMs)}`,
@@ -110,17 +124,13 @@ export const probeFailures: Rule = {
           ...(p.phases.connectMs !== undefined ? [`TCP connected at ${fmtMs(p.phases.connectMs)} to ${p.address}`] : []),
           ...(p.viaProxy ? [`via proxy ${p.viaProxy}`] : []),
         ];
-        findings.push({
-          code: d.code,
-          severity: 'error',
-          layer: layer.id,
-          summary: d.summary,
-          evidence,
-          targets: [p.target],
-          fix: { summary: d.fix, steps: [] },
-        });
+        const key = JSON.stringify([layer.id, d.code, d.fix]);
+        const g = groups.get(key) ?? { findings: [], hosts: [] };
+        g.findings.push({ code: d.code, severity: 'error', layer: layer.id, summary: d.summary, evidence, targets: [p.target], fix: { summary: d.fix, steps: [] } });
+        g.hosts.push(host);
+        groups.set(key, g);
       }
     }
-    return findings;
+    return [...groups.values()].map((g) => merge(g.findings, g.hosts));
   },
 };

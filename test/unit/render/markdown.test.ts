@@ -74,7 +74,9 @@ describe('renderMarkdown', () => {
 
   it('renders fixes as fenced code in the step language', () => {
     const md = renderMarkdown(loadReport('nested-docker-blackhole'));
-    expect(md).toContain('2. GitLab Runner (Kubernetes or Docker executor): config.toml\n\n   ```toml\n   [runners.docker]\n     network_mtu = 1450\n   ```\n');
+    expect(md).toContain(
+      '2. GitLab Runner, Docker executor (16.5.0+): config.toml, the network it creates per job (only with FF_NETWORK_PER_BUILD)\n\n   ```toml\n   [runners.docker]\n     network_mtu = 1450\n   [runners.feature_flags]\n     FF_NETWORK_PER_BUILD = true\n   ```\n',
+    );
     expect(md).toContain('   ```json\n   {\n     "mtu": 1450,');
   });
 

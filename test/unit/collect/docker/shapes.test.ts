@@ -155,7 +155,8 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
       layers: [hostLayer(), ...layers],
       findings: report.findings,
     };
-    expect(report.recommendedMtu).toBe(1400);
+    // The report's recommendedMtu is the verdict's: the black hole's 1450 (the overlays' 1400 are warnings beside it).
+    expect(report.recommendedMtu).toBe(1450);
     expect(describeDiagnosis(full)).toBe('pmtu-blackhole for registry.lab.test in docker network docker_gwbridge: set the MTU to 1450 (verified) (+4 more findings).');
     const topo = buildTopology(full);
     const nodeOf = (layerId: string) => topo.nodes.find((n) => n.kind === 'layer' && n.title === layers.find((l) => l.id === layerId)!.name)!.id;
