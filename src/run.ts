@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import tls from 'node:tls';
 import { onCleanup } from './util/cleanup.js';
 import { detectCi } from './collect/host/ci.js';
-import { addUplinks, collectHost, defaultRouteInterface, type HostFacts } from './collect/host/host.js';
+import { addUplinks, collectHost, defaultRouteInterface, type HostScan } from './collect/host/host.js';
 import type { CollectedLayers, LayerCollector } from './collect/context.js';
 import { diagnose, RULES } from './diagnose/index.js';
 import { verificationMtu } from './diagnose/rules/docker-blackhole.js';
@@ -99,8 +99,8 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
   const ci = detectCi(deps.env, (p) => deps.root === '/' && existsSync(p));
   const hostDeps = { root: deps.root, exec: deps.exec, platform: deps.platform };
 
-  const hostFacts = await collectHost(hostDeps);
-  const host = hostFacts.layer;
+  const hostScan = await collectHost(hostDeps);
+  const host = hostScan.layer;
   const layers: Layer[] = [host];
 
   if (!options.lintOnly) {
@@ -133,14 +133,14 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
     );
     host.probes = perTarget.flatMap((r) => r.probes);
     host.notes.push(...perTarget.flatMap((r) => r.notes));
-    await byDeadline(addUplinks(hostFacts, host.probes, hostDeps), deadline, deps.now, undefined);
+    await byDeadline(addUplinks(hostScan, host.probes, hostDeps), deadline, deps.now, undefined);
     const collected = await layerWork;
     // What the collectors could not see is said where the report shows the runner's own view.
     host.notes.push(...collected.notes);
     layers.push(...collected.layers);
   }
 
-  const uplink = lintUplink(options, hostFacts);
+  const uplink = lintUplink(options, hostScan);
   const lint =
     options.lintDir === null ? undefined : await byDeadline(lintCheckout(options.lintDir ?? '.', uplink), deadline, deps.now, { ...chooseUplink(uplink), findings: [], unchecked: [] });
 
@@ -166,12 +166,12 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
 }
 
 /** The uplinks the CI config lint (src/lint) may judge against: --assume-mtu, the probes', or (--lint-only) the default route's. */
-function lintUplink(options: Options, hostFacts: HostFacts): LintUplink {
-  const route = options.lintOnly ? defaultRouteInterface(hostFacts) : undefined;
+function lintUplink(options: Options, hostScan: HostScan): LintUplink {
+  const route = options.lintOnly ? defaultRouteInterface(hostScan) : undefined;
   return {
     lintOnly: options.lintOnly,
     ...(options.assumeMtu !== undefined ? { assumeMtu: options.assumeMtu } : {}),
-    ...(hostFacts.layer.mtu !== undefined ? { probedMtu: hostFacts.layer.mtu } : {}),
+    ...(hostScan.layer.mtu !== undefined ? { probedMtu: hostScan.layer.mtu } : {}),
     ...(route ? { defaultRoute: { name: route.name, mtu: route.mtu } } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { Finding, Verdict } from '../model/report.js';
 import { withHops } from './hops.js';
-import type { Facts, Rule } from './rule.js';
+import type { DiagnosisInput, Rule } from './rule.js';
 import { dockerBlackhole } from './rules/docker-blackhole.js';
 import { dockerDaemon } from './rules/docker-daemon.js';
 import { dockerNetworkMtu } from './rules/docker-network-mtu.js';
@@ -12,7 +12,7 @@ import { probeFailures } from './rules/probe-failures.js';
 import { slowTransfer } from './rules/slow-transfer.js';
 import { stall } from './rules/stall.js';
 
-export type { Facts, Rule } from './rule.js';
+export type { DiagnosisInput, Rule } from './rule.js';
 
 /**
  * The rules, in the order their findings are listed. The host-level rules see the docker layers through
@@ -44,10 +44,10 @@ export interface LintFindings {
   findings: readonly Finding[];
 }
 
-export function diagnose(input: Facts & { lint?: LintFindings }, rules: readonly Rule[] = RULES): Diagnosis {
+export function diagnose(input: DiagnosisInput & { lint?: LintFindings }, rules: readonly Rule[] = RULES): Diagnosis {
   // The rules judge the layers; the lint's findings are its own, merged as they are.
-  const { lint, ...facts } = input;
-  const findings = withHops([...rules.flatMap((r) => r.evaluate(facts)), ...(lint?.findings ?? [])], facts.layers);
+  const { lint, ...measured } = input;
+  const findings = withHops([...rules.flatMap((r) => r.evaluate(measured)), ...(lint?.findings ?? [])], measured.layers);
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
   const verdict: Verdict = findings.some((f) => f.severity === 'error') ? 'fail' : findings.some((f) => f.severity === 'warning') ? 'warn' : 'pass';
   const recommendedMtu = verdictMtu(findings, verdict);

@@ -1,7 +1,7 @@
 import type { CiFact, Finding, Layer, ProbeResult } from '../model/report.js';
 
 /** Everything the rules look at: collected and probed, nothing else. */
-export interface Facts {
+export interface DiagnosisInput {
   layers: Layer[];
   ci: CiFact;
   stallTimeoutMs: number;
@@ -9,10 +9,10 @@ export interface Facts {
   timedOut: boolean;
 }
 
-/** A rule is pure: facts in, findings out. Its id is stable (kebab-case). */
+/** A rule is pure: input in, findings out. Its id is stable (kebab-case). */
 export interface Rule {
   id: string;
-  evaluate(facts: Facts): Finding[];
+  evaluate(input: DiagnosisInput): Finding[];
 }
 
 export { fmtBytes, fmtMs, fmtRate } from '../model/units.js';

@@ -146,6 +146,17 @@ export type { Layer, LayerKind } from './layers.js';
 
 export type CiSystem = 'github-actions' | 'gitlab-ci' | 'drone' | 'woodpecker' | 'jenkins' | 'buildkite' | 'local';
 
+/** The CI system as its users name it. */
+export const CI_LABEL: Record<CiSystem, string> = {
+  'github-actions': 'GitHub Actions',
+  'gitlab-ci': 'GitLab CI',
+  drone: 'Drone',
+  woodpecker: 'Woodpecker',
+  jenkins: 'Jenkins',
+  buildkite: 'Buildkite',
+  local: 'local machine',
+};
+
 export interface CiFact {
   system: CiSystem;
   /** Running inside a Kubernetes pod (KUBERNETES_SERVICE_HOST). */

@@ -20,7 +20,7 @@ export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.Proces
   const now = () => performance.now();
   const deadline = now() + config.budgetMs;
   const hostDeps = { root: '/', exec: runCommand, platform: process.platform };
-  const facts = await collectHost(hostDeps);
+  const scan = await collectHost(hostDeps);
   const lookup = async (host: string) => (await dnsLookup(host, { all: true, verbatim: true })) as LookupAddress[];
   const probes = await Promise.all(
     config.targets.map((t) =>
@@ -32,8 +32,8 @@ export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.Proces
       ),
     ),
   );
-  await addUplinks(facts, probes, hostDeps);
-  const layer = facts.layer;
+  await addUplinks(scan, probes, hostDeps);
+  const layer = scan.layer;
   return {
     mtuPreflightProbe: PROBE_PROTOCOL,
     node: process.version,

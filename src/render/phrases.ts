@@ -2,12 +2,11 @@
  * What the renderers share: how a number, a probe, an interface, a verdict reads. The text and
  * markdown renderers differ only in layout, so every phrase a user sees is decided here, once.
  */
-import { CI_LABEL } from '../collect/host/ci.js';
 import { ProbeCode } from '../model/errors.js';
 import { fmtBytes, fmtMs, fmtRate } from '../model/units.js';
 import { layerFacts } from '../model/layers.js';
 import { exitCodeFor } from '../model/verdict.js';
-import type { CiFact, Finding, InterfaceKind, Layer, NetInterface, ProbeResult, Report, Severity, Uplink, Verdict } from '../model/report.js';
+import { CI_LABEL, type CiFact, type Finding, type InterfaceKind, type Layer, type NetInterface, type ProbeResult, type Report, type Severity, type Uplink, type Verdict } from '../model/report.js';
 
 // The rules phrase their numbers with these; the renderers must print the same units.
 export { fmtBytes, fmtMs, fmtRate };

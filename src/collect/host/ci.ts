@@ -16,12 +16,3 @@ export function detectCi(env: NodeJS.ProcessEnv, exists: (p: string) => boolean 
   };
 }
 
-export const CI_LABEL: Record<CiSystem, string> = {
-  'github-actions': 'GitHub Actions',
-  'gitlab-ci': 'GitLab CI',
-  drone: 'Drone',
-  woodpecker: 'Woodpecker',
-  jenkins: 'Jenkins',
-  buildkite: 'Buildkite',
-  local: 'local machine',
-};

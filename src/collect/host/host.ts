@@ -16,14 +16,14 @@ export interface HostDeps {
   platform: NodeJS.Platform;
 }
 
-export interface HostFacts {
+export interface HostScan {
   layer: Layer;
   routes: Route[];
 }
 
 export const HOST_LAYER_ID = 'host';
 
-export async function collectHost(deps: HostDeps): Promise<HostFacts> {
+export async function collectHost(deps: HostDeps): Promise<HostScan> {
   const layer: Layer = { id: HOST_LAYER_ID, kind: 'host', name: 'runner (this network namespace)', interfaces: [], uplinks: [], probes: [], notes: [] };
   let routes: Route[] = [];
   if (deps.platform !== 'linux') {
@@ -47,8 +47,8 @@ export async function collectHost(deps: HostDeps): Promise<HostFacts> {
 }
 
 /** After probing: the uplink each probe's connection left by (route per target address). */
-export async function addUplinks(facts: HostFacts, probes: readonly ProbeResult[], deps: HostDeps): Promise<void> {
-  const { layer, routes } = facts;
+export async function addUplinks(scan: HostScan, probes: readonly ProbeResult[], deps: HostDeps): Promise<void> {
+  const { layer, routes } = scan;
   if (layer.interfaces.length === 0) return;
   const seen = new Set<string>();
   for (const p of probes) {
@@ -63,7 +63,7 @@ export async function addUplinks(facts: HostFacts, probes: readonly ProbeResult[
   if (mtus.length) layer.mtu = Math.min(...mtus);
   else {
     // No probe connected: fall back to the default route's interface so the audit still says something.
-    const iface = defaultRouteInterface(facts);
+    const iface = defaultRouteInterface(scan);
     if (iface) {
       layer.mtu = iface.mtu;
       layer.notes.push(`no probe connected, so the uplink is taken from the default route: ${iface.name} (MTU ${iface.mtu})`);
@@ -72,7 +72,7 @@ export async function addUplinks(facts: HostFacts, probes: readonly ProbeResult[
 }
 
 /** The interface of the default route with the lowest metric: the uplink when no target address is known. */
-export function defaultRouteInterface(facts: HostFacts): NetInterface | undefined {
-  const def = facts.routes.filter((r) => r.prefixLength === 0).sort((a, b) => a.metric - b.metric)[0];
-  return def && facts.layer.interfaces.find((i) => i.name === def.iface);
+export function defaultRouteInterface(scan: HostScan): NetInterface | undefined {
+  const def = scan.routes.filter((r) => r.prefixLength === 0).sort((a, b) => a.metric - b.metric)[0];
+  return def && scan.layer.interfaces.find((i) => i.name === def.iface);
 }

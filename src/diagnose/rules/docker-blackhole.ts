@@ -7,7 +7,7 @@
  */
 import type { DockerDaemonLayer, DockerNetworkLayer, InnerLayer, Layer } from '../../model/layers.js';
 import type { Finding, ProbeResult } from '../../model/report.js';
-import { fmtMs, type Facts, type Rule } from '../rule.js';
+import { fmtMs, type DiagnosisInput, type Rule } from '../rule.js';
 import {
   attemptText,
   childrenOf,
@@ -29,7 +29,7 @@ import {
   type Attempt,
 } from './docker-common.js';
 
-const fixFor = (facts: Facts, net: DockerNetworkLayer, mtu: number, engine: number | undefined) => fixForNetwork(facts.ci, net, mtu, engine);
+const fixFor = (input: DiagnosisInput, net: DockerNetworkLayer, mtu: number, engine: number | undefined) => fixForNetwork(input.ci, net, mtu, engine);
 
 /** The knob in one phrase, for the summary (the finding's fix has the commands). */
 function setMtuText(net: DockerNetworkLayer, mtu: number): string {
@@ -92,13 +92,13 @@ export function verdictOf(attempts: Attempt[], recommended: number): { verified?
 
 export const dockerBlackhole: Rule = {
   id: 'docker-blackhole',
-  evaluate(facts: Facts): Finding[] {
+  evaluate(input: DiagnosisInput): Finding[] {
     const findings: Finding[] = [];
-    for (const net of existingNetworks(facts.layers)) {
+    for (const net of existingNetworks(input.layers)) {
       // An overlay's containers leave by docker_gwbridge: their probes hang under that layer; docker-overlay judges
       // the overlay itself (VXLAN inside the underlay).
       if (isOverlay(net)) continue;
-      const at = contrastAt(facts.layers, net);
+      const at = contrastAt(input.layers, net);
       if (!at) continue;
       const { daemon, inner, outer, stalls, contrast } = at;
       const innerMtu = Math.max(net.mtu ?? 0, ...inner.map((c) => c.mtu ?? 0)) || undefined;
@@ -137,7 +137,7 @@ export const dockerBlackhole: Rule = {
             ? undefined
             : tunnel !== undefined
               ? { mtu: recommended - tunnel, evidence: [`parent ${net.parentIface?.name}: a ${net.parentIface?.kind ?? 'tunnel'} tunnel, ${tunnel} bytes of encapsulation inside MTU ${recommended}`] }
-              : verdictOf(verificationAttempts(facts.layers, daemon), recommended);
+              : verdictOf(verificationAttempts(input.layers, daemon), recommended);
         const okOuter = [...new Set(contrast.map(({ p }) => outer.get(p.url)))].filter((p): p is ProbeResult => !!p);
         const first = stalls[0]!;
         const verifiedText = v?.verified ? (v.verified.ok ? ` (verified: ${v.verified.detail})` : ` (not verified: ${v.verified.detail})`) : '';
@@ -160,7 +160,7 @@ export const dockerBlackhole: Rule = {
             ]),
           ],
           targets: [...new Set(stalls.map(({ p }) => p.target))],
-          ...(v ? { recommendedMtu: v.mtu, fix: fixFor(facts, net, v.mtu, engineOf(daemon)) } : {}),
+          ...(v ? { recommendedMtu: v.mtu, fix: fixFor(input, net, v.mtu, engineOf(daemon)) } : {}),
           ...(v?.verified ? { verified: v.verified } : {}),
         });
         continue;
@@ -179,7 +179,7 @@ export const dockerBlackhole: Rule = {
             `reaches the servers (PMTUD repaired the path), but they stall wherever that ICMP is filtered. Set the Docker MTU to ${outerMtu}.`,
           evidence: [...inner.flatMap((c) => c.probes.map((p) => probeLine(c.name, p))), ...mtuEvidence],
           recommendedMtu: outerMtu!,
-          fix: fixFor(facts, net, outerMtu!, engineOf(daemon)),
+          fix: fixFor(input, net, outerMtu!, engineOf(daemon)),
         });
       }
     }

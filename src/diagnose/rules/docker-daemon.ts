@@ -5,13 +5,13 @@
  * With --docker auto an unreachable daemon is only a note on the host layer (the collector writes it).
  */
 import type { Finding } from '../../model/report.js';
-import type { Facts, Rule } from '../rule.js';
+import type { DiagnosisInput, Rule } from '../rule.js';
 
 export const dockerDaemon: Rule = {
   id: 'docker-daemon',
-  evaluate(facts: Facts): Finding[] {
+  evaluate(input: DiagnosisInput): Finding[] {
     const findings: Finding[] = [];
-    for (const d of facts.layers) {
+    for (const d of input.layers) {
       if (d.kind !== 'docker-daemon') continue;
       const required = d.required;
       if (!d.reachable) {

@@ -8,22 +8,22 @@
 import type { DockerNetworkLayer } from '../../model/layers.js';
 import { ETHERNET_MTU, MTU_OPTION, mssFor } from '../../model/net.js';
 import type { Finding } from '../../model/report.js';
-import type { Facts, Rule } from '../rule.js';
+import type { DiagnosisInput, Rule } from '../rule.js';
 import { childrenOf, daemonOf, engineOf, existingNetworks, fixForNetwork, isGwbridge, isOverlay, networkText, onParent, uplinkText } from './docker-common.js';
 
 export const dockerNetworkMtu: Rule = {
   id: 'docker-network-mtu',
-  evaluate(facts: Facts): Finding[] {
+  evaluate(input: DiagnosisInput): Finding[] {
     const findings: Finding[] = [];
-    for (const net of existingNetworks(facts.layers)) {
+    for (const net of existingNetworks(input.layers)) {
       // An internal network has no way out: its MTU meets no smaller hop.
       if (net.mtu === undefined || net.internal) continue;
       // Overlays (VXLAN inside the underlay) and macvlan/ipvlan (the parent's MTU) have rules of their own.
       if (isOverlay(net) || onParent(net)) continue;
-      if (childrenOf(facts.layers, net).some((c) => c.probes.length > 0)) continue; // docker-blackhole judged it
-      const daemon = daemonOf(facts.layers, net);
+      if (childrenOf(input.layers, net).some((c) => c.probes.length > 0)) continue; // docker-blackhole judged it
+      const daemon = daemonOf(input.layers, net);
       if (!daemon) continue;
-      const defaultBridge = facts.layers.find((l): l is DockerNetworkLayer => l.kind === 'docker-network' && l.parent === daemon.id && l.isDefault);
+      const defaultBridge = input.layers.find((l): l is DockerNetworkLayer => l.kind === 'docker-network' && l.parent === daemon.id && l.isDefault);
       const option = defaultBridge?.mtuOption;
       const dockerdMtu = option !== undefined && option < ETHERNET_MTU ? option : undefined;
       const ref = daemon.mtu ?? (net.isDefault ? undefined : dockerdMtu);
@@ -45,7 +45,7 @@ export const dockerNetworkMtu: Rule = {
           ...(net.origin ? [`created by ${net.origin}${net.composeProject ? ` (project ${net.composeProject})` : ''}`] : []),
         ],
         recommendedMtu: ref,
-        fix: fixForNetwork(facts.ci, net, ref, engineOf(daemon)),
+        fix: fixForNetwork(input.ci, net, ref, engineOf(daemon)),
       });
     }
     return findings;

@@ -13,16 +13,16 @@ import { isInner } from '../../model/layers.js';
 import { ETHERNET_MTU, MTU_OPTION, overlayMtu, VXLAN_OVERHEAD } from '../../model/net.js';
 import type { Finding } from '../../model/report.js';
 import { fixOverlayMtu } from '../knobs/fixes.js';
-import type { Facts, Rule } from '../rule.js';
+import type { DiagnosisInput, Rule } from '../rule.js';
 import { daemonOf, existingNetworks, isOverlay, narrowestUplink, networkText } from './docker-common.js';
 
 export const dockerOverlay: Rule = {
   id: 'docker-overlay',
-  evaluate(facts: Facts): Finding[] {
+  evaluate(input: DiagnosisInput): Finding[] {
     const findings: Finding[] = [];
-    for (const net of existingNetworks(facts.layers)) {
+    for (const net of existingNetworks(input.layers)) {
       if (!isOverlay(net) || net.mtu === undefined) continue;
-      const daemon = daemonOf(facts.layers, net);
+      const daemon = daemonOf(input.layers, net);
       const uplink = daemon ? narrowestUplink(daemon) : undefined;
       const underlay = uplink?.effectiveMtu ?? daemon?.mtu;
       if (!daemon || underlay === undefined) continue;
@@ -32,7 +32,7 @@ export const dockerOverlay: Rule = {
       const name = net.network;
       const option = net.mtuOption;
       // The probe container on this overlay (hung under docker_gwbridge, its way out) saw the overlay on eth0.
-      const seen = facts.layers
+      const seen = input.layers
         .filter(isInner)
         .filter((c) => c.overlay?.network === name && c.overlay.mtu !== undefined)
         .map((c) => `${c.name}: eth0 on the overlay MTU ${c.overlay!.mtu}`);

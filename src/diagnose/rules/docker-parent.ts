@@ -14,22 +14,22 @@ import type { DockerDaemonLayer } from '../../model/layers.js';
 import { MTU_OPTION, mssFor } from '../../model/net.js';
 import type { Finding } from '../../model/report.js';
 import { fixParentMtu } from '../knobs/fixes.js';
-import type { Facts, Rule } from '../rule.js';
+import type { DiagnosisInput, Rule } from '../rule.js';
 import { childrenOf, daemonOf, existingNetworks, narrowestUplink, networkText, onParent } from './docker-common.js';
 
 export const dockerParent: Rule = {
   id: 'docker-parent',
-  evaluate(facts: Facts): Finding[] {
+  evaluate(input: DiagnosisInput): Finding[] {
     const findings: Finding[] = [];
-    for (const net of existingNetworks(facts.layers)) {
+    for (const net of existingNetworks(input.layers)) {
       if (!onParent(net)) continue;
-      const daemon = daemonOf(facts.layers, net);
+      const daemon = daemonOf(input.layers, net);
       const driver = net.driver;
       const name = net.network;
       const parent = net.parentIface?.name;
       const parentMtu = net.parentIface?.mtu;
       const option = net.mtuOption;
-      const seen = childrenOf(facts.layers, net).find((c) => c.mtu !== undefined);
+      const seen = childrenOf(input.layers, net).find((c) => c.mtu !== undefined);
       const containerMtu = seen?.mtu ?? parentMtu;
       const parentLine = parent ? `parent ${parent}: ${parentMtu !== undefined ? `MTU ${parentMtu}` : 'MTU unknown'}${net.parentIface?.kind ? `, ${net.parentIface.kind}` : ''}` : undefined;
       const seenLine = seen ? `${seen.name}: eth0 MTU ${seen.mtu}` : undefined;
@@ -56,7 +56,7 @@ export const dockerParent: Rule = {
       const kind = net.parentIface?.kind ?? 'tunnel';
       if (uplink && parentMtu + overhead > uplink.mtu) {
         // A container on it stalled: docker-blackhole reports that, with the same MTU.
-        if (childrenOf(facts.layers, net).some((c) => c.probes.some((p) => p.outcome === 'stall'))) continue;
+        if (childrenOf(input.layers, net).some((c) => c.probes.some((p) => p.outcome === 'stall'))) continue;
         const fits = uplink.mtu - overhead;
         findings.push({
           code: 'mtu-mismatch',

@@ -5,7 +5,7 @@
  * (docker0) that a probed docker network describes from inside is not judged again by its idle interface MTU.
  */
 import type { DockerNetworkLayer, Layer } from '../../model/layers.js';
-import type { Facts, Rule } from '../rule.js';
+import type { DiagnosisInput, Rule } from '../rule.js';
 
 const INNER_KINDS = new Set<Layer['kind']>(['docker-network', 'container', 'build-step']);
 
@@ -29,19 +29,19 @@ function coveredBridges(layers: readonly Layer[]): Set<string> {
   return out;
 }
 
-/** The facts a host-level rule sees: no inner docker layers, and host bridges the docker layer covers left out. */
-export function hostView(facts: Facts): Facts {
-  const covered = coveredBridges(facts.layers);
-  const layers = facts.layers
+/** The input a host-level rule sees: no inner docker layers, and host bridges the docker layer covers left out. */
+export function hostView(input: DiagnosisInput): DiagnosisInput {
+  const covered = coveredBridges(input.layers);
+  const layers = input.layers
     .filter((l) => !INNER_KINDS.has(l.kind))
     .map((l) => (l.kind === 'host' && covered.size ? { ...l, interfaces: l.interfaces.filter((i) => !(i.kind === 'bridge' && covered.has(i.name))) } : l));
-  return { ...facts, layers };
+  return { ...input, layers };
 }
 
-/** The facts a rule that applies to every layer sees: everything but the verification networks. */
-export function withoutVerification(facts: Facts): Facts {
-  const skip = verificationLayerIds(facts.layers);
-  return skip.size ? { ...facts, layers: facts.layers.filter((l) => !skip.has(l.id)) } : facts;
+/** The input a rule that applies to every layer sees: everything but the verification networks. */
+export function withoutVerification(input: DiagnosisInput): DiagnosisInput {
+  const skip = verificationLayerIds(input.layers);
+  return skip.size ? { ...input, layers: input.layers.filter((l) => !skip.has(l.id)) } : input;
 }
 
-export const scoped = (rule: Rule, view: (f: Facts) => Facts): Rule => ({ id: rule.id, evaluate: (f) => rule.evaluate(view(f)) });
+export const scoped = (rule: Rule, view: (f: DiagnosisInput) => DiagnosisInput): Rule => ({ id: rule.id, evaluate: (f) => rule.evaluate(view(f)) });

@@ -6,13 +6,13 @@
  */
 import type { Finding } from '../../model/report.js';
 import { fixDockerMtu } from '../knobs/fixes.js';
-import type { Facts, Rule } from '../rule.js';
+import type { DiagnosisInput, Rule } from '../rule.js';
 
 export const mtuMismatch: Rule = {
   id: 'mtu-mismatch',
-  evaluate(facts: Facts): Finding[] {
+  evaluate(input: DiagnosisInput): Finding[] {
     const findings: Finding[] = [];
-    for (const layer of facts.layers) {
+    for (const layer of input.layers) {
       if (layer.kind !== 'host' || layer.mtu === undefined) continue;
       const uplink = layer.uplinks.reduce<(typeof layer.uplinks)[number] | undefined>((m, u) => (!m || u.effectiveMtu < m.effectiveMtu ? u : m), undefined);
       const uplinkMtu = layer.mtu;
@@ -34,7 +34,7 @@ export const mtuMismatch: Rule = {
               : `uplink MTU ${uplinkMtu}`,
           ],
           recommendedMtu: uplinkMtu,
-          fix: fixDockerMtu(facts.ci, uplinkMtu),
+          fix: fixDockerMtu(input.ci, uplinkMtu),
         });
       }
     }

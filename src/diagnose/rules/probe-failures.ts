@@ -4,7 +4,7 @@
  */
 import { TLS_UNKNOWN_CA } from '../../model/errors.js';
 import type { Finding, FindingCode, ProbeResult } from '../../model/report.js';
-import { fmtMs, probeHost, type Facts, type Rule } from '../rule.js';
+import { fmtMs, probeHost, type DiagnosisInput, type Rule } from '../rule.js';
 
 /** What a certificate error code means, in the words a user searches for. */
 const TLS_CAUSE: Record<string, string> = {
@@ -111,9 +111,9 @@ function merge(group: Finding[], hosts: string[]): Finding {
 
 export const probeFailures: Rule = {
   id: 'probe-failures',
-  evaluate(facts: Facts): Finding[] {
+  evaluate(input: DiagnosisInput): Finding[] {
     const groups = new Map<string, { findings: Finding[]; hosts: string[] }>();
-    for (const layer of facts.layers) {
+    for (const layer of input.layers) {
       for (const p of layer.probes) {
         const host = probeHost(p, layer.probes);
         const d = describe(p, host);

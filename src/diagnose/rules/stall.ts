@@ -9,7 +9,7 @@
  */
 import type { Finding, Layer, ProbeResult } from '../../model/report.js';
 import { fixPathBlackhole } from '../knobs/fixes.js';
-import { fmtBytes, fmtMs, probeHost, type Facts, type Rule } from '../rule.js';
+import { fmtBytes, fmtMs, probeHost, type DiagnosisInput, type Rule } from '../rule.js';
 
 const PHASE_TEXT = { connect: 'the TLS handshake', tls: 'the TLS handshake', headers: 'waiting for the response', body: 'the download' } as const;
 
@@ -42,9 +42,9 @@ function layerMismatch(layer: Layer): { uplinkMtu: number; innerMtu: number } | 
 
 export const stall: Rule = {
   id: 'stall',
-  evaluate(facts: Facts): Finding[] {
+  evaluate(input: DiagnosisInput): Finding[] {
     const findings: Finding[] = [];
-    for (const layer of facts.layers) {
+    for (const layer of input.layers) {
       const stalled = layer.probes.filter((p) => p.outcome === 'stall');
       if (stalled.length === 0) continue;
       const ooo = stalled.some((p) => (p.tcpInfo?.rcvOooPack ?? 0) > 0);

@@ -1,6 +1,6 @@
 /** Findings name the address family when it is part of the story: IPv6, or a dual-stack target probed per family. */
 import { describe, expect, it } from 'vitest';
-import { diagnose, type Facts } from '../../../src/diagnose/index.js';
+import { diagnose, type DiagnosisInput } from '../../../src/diagnose/index.js';
 import { probeHost } from '../../../src/diagnose/rule.js';
 import type { Layer, ProbeResult } from '../../../src/model/report.js';
 
@@ -47,7 +47,7 @@ const layer = (probes: ProbeResult[]): Layer => ({
   probes,
   notes: [],
 });
-const facts = (probes: ProbeResult[]): Facts => ({
+const facts = (probes: ProbeResult[]): DiagnosisInput => ({
   layers: [layer(probes)],
   ci: { system: 'local', kubernetes: false, container: false },
   stallTimeoutMs: 3000,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose, type Facts } from '../../../src/diagnose/index.js';
+import { diagnose, type DiagnosisInput } from '../../../src/diagnose/index.js';
 import type { HostLayer, Layer } from '../../../src/model/layers.js';
 import type { ProbeResult } from '../../../src/model/report.js';
 
@@ -30,7 +30,7 @@ const hostLayer = (over: Partial<HostLayer>): HostLayer => ({
   ...over,
 });
 
-const facts = (layers: Layer[]): Facts => ({
+const facts = (layers: Layer[]): DiagnosisInput => ({
   layers,
   ci: { system: 'gitlab-ci', kubernetes: true, container: true },
   stallTimeoutMs: 3000,
