@@ -149,7 +149,9 @@ function renderLayers(report: Report): string[] {
     const { shown, hidden } = selectInterfaces(layer);
     if (shown.length) out.push(...table(INTERFACE_COLUMNS, shown.map(interfaceCells), new Set(['MTU'])), '');
     if (hidden) out.push(`${hidden} more interface${hidden === 1 ? '' : 's'} (bridge ports and others) in the JSON report.`, '');
-    if (layer.notes.length) out.push('Notes:', '', ...layer.notes.map((n) => `- ${escapeMarkdown(n)}`), '');
+    // The lint's notes (report.lint) are said with the runner's own layer, where they were before they had their own place.
+    const notes = layer === report.layers[0] ? [...layer.notes, ...(report.lint?.notes ?? [])] : layer.notes;
+    if (notes.length) out.push('Notes:', '', ...notes.map((n) => `- ${escapeMarkdown(n)}`), '');
   }
   return out;
 }

@@ -178,9 +178,11 @@ function renderLayers(report: Report, paint: Paint, width: number | undefined): 
       for (const proxy of proxiesUsed(layer.probes)) out.push(`      via proxy ${proxy}`);
     }
 
-    if (layer.notes.length) {
+    // The lint's notes (report.lint) are said with the runner's own layer, where they were before they had their own place.
+    const notes = layer === report.layers[0] ? [...layer.notes, ...(report.lint?.notes ?? [])] : layer.notes;
+    if (notes.length) {
       out.push(`    ${paint('notes', 'dim')}`);
-      for (const note of layer.notes) out.push(...wrap(note, '        ', width, '      - '));
+      for (const note of notes) out.push(...wrap(note, '        ', width, '      - '));
     }
   }
   return out;

@@ -5,10 +5,12 @@
  */
 import { cpSync } from 'node:fs';
 import path from 'node:path';
+import { LAB_DIST } from './cli.js';
 import { runCommand } from './loopback.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-const BUNDLE = path.join(ROOT, '.lab-tmp/dist');
+// The bundle global-setup.ts made, where MTU_LAB_DIST put it (test/lab/cli.ts).
+const BUNDLE = LAB_DIST;
 
 /** Packs into `dir` (staging in dir/stage) and returns the tarball's path. */
 export async function packTarball(dir: string, env: NodeJS.ProcessEnv): Promise<string> {

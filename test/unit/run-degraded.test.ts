@@ -64,10 +64,10 @@ describe('run() degraded but correct', () => {
     expect(host.probes[0]).toMatchObject({ outcome: 'ok', capped: true, address: '127.0.0.1' });
     expect(host.interfaces).toEqual([]);
     expect(report.uplinkMtu).toBeUndefined();
-    expect(host.notes).toEqual([
-      'interface audit skipped: darwin is not Linux (no /sys/class/net); the probes still ran',
-      'CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu',
-    ]);
+    expect(host.notes).toEqual(['interface audit skipped: darwin is not Linux (no /sys/class/net); the probes still ran']);
+    // The lint's notes are its own (report.lint), no longer the host layer's; the text still says them with the host.
+    expect(report.lint).toEqual({ notes: ['CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu'] });
+    expect(renderText(report, { color: false })).toContain('CI config lint skipped: the uplink MTU is unknown');
     expect(commands).toEqual([]);
     expect(renderText(report, { color: false })).toContain('interface audit skipped: darwin is not Linux');
     expect(renderMarkdown(report)).toContain('interface audit skipped: darwin is not Linux');
@@ -82,8 +82,8 @@ describe('run() degraded but correct', () => {
     expect(host.notes).toEqual([
       'could not read /sys/class/net (ENOENT): interfaces and uplink MTUs unknown',
       'could not read /proc/net/route: IPv4 uplinks unknown',
-      'CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu',
     ]);
+    expect(report.lint?.notes).toEqual(['CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu']);
   });
 
   it('not Linux, and the probe stalls: transfer-stall (no ss to corroborate a black hole), by the deadline', async () => {
