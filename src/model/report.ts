@@ -4,7 +4,8 @@
  * finding codes are part of the public contract (see README, "JSON schema").
  */
 
-import { fromLayerJson, type Layer, type LayerJson } from './layers.js';
+import { fromLayerJson, type LayerJson } from './layer-json.js';
+import type { Layer } from './layers.js';
 
 export const SCHEMA_VERSION = 1;
 

@@ -4,7 +4,7 @@
  * (`schemaVersion`, stable finding codes); consumers parse this. Strings are credential-masked on the way out, like every renderer's.
  */
 import { maskSecrets } from '../util/redact.js';
-import { toLayerJson } from '../model/layers.js';
+import { toLayerJson } from '../model/layer-json.js';
 import type { Report, ReportJson } from '../model/report.js';
 
 /** The report in its JSON shape (schema v1): the typed layers with their fields as `facts`. */

@@ -4,7 +4,7 @@
  */
 import { ProbeCode } from '../model/errors.js';
 import { fmtBytes, fmtMs, fmtRate } from '../model/units.js';
-import { layerFacts } from '../model/layers.js';
+import { layerFacts } from '../model/layer-json.js';
 import { exitCodeFor } from '../model/verdict.js';
 import { CI_LABEL, type CiFact, type Finding, type InterfaceKind, type Layer, type NetInterface, type ProbeResult, type Report, type Severity, type Uplink, type Verdict } from '../model/report.js';
 

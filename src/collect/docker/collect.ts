@@ -22,7 +22,6 @@ import { loadProbeScript } from './probe-script.js';
 import { ensureImage, runProbeBuild, runProbeContainer, type InnerRun, type ProbeJob } from './runs.js';
 import { verifyMtus } from './verify.js';
 
-export { DAEMON_LAYER_ID, networkLayerId } from './layers.js';
 
 export interface DockerLayerDeps {
   env: NodeJS.ProcessEnv;

@@ -11,7 +11,7 @@ import type { DockerEndpoint } from '../../../../src/collect/docker/endpoint.js'
 import { parseNetworkInspect, type DaemonInspection, type DockerNetwork } from '../../../../src/collect/docker/inspect.js';
 import { buildDaemonLayers, type DaemonObservation } from '../../../../src/collect/docker/layers.js';
 import type { InnerRun } from '../../../../src/collect/docker/runs.js';
-import { toLayerJson, type LayerJson } from '../../../../src/model/layers.js';
+import { toLayerJson, type LayerJson } from '../../../../src/model/layer-json.js';
 import type { NetInterface, ReportJson } from '../../../../src/model/report.js';
 
 const FIX = path.resolve(import.meta.dirname, '../../../fixtures');

@@ -15,7 +15,8 @@ import { describeDiagnosis } from '../../../../src/render/phrases.js';
 import { buildTopology } from '../../../../src/render/topology.js';
 import type { LayerContext } from '../../../../src/collect/context.js';
 import { verificationMtu } from '../../../../src/diagnose/rules/docker-blackhole.js';
-import { layerFacts, type HostLayer } from '../../../../src/model/layers.js';
+import { layerFacts } from '../../../../src/model/layer-json.js';
+import type { HostLayer } from '../../../../src/model/layers.js';
 import { SCHEMA_VERSION, type Finding, type Layer, type Report } from '../../../../src/model/report.js';
 import { FakeDaemon, type FakeScenario } from './fake-daemon.js';
 

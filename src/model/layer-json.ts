@@ -1,0 +1,210 @@
+/**
+ * A layer as the JSON report (schema v1, README "JSON schema") writes it: the fields every layer has, and its
+ * kind-specific ones flattened into `facts`, with the keys and values the report has had since 0.1.0. The one place
+ * that mapping is written, both ways: toLayerJson for the renderer, fromLayerJson for tools and tests that start
+ * from a written report.
+ */
+import type { ContainerVariant, Layer, LayerKind } from './layers.js';
+import type { InterfaceKind, NetInterface, ProbeResult, Uplink } from './report.js';
+
+/** The flat `facts` object of schema v1, written from the typed fields. */
+export type LayerFacts = Record<string, string | number | boolean>;
+
+/** Only the defined values, in order. */
+function defined(entries: Array<[string, string | number | boolean | undefined]>): LayerFacts {
+  const out: LayerFacts = {};
+  for (const [k, v] of entries) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * The JSON report's `facts` of a layer (schema v1, README "JSON schema"): the same keys and values the report has
+ * always had. Undefined for a layer with none (the host).
+ */
+export function layerFacts(l: Layer): LayerFacts | undefined {
+  switch (l.kind) {
+    case 'host':
+      return undefined;
+    case 'docker-daemon':
+      return defined([
+        ['reachable', l.reachable],
+        ['required', l.required],
+        ['endpoint', l.endpoint?.host],
+        ['source', l.endpoint?.source],
+        ['version', l.version?.version],
+        ['apiVersion', l.version?.apiVersion],
+        ['os', l.version?.os],
+        ['kernel', l.version?.kernel],
+        ['probeImage', l.probeImage],
+        ['swarm', l.swarm?.state],
+        ['swarmNodes', l.swarm?.nodes],
+        ['swarmNodeAddr', l.swarm?.nodeAddr],
+        ['probeImageMissing', l.probeImageMissing],
+        ['probedFrom', l.view?.from],
+        ['probeMs', l.view?.ms],
+      ]);
+    case 'docker-network':
+      if (l.purpose === 'verify') {
+        return defined([
+          ['network', l.network],
+          ['driver', l.driver],
+          ['mtuOption', l.mtuOption],
+          ['isDefault', l.isDefault],
+          ['purpose', l.purpose],
+        ]);
+      }
+      return defined([
+        ['network', l.network],
+        ['driver', l.driver],
+        ['isDefault', l.isDefault],
+        ['purpose', l.purpose],
+        ['internal', l.internal || undefined],
+        ['bridge', l.bridge],
+        ['mtuOption', l.mtuOption],
+        ['origin', l.origin],
+        ['composeProject', l.composeProject],
+        ['subnets', l.subnets.length ? l.subnets.join(', ') : undefined],
+        ['scope', l.scope],
+        ['attachable', l.overlay?.attachable],
+        ['ingress', l.overlay?.ingress],
+        ['encrypted', l.overlay?.encrypted || undefined],
+        ['gwbridge', l.gwbridge || undefined],
+        ['parent', l.parentIface?.name],
+        ['mode', l.mode],
+        ['parentMtu', l.parentIface?.mtu],
+        ['parentKind', l.parentIface?.kind],
+        ['parentTunnelOverhead', l.parentIface?.tunnelOverhead],
+        ['containerMtu', l.containerMtu],
+      ]);
+    case 'container':
+    case 'build-step':
+      return defined([
+        ['variant', l.variant],
+        ['network', l.network],
+        ['image', l.image],
+        ['ms', l.ms],
+        ['node', l.node],
+        ['exitCode', l.exitCode],
+        ['overlay', l.overlay?.network],
+        ['overlayIface', l.overlay?.iface],
+        ['overlayMtu', l.overlay?.mtu],
+        ['egressIface', l.egressIface],
+      ]);
+  }
+}
+
+/** A layer as the JSON report (schema v1) writes it. */
+export interface LayerJson {
+  id: string;
+  kind: LayerKind;
+  name: string;
+  parent?: string;
+  mtu?: number;
+  interfaces: NetInterface[];
+  uplinks: Uplink[];
+  probes: ProbeResult[];
+  notes: string[];
+  facts?: LayerFacts;
+}
+
+/** The fields every layer has, written in the order the layer holds them (the report's order since v1). */
+const BASE_KEYS: ReadonlySet<string> = new Set(['id', 'kind', 'name', 'parent', 'mtu', 'interfaces', 'uplinks', 'probes', 'notes']);
+
+export function toLayerJson(l: Layer): LayerJson {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(l)) if (BASE_KEYS.has(k) && v !== undefined) out[k] = v;
+  const facts = layerFacts(l);
+  if (facts && Object.keys(facts).length) out.facts = facts;
+  return out as unknown as LayerJson;
+}
+
+const ORIGINS = ['compose', 'github-actions', 'mtu-preflight'] as const;
+const str = (f: LayerFacts, k: string) => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
+const num = (f: LayerFacts, k: string) => (typeof f[k] === 'number' ? (f[k] as number) : undefined);
+const bool = (f: LayerFacts, k: string) => f[k] === true;
+/** The object of the defined values only (a layer read back has no `undefined` fields the written one lacked). */
+type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> };
+const only = <T extends object>(o: T): Defined<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Defined<T>;
+
+/**
+ * A layer of a JSON report (schema v1) read back into its typed form: the inverse of toLayerJson, for tools and tests
+ * that start from a written report. Unknown kinds are not guessed at: the caller gets undefined.
+ */
+export function fromLayerJson(j: LayerJson): Layer | undefined {
+  const f = j.facts ?? {};
+  // The common fields in the order the JSON has them, so that writing the layer again gives the same text.
+  const base = Object.fromEntries(Object.entries(j).filter(([k]) => BASE_KEYS.has(k))) as Omit<LayerJson, 'facts'>;
+  switch (j.kind) {
+    case 'host':
+      return { ...base, kind: 'host' };
+    case 'docker-daemon': {
+      const host = str(f, 'endpoint');
+      const version = str(f, 'version');
+      const major = version !== undefined ? Number.parseInt(version, 10) : Number.NaN;
+      const swarm = str(f, 'swarm');
+      const probedFrom = str(f, 'probedFrom');
+      return only({
+        ...base,
+        kind: 'docker-daemon' as const,
+        reachable: f.reachable !== false,
+        required: bool(f, 'required'),
+        endpoint: host !== undefined ? { host, source: str(f, 'source') ?? '' } : undefined,
+        version:
+          version !== undefined
+            ? only({ version, apiVersion: str(f, 'apiVersion') ?? '', os: str(f, 'os'), kernel: str(f, 'kernel'), major: Number.isFinite(major) ? major : undefined })
+            : undefined,
+        swarm: swarm !== undefined ? only({ state: swarm, nodes: num(f, 'swarmNodes'), nodeAddr: str(f, 'swarmNodeAddr') }) : undefined,
+        probeImage: str(f, 'probeImage'),
+        probeImageMissing: str(f, 'probeImageMissing'),
+        view: probedFrom === 'host-network container' ? { from: 'host-network container' as const, ms: num(f, 'probeMs') ?? 0 } : undefined,
+      });
+    }
+    case 'docker-network': {
+      const driver = str(f, 'driver') ?? 'bridge';
+      const parent = str(f, 'parent');
+      const subnets = str(f, 'subnets');
+      const origin = ORIGINS.find((o) => o === f.origin);
+      return only({
+        ...base,
+        kind: 'docker-network' as const,
+        network: str(f, 'network') ?? j.name,
+        driver,
+        purpose: f.purpose === 'verify' ? ('verify' as const) : ('existing' as const),
+        isDefault: bool(f, 'isDefault'),
+        internal: bool(f, 'internal'),
+        bridge: str(f, 'bridge'),
+        mtuOption: num(f, 'mtuOption'),
+        containerMtu: num(f, 'containerMtu'),
+        origin,
+        composeProject: str(f, 'composeProject'),
+        subnets: subnets ? subnets.split(', ') : [],
+        scope: str(f, 'scope'),
+        overlay: driver === 'overlay' ? { attachable: bool(f, 'attachable'), ingress: bool(f, 'ingress'), encrypted: bool(f, 'encrypted') } : undefined,
+        gwbridge: bool(f, 'gwbridge'),
+        parentIface:
+          parent !== undefined
+            ? only({ name: parent, mtu: num(f, 'parentMtu'), kind: str(f, 'parentKind') as InterfaceKind | undefined, tunnelOverhead: num(f, 'parentTunnelOverhead') })
+            : undefined,
+        mode: str(f, 'mode'),
+      });
+    }
+    case 'container':
+    case 'build-step': {
+      const overlay = str(f, 'overlay');
+      return only({
+        ...base,
+        kind: j.kind,
+        variant: (str(f, 'variant') ?? 'bridge') as ContainerVariant,
+        network: str(f, 'network') ?? '',
+        image: str(f, 'image') ?? '',
+        ms: num(f, 'ms') ?? 0,
+        node: str(f, 'node'),
+        exitCode: num(f, 'exitCode'),
+        egressIface: str(f, 'egressIface'),
+        overlay: overlay !== undefined ? only({ network: overlay, iface: str(f, 'overlayIface') ?? 'eth0', mtu: num(f, 'overlayMtu') }) : undefined,
+      });
+    }
+    default:
+      return undefined;
+  }
+}
