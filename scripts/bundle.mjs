@@ -20,7 +20,7 @@ const common = {
 };
 // The in-container probe first: one dependency-free file (dist/probe.mjs), whose text is also embedded in the CLI and
 // the Action (__MTU_PREFLIGHT_PROBE__), so they can copy it into containers without reading dist/ at run time.
-// Keep these settings in step with PROBE_BUILD_OPTIONS in src/collect/docker-probe-script.ts (the from-source path).
+// Keep these settings in step with PROBE_BUILD_OPTIONS in src/collect/docker/probe-script.ts (the from-source path).
 const probe = await build({
   ...common,
   entryPoints: { probe: 'src/probe/standalone.ts' },

@@ -16,7 +16,7 @@ import { runCommand, type Exec } from './util/exec.js';
 import { chooseUplink, lintCheckout, type LintUplink } from './lint/index.js';
 import { UsageError, type Options } from './config/options.js';
 import { resolveTargets } from './probe/catalog.js';
-import type { LookupAddress } from './probe/download.js';
+import type { LookupAddress, ProbeDeps } from './probe/download.js';
 import { probeEachFamily } from './probe/dual-stack.js';
 import { createHelperResolver } from './probe/resolver.js';
 import { readTcpInfo } from './probe/tcp-info.js';
@@ -103,49 +103,14 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
   const host = hostScan.layer;
   const layers: Layer[] = [host];
 
-  if (!options.lintOnly) {
-    const targets = resolveTargets(options.registries, options.urls);
-    const none: CollectedLayers = { layers: [], notes: [] };
-    const layerWork = deps.collectLayers
-      ? byDeadline(deps.collectLayers({ options, deadline: probeDeadline, extraCa, hostId: host.id, planVerification: verificationMtu }), deadline, deps.now, none)
-      : Promise.resolve(none);
-    // A dual-stack name is probed per address family (src/probe/dual-stack.ts).
-    const perTarget = await Promise.all(
-      targets.map((t) =>
-        probeEachFamily(
-          t,
-          {
-            stallTimeoutMs: options.stallTimeoutMs,
-            maxBytes: options.maxBytes,
-            deadline: probeDeadline,
-            insecure: options.insecure,
-            ...(ca ? { ca } : {}),
-            ...(deps.onProbeUpdate ? { onUpdate: deps.onProbeUpdate } : {}),
-          },
-          {
-            lookup: deps.lookup,
-            now: deps.now,
-            env: deps.env,
-            tcpInfo: deps.platform === 'linux' ? (l, r) => readTcpInfo(deps.exec, l, r) : undefined,
-          },
-        ),
-      ),
-    );
-    host.probes = perTarget.flatMap((r) => r.probes);
-    host.notes.push(...perTarget.flatMap((r) => r.notes));
-    await byDeadline(addUplinks(hostScan, host.probes, hostDeps), deadline, deps.now, undefined);
-    const collected = await layerWork;
-    // What the collectors could not see is said where the report shows the runner's own view.
-    host.notes.push(...collected.notes);
-    layers.push(...collected.layers);
-  }
+  if (!options.lintOnly) layers.push(...(await probeAll(options, deps, { hostScan, hostDeps, deadline, probeDeadline, extraCa, ...(ca ? { ca } : {}) })));
 
   const uplink = lintUplink(options, hostScan);
   const lint =
     options.lintDir === null ? undefined : await byDeadline(lintCheckout(options.lintDir ?? '.', uplink), deadline, deps.now, { ...chooseUplink(uplink), findings: [], unchecked: [] });
 
   const timedOut = layers.some((l) => l.probes.some((p) => p.outcome === 'deadline'));
-  const diagnosis = diagnose({ layers, ci, stallTimeoutMs: options.stallTimeoutMs, minThroughput: options.minThroughput, timedOut, ...(lint ? { lint } : {}) }, RULES);
+  const diagnosis = diagnose({ layers, ci, stallTimeoutMs: options.stallTimeoutMs, minThroughput: options.minThroughput, ...(lint ? { lint } : {}) }, RULES);
   // --lint-only probes nothing: the uplink the lint took from the default route is the report's, not the host layer's.
   const uplinkMtu = host.mtu ?? (lint?.uplinkSource === 'default-route' ? lint.uplinkMtu : undefined);
   return {
@@ -163,6 +128,51 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
     findings: diagnosis.findings,
     ...(lint ? { lint: { ...(lint.uplinkMtu !== undefined ? { uplinkMtu: lint.uplinkMtu } : {}), ...(lint.uplinkSource ? { uplinkSource: lint.uplinkSource } : {}), notes: lint.notes } } : {}),
   };
+}
+
+interface ProbeWork {
+  hostScan: HostScan;
+  hostDeps: { root: string; exec: Exec; platform: NodeJS.Platform };
+  deadline: number;
+  probeDeadline: number;
+  extraCa: string[];
+  ca?: string[];
+}
+
+/**
+ * The host's probes and, beside them under the same deadline, the collected layers (nested Docker daemons). The
+ * host layer gets its probes, uplinks and the collectors' notes; the collected layers are returned.
+ */
+async function probeAll(options: Options, deps: RunDeps, w: ProbeWork): Promise<Layer[]> {
+  const host = w.hostScan.layer;
+  const targets = resolveTargets(options.registries, options.urls);
+  const none: CollectedLayers = { layers: [], notes: [] };
+  const layerWork = deps.collectLayers
+    ? byDeadline(deps.collectLayers({ options, deadline: w.probeDeadline, extraCa: w.extraCa, hostId: host.id, planVerification: verificationMtu }), w.deadline, deps.now, none)
+    : Promise.resolve(none);
+  const settings = {
+    stallTimeoutMs: options.stallTimeoutMs,
+    maxBytes: options.maxBytes,
+    deadline: w.probeDeadline,
+    insecure: options.insecure,
+    ...(w.ca ? { ca: w.ca } : {}),
+    ...(deps.onProbeUpdate ? { onUpdate: deps.onProbeUpdate } : {}),
+  };
+  const probeDeps: ProbeDeps = {
+    lookup: deps.lookup,
+    now: deps.now,
+    env: deps.env,
+    tcpInfo: deps.platform === 'linux' ? (l, r) => readTcpInfo(deps.exec, l, r) : undefined,
+  };
+  // A dual-stack name is probed per address family (src/probe/dual-stack.ts).
+  const perTarget = await Promise.all(targets.map((t) => probeEachFamily(t, settings, probeDeps)));
+  host.probes = perTarget.flatMap((r) => r.probes);
+  host.notes.push(...perTarget.flatMap((r) => r.notes));
+  await byDeadline(addUplinks(w.hostScan, host.probes, w.hostDeps), w.deadline, deps.now, undefined);
+  const collected = await layerWork;
+  // What the collectors could not see is said where the report shows the runner's own view.
+  host.notes.push(...collected.notes);
+  return collected.layers;
 }
 
 /** The uplinks the CI config lint (src/lint) may judge against: --assume-mtu, the probes', or (--lint-only) the default route's. */

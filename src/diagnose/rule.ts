@@ -6,7 +6,6 @@ export interface DiagnosisInput {
   ci: CiFact;
   stallTimeoutMs: number;
   minThroughput: number;
-  timedOut: boolean;
 }
 
 /** A rule is pure: input in, findings out. Its id is stable (kebab-case). */

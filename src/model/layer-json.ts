@@ -4,8 +4,8 @@
  * that mapping is written, both ways: toLayerJson for the renderer, fromLayerJson for tools and tests that start
  * from a written report.
  */
-import type { ContainerVariant, Layer, LayerKind } from './layers.js';
-import type { InterfaceKind, NetInterface, ProbeResult, Uplink } from './report.js';
+import type { ContainerVariant, Layer, LayerBase, LayerKind } from './layers.js';
+import type { InterfaceKind } from './report.js';
 
 /** The flat `facts` object of schema v1, written from the typed fields. */
 export type LayerFacts = Record<string, string | number | boolean>;
@@ -94,16 +94,8 @@ export function layerFacts(l: Layer): LayerFacts | undefined {
 }
 
 /** A layer as the JSON report (schema v1) writes it. */
-export interface LayerJson {
-  id: string;
+export interface LayerJson extends LayerBase {
   kind: LayerKind;
-  name: string;
-  parent?: string;
-  mtu?: number;
-  interfaces: NetInterface[];
-  uplinks: Uplink[];
-  probes: ProbeResult[];
-  notes: string[];
   facts?: LayerFacts;
 }
 

@@ -10,7 +10,7 @@
 import type { InterfaceKind, NetInterface, ProbeResult, Uplink } from './report.js';
 
 /** What every layer has: its place in the tree, the MTU its traffic leaves with, and what was seen and measured. */
-interface LayerBase {
+export interface LayerBase {
   id: string;
   /** Human label, e.g. "runner (this namespace)". */
   name: string;

@@ -40,7 +40,7 @@ const daemon = (over: Parameters<typeof daemonLayer>[0] = {}) =>
   });
 const bridge = networkLayer('docker-net-bridge', { parent: 'docker', mtu: 1500, network: 'bridge', bridge: 'docker0', isDefault: true, mtuOption: 1500 });
 const ci = { system: 'github-actions' as const, kubernetes: false, container: false };
-const run = (layers: Layer[]) => diagnose({ layers, ci, stallTimeoutMs: 3000, minThroughput: 65536, timedOut: false });
+const run = (layers: Layer[]) => diagnose({ layers, ci, stallTimeoutMs: 3000, minThroughput: 65536 });
 
 describe('docker rules across layers', () => {
   it('the docker layer speaks for docker0: no host-level mtu-mismatch on top of the docker one', () => {

@@ -52,7 +52,6 @@ const facts = (probes: ProbeResult[]): DiagnosisInput => ({
   ci: { system: 'local', kubernetes: false, container: false },
   stallTimeoutMs: 3000,
   minThroughput: 64 * 1024,
-  timedOut: false,
 });
 
 describe('address families in findings', () => {

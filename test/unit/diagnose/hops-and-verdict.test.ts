@@ -57,7 +57,7 @@ describe('a machine where rubygems and pecl do not resolve, with a lint warning 
   const pecl = probe({ target: 'pecl', url: 'https://pecl.php.net/get/grpc-1.60.0.tgz', host: 'pecl.php.net' });
   const host = hostLayer({ mtu: 1400, interfaces: [{ name: 'eth0', mtu: 1400, state: 'up', kind: 'physical' }], uplinks: [uplink], probes: [probe({}), pecl] });
   const lintWarning = finding({ code: 'ci-config-mtu', summary: 'container: job network at 1500 over a 1400 uplink', recommendedMtu: 1400, file: '.github/workflows/ci.yml', line: 12 });
-  const d = diagnose({ layers: [host], ci: { system: 'local', kubernetes: false, container: false }, stallTimeoutMs: 3000, minThroughput: 65536, timedOut: false, lint: { findings: [lintWarning] } });
+  const d = diagnose({ layers: [host], ci: { system: 'local', kubernetes: false, container: false }, stallTimeoutMs: 3000, minThroughput: 65536, lint: { findings: [lintWarning] } });
 
   it('one dns-failure for both hosts, then the lint warning', () => {
     expect(d.findings.map((f) => [f.code, f.targets])).toEqual([

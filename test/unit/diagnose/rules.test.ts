@@ -35,7 +35,6 @@ const facts = (layers: Layer[]): DiagnosisInput => ({
   ci: { system: 'gitlab-ci', kubernetes: true, container: true },
   stallTimeoutMs: 3000,
   minThroughput: 64 * 1024,
-  timedOut: false,
 });
 
 const stalled = (over: Partial<ProbeResult> = {}) =>

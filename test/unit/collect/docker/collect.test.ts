@@ -46,7 +46,7 @@ async function collect(scenario: FakeScenario | 'unreachable', over: Partial<Opt
     },
     ...extra,
   });
-  const report = diagnose({ layers: [host, ...layers], ci: { system: 'gitlab-ci', kubernetes: true, container: true }, stallTimeoutMs: 3000, minThroughput: 65536, timedOut: false });
+  const report = diagnose({ layers: [host, ...layers], ci: { system: 'gitlab-ci', kubernetes: true, container: true }, stallTimeoutMs: 3000, minThroughput: 65536 });
   return { fake, layers, notes, cleanups, report };
 }
 

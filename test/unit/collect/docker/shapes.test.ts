@@ -83,7 +83,7 @@ async function collect(s: FakeScenario) {
     createClient: () => fake,
     onCleanup: () => () => undefined,
   });
-  const report = diagnose({ layers: [host, ...layers], ci: { system: 'local', kubernetes: false, container: false }, stallTimeoutMs: 3000, minThroughput: 65536, timedOut: false });
+  const report = diagnose({ layers: [host, ...layers], ci: { system: 'local', kubernetes: false, container: false }, stallTimeoutMs: 3000, minThroughput: 65536 });
   return { fake, layers, report };
 }
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { classifyInterface, explainMtu, parseIpAddr, parseSysClassNet, type SysNetSnapshot } from '../../../../src/collect/host/interfaces.js';
+import { classifyInterface, explainMtu, parseSysClassNet, type SysNetSnapshot } from '../../../../src/collect/host/interfaces.js';
 
 const fixture = (p: string) => readFile(new URL(`../../../fixtures/${p}`, import.meta.url), 'utf8');
 
@@ -44,32 +44,5 @@ describe('explainMtu', () => {
     expect(explainMtu({ name: 'wg0', mtu: 1420, kind: 'wireguard' })).toContain('WireGuard adds 60 bytes');
     expect(explainMtu({ name: 'tailscale0', mtu: 1280, kind: 'tun' })).toContain('Tailscale uses MTU 1280');
     expect(explainMtu({ name: 'eth0', mtu: 1500, kind: 'physical' })).toBeUndefined();
-  });
-});
-
-describe('parseIpAddr (the stories’ captures)', () => {
-  it('seed 001, inside the Drone pod: eth0 1450 (flannel) and docker0 1500 with a port', async () => {
-    const ifs = parseIpAddr(await fixture('seed-001-drone-pod-flannel-1450/ip-addr.txt'));
-    expect(ifs.map((i) => [i.name, i.mtu, i.kind])).toEqual([
-      ['lo', 65536, 'loopback'],
-      ['eth0', 1450, 'veth'],
-      ['docker0', 1500, 'bridge'],
-      ['veth19bed8a', 1500, 'veth'],
-    ]);
-    expect(ifs.find((i) => i.name === 'docker0')?.ports).toEqual(['veth19bed8a']);
-    expect(ifs.find((i) => i.name === 'veth19bed8a')?.master).toBe('docker0');
-  });
-
-  it('seed 001, the worker node: flannel.1 is VXLAN at 1450, docker0 idle and down', async () => {
-    const ifs = parseIpAddr(await fixture('seed-001-drone-pod-flannel-1450/node-ip-addr.txt'));
-    expect(ifs.find((i) => i.name === 'flannel.1')).toMatchObject({ kind: 'vxlan', mtu: 1450, tunnelOverhead: 50 });
-    expect(ifs.find((i) => i.name === 'docker0')).toMatchObject({ kind: 'bridge', mtu: 1500, state: 'down' });
-    expect(ifs.find((i) => i.name === 'cni0')).toMatchObject({ kind: 'bridge', ports: ['veth05da7209'] });
-    expect(ifs.find((i) => i.name === 'ens18')).toMatchObject({ kind: 'physical', mtu: 1500 });
-  });
-
-  it('seed 004: bridge mode at 1500 everywhere', async () => {
-    const ifs = parseIpAddr(await fixture('seed-004-bridge-1500/ip-addr.txt'));
-    expect(ifs.map((i) => `${i.name}:${i.mtu}:${i.kind}`)).toEqual(['eth0:1500:physical', 'docker0:1500:bridge', 'vethea44ea7:1500:veth']);
   });
 });
