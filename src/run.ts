@@ -167,11 +167,11 @@ async function probeAll(options: Options, deps: RunDeps, w: ProbeWork): Promise<
   // A dual-stack name is probed per address family (src/probe/dual-stack.ts).
   const perTarget = await Promise.all(targets.map((t) => probeEachFamily(t, settings, probeDeps)));
   host.probes = perTarget.flatMap((r) => r.probes);
-  host.notes.push(...perTarget.flatMap((r) => r.notes));
-  await byDeadline(addUplinks(w.hostScan, host.probes, w.hostDeps), w.deadline, deps.now, undefined);
+  const uplinkNotes = await byDeadline(addUplinks(w.hostScan, host.probes, w.hostDeps), w.deadline, deps.now, []);
   const collected = await layerWork;
-  // What the collectors could not see is said where the report shows the runner's own view.
-  host.notes.push(...collected.notes);
+  // What the collectors could not see is said where the report shows the runner's own view, before what the probes
+  // and the routes add (the order of 0.1.0's reports, where a missing daemon was noted while the probes ran).
+  host.notes.push(...collected.notes, ...perTarget.flatMap((r) => r.notes), ...uplinkNotes);
   return collected.layers;
 }
 

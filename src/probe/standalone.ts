@@ -32,7 +32,7 @@ export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.Proces
       ),
     ),
   );
-  await addUplinks(scan, probes, hostDeps);
+  const uplinkNotes = await addUplinks(scan, probes, hostDeps);
   const layer = scan.layer;
   return {
     mtuPreflightProbe: PROBE_PROTOCOL,
@@ -41,7 +41,7 @@ export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.Proces
     uplinks: layer.uplinks,
     ...(layer.mtu !== undefined ? { mtu: layer.mtu } : {}),
     probes,
-    notes: layer.notes,
+    notes: [...layer.notes, ...uplinkNotes],
   };
 }
 

@@ -46,10 +46,13 @@ export async function collectHost(deps: HostDeps): Promise<HostScan> {
   return { layer, routes };
 }
 
-/** After probing: the uplink each probe's connection left by (route per target address). */
-export async function addUplinks(scan: HostScan, probes: readonly ProbeResult[], deps: HostDeps): Promise<void> {
+/**
+ * After probing: the uplink each probe's connection left by (route per target address), on the layer. Returns what
+ * it has to note (the caller puts it in order with the other notes).
+ */
+export async function addUplinks(scan: HostScan, probes: readonly ProbeResult[], deps: HostDeps): Promise<string[]> {
   const { layer, routes } = scan;
-  if (layer.interfaces.length === 0) return;
+  if (layer.interfaces.length === 0) return [];
   const seen = new Set<string>();
   for (const p of probes) {
     const address = p.address;
@@ -66,9 +69,10 @@ export async function addUplinks(scan: HostScan, probes: readonly ProbeResult[],
     const iface = defaultRouteInterface(scan);
     if (iface) {
       layer.mtu = iface.mtu;
-      layer.notes.push(`no probe connected, so the uplink is taken from the default route: ${iface.name} (MTU ${iface.mtu})`);
+      return [`no probe connected, so the uplink is taken from the default route: ${iface.name} (MTU ${iface.mtu})`];
     }
   }
+  return [];
 }
 
 /** The interface of the default route with the lowest metric: the uplink when no target address is known. */
