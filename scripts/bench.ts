@@ -11,7 +11,9 @@ import { CLI, runCli } from '../test/lab/cli.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const root = path.resolve(import.meta.dirname, '..');
-execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs'), path.join(root, '.lab-tmp/dist')], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs'), path.join(root, '.lab-tmp/dist')], {
+  stdio: 'inherit',
+});
 
 function stats(ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
@@ -29,12 +31,32 @@ for (let i = 0; i < 5; i++) {
 console.log(`cli cold start (--help)            ${stats(cold)}`);
 
 const scenarios: Array<[string, LabOptions, (l: Awaited<ReturnType<typeof createLab>>) => string[]]> = [
-  ['healthy 1500', {}, (l) => ['--url', `https://${l.registryName}/big`, '--registries', 'none', '--ca-file', l.caFile, '--json']],
-  ['black hole 1450, ICMP dropped', { bottleneckMtu: 1450, dropFragNeeded: true }, (l) => ['--url', `https://${l.registryName}/big`, '--registries', 'none', '--ca-file', l.caFile, '--json']],
-  ['1450 with PMTUD working', { bottleneckMtu: 1450 }, (l) => ['--url', `https://${l.registryName}/big`, '--registries', 'none', '--ca-file', l.caFile, '--json']],
-  ['dns failure', {}, (l) => ['--url', 'https://nowhere.lab.test/x', '--registries', 'none', '--ca-file', l.caFile, '--json']],
+  [
+    'healthy 1500',
+    {},
+    (l) => ['--url', `https://${l.registryName}/big`, '--registries', 'none', '--ca-file', l.caFile, '--json'],
+  ],
+  [
+    'black hole 1450, ICMP dropped',
+    { bottleneckMtu: 1450, dropFragNeeded: true },
+    (l) => ['--url', `https://${l.registryName}/big`, '--registries', 'none', '--ca-file', l.caFile, '--json'],
+  ],
+  [
+    '1450 with PMTUD working',
+    { bottleneckMtu: 1450 },
+    (l) => ['--url', `https://${l.registryName}/big`, '--registries', 'none', '--ca-file', l.caFile, '--json'],
+  ],
+  [
+    'dns failure',
+    {},
+    (l) => ['--url', 'https://nowhere.lab.test/x', '--registries', 'none', '--ca-file', l.caFile, '--json'],
+  ],
   ['connect refused', {}, (l) => ['--url', `https://${l.registryName}:9443/x`, '--registries', 'none', '--json']],
-  ['npm+rubygems+pecl (lab DNS)', { names: ['registry.npmjs.org', 'rubygems.org', 'pecl.php.net'] }, (l) => ['--ca-file', l.caFile, '--json']],
+  [
+    'npm+rubygems+pecl (lab DNS)',
+    { names: ['registry.npmjs.org', 'rubygems.org', 'pecl.php.net'] },
+    (l) => ['--ca-file', l.caFile, '--json'],
+  ],
 ];
 
 for (const [name, opts, args] of scenarios) {
@@ -87,7 +109,18 @@ const dockerScenarios: Array<[string, DockerScenario]> = [
       daemon: { mtu: 1450 },
       setup: async (lab, d) => {
         await must(d.docker(['swarm', 'init', '--advertise-addr', lab.runnerIp]));
-        await must(d.docker(['network', 'create', '-d', 'overlay', '--attachable', '--opt', 'com.docker.network.driver.mtu=1500', 'ov1500']));
+        await must(
+          d.docker([
+            'network',
+            'create',
+            '-d',
+            'overlay',
+            '--attachable',
+            '--opt',
+            'com.docker.network.driver.mtu=1500',
+            'ov1500',
+          ]),
+        );
       },
       teardown: (d) => d.docker(['swarm', 'leave', '--force']),
     },
@@ -98,7 +131,25 @@ const dockerScenarios: Array<[string, DockerScenario]> = [
       opts: BLACK_HOLE_1450,
       daemon: { mtu: 1450 },
       setup: (_lab, d) =>
-        must(d.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '-o', 'com.docker.network.driver.mtu=1500', '--subnet', RUNNER_LINK.subnet, '--gateway', RUNNER_LINK.router, '--ip-range', '10.213.1.192/28', 'mv1500'])),
+        must(
+          d.docker([
+            'network',
+            'create',
+            '-d',
+            'macvlan',
+            '-o',
+            'parent=eth0',
+            '-o',
+            'com.docker.network.driver.mtu=1500',
+            '--subnet',
+            RUNNER_LINK.subnet,
+            '--gateway',
+            RUNNER_LINK.router,
+            '--ip-range',
+            '10.213.1.192/28',
+            'mv1500',
+          ]),
+        ),
     },
   ],
   [
@@ -126,7 +177,20 @@ for (const [name, sc] of dockerScenarios) {
       await sc.setup?.(lab, d);
       const r = await runCli(
         lab,
-        ['--url', `https://${lab.registryName}/blob`, '--registries', 'none', '--ca-file', lab.caFile, '--probe-image', IMAGE, '--pull', 'never', '--json', '--no-lint'],
+        [
+          '--url',
+          `https://${lab.registryName}/blob`,
+          '--registries',
+          'none',
+          '--ca-file',
+          lab.caFile,
+          '--probe-image',
+          IMAGE,
+          '--pull',
+          'never',
+          '--json',
+          '--no-lint',
+        ],
         { env: { DOCKER_HOST: d.host } },
       );
       times.push(r.ms);

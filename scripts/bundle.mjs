@@ -15,7 +15,9 @@ const common = {
   legalComments: 'none',
   define: { __MTU_PREFLIGHT_VERSION__: JSON.stringify(pkg.version) },
   // CommonJS dependencies (@actions/core) call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __mtpCreateRequire } from 'node:module'; const require = __mtpCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __mtpCreateRequire } from 'node:module'; const require = __mtpCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 };
 // The in-container probe first: one dependency-free file (dist/probe.mjs), whose text is also embedded in the CLI and

@@ -11,11 +11,18 @@ if (!dir) {
   console.error('usage: node scripts/capture-sysfs.mjs <fixture-dir>');
   process.exit(2);
 }
-const bundled = await build({ entryPoints: ['src/collect/host/interfaces.ts'], bundle: true, platform: 'node', format: 'esm', write: false });
+const bundled = await build({
+  entryPoints: ['src/collect/host/interfaces.ts'],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  write: false,
+});
 const mod = await import('data:text/javascript;base64,' + Buffer.from(bundled.outputFiles[0].text).toString('base64'));
 await mkdir(dir, { recursive: true });
 await writeFile(path.join(dir, 'sysfs.json'), JSON.stringify(await mod.readSysClassNet('/'), null, 2) + '\n');
-for (const f of ['route', 'ipv6_route']) await writeFile(path.join(dir, `proc-net-${f}.txt`), await readFile(`/proc/net/${f}`, 'utf8'));
+for (const f of ['route', 'ipv6_route'])
+  await writeFile(path.join(dir, `proc-net-${f}.txt`), await readFile(`/proc/net/${f}`, 'utf8'));
 try {
   await writeFile(path.join(dir, 'ip-d-addr.txt'), execFileSync('ip', ['-d', 'addr'], { encoding: 'utf8' }));
 } catch {

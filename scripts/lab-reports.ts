@@ -16,7 +16,12 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { buildProbeImageRootfs, importProbeImage, startNestedDockerd, type NestedDockerd } from '../test/lab/harness/docker-lab.js';
+import {
+  buildProbeImageRootfs,
+  importProbeImage,
+  startNestedDockerd,
+  type NestedDockerd,
+} from '../test/lab/harness/docker-lab.js';
 import { createLab, labAvailable, type Lab } from '../test/lab/harness/lab.js';
 import { labEnv } from '../test/lab/cli.js';
 import { normaliseRun, type LabRun } from './lab-reports/normalise.js';
@@ -27,7 +32,11 @@ const BIP = '172.30.0.1/24';
 /** Longer than any scenario's run: the CLI's own default deadline ends a black hole well before. */
 const CLI_TIMEOUT_MS = 120_000;
 
-interface Args { cli: string; out: string; only?: string[] }
+interface Args {
+  cli: string;
+  out: string;
+  only?: string[];
+}
 
 function parseArgs(argv: string[]): Args {
   const a = argv.filter((x) => x !== '--');
@@ -37,12 +46,19 @@ function parseArgs(argv: string[]): Args {
   };
   const cli = value('--cli');
   const out = value('--out');
-  if (!cli || !out) throw new Error('usage: vite-node scripts/lab-reports.ts -- --cli <path to a bundled cli.js> --out <dir> [--only name,...]');
+  if (!cli || !out)
+    throw new Error(
+      'usage: vite-node scripts/lab-reports.ts -- --cli <path to a bundled cli.js> --out <dir> [--only name,...]',
+    );
   if (!existsSync(cli)) throw new Error(`--cli ${cli}: no such file (bundle first: node scripts/bundle.mjs <dir>)`);
-  const only = value('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = value('--only')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const known = new Set(SCENARIOS.map((s) => s.name));
   const unknown = (only ?? []).filter((n) => !known.has(n));
-  if (unknown.length) throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  if (unknown.length)
+    throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
   return { cli: path.resolve(cli), out: path.resolve(out), ...(only ? { only } : {}) };
 }
 
@@ -89,10 +105,14 @@ async function runScenario(sc: Scenario, cli: string, rootfs: string | undefined
     env = { DOCKER_HOST: d.host };
   }
   // From the lab's own folder, as runCli does: the CI-config lint must not read this repository's files.
-  const r = await lab.exec('sh', ['-c', 'cd "$0" && exec "$@"', lab.tmpDir, process.execPath, cli, ...sc.args(lab), '--format', 'json'], {
-    timeoutMs: CLI_TIMEOUT_MS,
-    env: labEnv(env),
-  });
+  const r = await lab.exec(
+    'sh',
+    ['-c', 'cd "$0" && exec "$@"', lab.tmpDir, process.execPath, cli, ...sc.args(lab), '--format', 'json'],
+    {
+      timeoutMs: CLI_TIMEOUT_MS,
+      env: labEnv(env),
+    },
+  );
   let report: unknown;
   try {
     report = JSON.parse(r.stdout);
@@ -110,13 +130,24 @@ async function runScenario(sc: Scenario, cli: string, rootfs: string | undefined
 }
 
 function summary(run: LabRun): string {
-  type Rep = { verdict?: string; recommendedMtu?: number; timedOut?: boolean; findings?: Array<{ code: string }>; layers?: Array<{ notes?: string[] }> };
+  type Rep = {
+    verdict?: string;
+    recommendedMtu?: number;
+    timedOut?: boolean;
+    findings?: Array<{ code: string }>;
+    layers?: Array<{ notes?: string[] }>;
+  };
   const rep = run.report as Rep | undefined;
   const codes = (rep?.findings ?? []).map((f) => f.code).join(',') || '-';
   // A probe cut off by the run's deadline gives a weaker verdict on a loaded machine (seen: fail -> warn, exit 1 -> 0
   // for the swarm overlay at load 14): say so, so that a diff of such a run is not read as a change of behaviour.
-  const cut = (rep?.layers ?? []).flatMap((l) => l.notes ?? []).filter((n) => /did not finish by the deadline/.test(n)).length;
-  const warn = rep?.timedOut || cut ? `; DEADLINE HIT (${rep?.timedOut ? 'timedOut' : `${cut} probe(s) cut off`}): rerun on a quiet machine` : '';
+  const cut = (rep?.layers ?? [])
+    .flatMap((l) => l.notes ?? [])
+    .filter((n) => /did not finish by the deadline/.test(n)).length;
+  const warn =
+    rep?.timedOut || cut
+      ? `; DEADLINE HIT (${rep?.timedOut ? 'timedOut' : `${cut} probe(s) cut off`}): rerun on a quiet machine`
+      : '';
   return `exit ${run.exitCode}, ${rep?.verdict ?? 'no report'}, codes ${codes}, recommended ${rep?.recommendedMtu ?? '-'}, CLI ${(run.ms / 1000).toFixed(1)} s${warn}`;
 }
 
@@ -159,18 +190,25 @@ async function main(): Promise<number> {
       failed++;
       const message = err instanceof Error ? err.message : String(err);
       // A scenario that could not be built is written too: a diff then shows it instead of a silently missing file.
-      await writeFile(path.join(args.out, `${sc.name}.json`), `${JSON.stringify({ scenario: sc.name, labError: message }, null, 2)}\n`);
+      await writeFile(
+        path.join(args.out, `${sc.name}.json`),
+        `${JSON.stringify({ scenario: sc.name, labError: message }, null, 2)}\n`,
+      );
       console.error(`${sc.name.padEnd(32)} LAB ERROR: ${message}`);
     } finally {
       await teardown();
     }
   }
-  console.log(`${selected.length} scenario(s) in ${((performance.now() - started) / 1000).toFixed(0)} s; reports in ${args.out}`);
+  console.log(
+    `${selected.length} scenario(s) in ${((performance.now() - started) / 1000).toFixed(0)} s; reports in ${args.out}`,
+  );
   return failed ? 1 : 0;
 }
 
 main().then(
-  (code) => { if (!interrupted) process.exit(code); },
+  (code) => {
+    if (!interrupted) process.exit(code);
+  },
   (err: unknown) => {
     console.error(err instanceof Error ? err.message : err);
     void teardown().finally(() => process.exit(2));

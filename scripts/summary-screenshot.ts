@@ -26,11 +26,27 @@ const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
 if (!existsSync(path.join(deps, 'node_modules/mermaid'))) {
   mkdirSync(deps, { recursive: true });
-  execFileSync('npm', ['install', '--prefix', deps, '--no-audit', '--no-fund', '--no-save', 'marked@16', 'mermaid@11', 'playwright-core@1'], { stdio: 'inherit' });
+  execFileSync(
+    'npm',
+    [
+      'install',
+      '--prefix',
+      deps,
+      '--no-audit',
+      '--no-fund',
+      '--no-save',
+      'marked@16',
+      'mermaid@11',
+      'playwright-core@1',
+    ],
+    { stdio: 'inherit' },
+  );
 }
 const req = createRequire(path.join(deps, 'node_modules/'));
 const { marked } = (await import(pathToFileURL(req.resolve('marked')).href)) as typeof import('marked');
-const { chromium } = req('playwright-core') as { chromium: { launch(o: object): Promise<{ newPage(o: object): Promise<Page>; close(): Promise<void> }> } };
+const { chromium } = req('playwright-core') as {
+  chromium: { launch(o: object): Promise<{ newPage(o: object): Promise<Page>; close(): Promise<void> }> };
+};
 interface Page {
   setContent(html: string, o?: object): Promise<void>;
   waitForFunction(fn: string, arg?: unknown, o?: object): Promise<unknown>;
@@ -38,17 +54,40 @@ interface Page {
   screenshot(o: object): Promise<Buffer>;
 }
 
-execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs'), path.join(root, '.lab-tmp/dist')], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs'), path.join(root, '.lab-tmp/dist')], {
+  stdio: 'inherit',
+});
 const IMAGE = 'mtp-probe:shot';
 const rootfs = (await buildProbeImageRootfs()).tarball;
-const lab = await createLab({ runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true, names: ['registry.npmjs.org'] });
+const lab = await createLab({
+  runnerMtu: 1450,
+  bottleneckMtu: 1450,
+  dropFragNeeded: true,
+  names: ['registry.npmjs.org'],
+});
 let markdown: string;
 const d = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp] });
 try {
   await importProbeImage(d.host, IMAGE, rootfs);
-  const r = await runCli(lab, ['--registries', 'npm', '--ca-file', lab.caFile, '--probe-image', IMAGE, '--pull', 'never', '--no-lint', '--format', 'markdown'], {
-    env: { DOCKER_HOST: d.host, GITHUB_ACTIONS: 'true' },
-  });
+  const r = await runCli(
+    lab,
+    [
+      '--registries',
+      'npm',
+      '--ca-file',
+      lab.caFile,
+      '--probe-image',
+      IMAGE,
+      '--pull',
+      'never',
+      '--no-lint',
+      '--format',
+      'markdown',
+    ],
+    {
+      env: { DOCKER_HOST: d.host, GITHUB_ACTIONS: 'true' },
+    },
+  );
   if (r.code !== 1) throw new Error(`expected the black hole (exit 1), got exit ${r.code}: ${r.stderr}`);
   markdown = r.stdout;
 } finally {
@@ -57,7 +96,10 @@ try {
 }
 
 // GitHub renders ```mermaid blocks as diagrams: the same here, with mermaid in the page.
-const body = (await marked.parse(markdown)).replace(/<pre><code class="language-mermaid">([\s\S]*?)<\/code><\/pre>/g, '<pre class="mermaid">$1</pre>');
+const body = (await marked.parse(markdown)).replace(
+  /<pre><code class="language-mermaid">([\s\S]*?)<\/code><\/pre>/g,
+  '<pre class="mermaid">$1</pre>',
+);
 const css = `
   body { font: 14px/1.5 -apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; color: #1f2328; margin: 0; padding: 24px 32px; width: 980px; }
   h2 { border-bottom: 1px solid #d1d9e0; padding-bottom: .3em; } h3, h4 { margin: 1.2em 0 .5em; }
@@ -73,7 +115,16 @@ const html = `<!doctype html><html><head><meta charset="utf-8"><style>${css}</st
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1044, height: 800 }, deviceScaleFactor: 1 });
@@ -81,7 +132,9 @@ try {
   await page.waitForFunction('document.body.dataset.ready === "1"', undefined, { timeout: 20_000 });
   mkdirSync(path.dirname(out), { recursive: true });
   // Down to the first heading after the findings ("Layers"), or the whole page.
-  const height = await page.evaluate<number>(`(() => { const h = [...document.querySelectorAll('h3')].find((e) => e.textContent.trim() === 'Layers'); return h ? Math.ceil(h.getBoundingClientRect().top + window.scrollY) : document.body.scrollHeight; })()`);
+  const height = await page.evaluate<number>(
+    `(() => { const h = [...document.querySelectorAll('h3')].find((e) => e.textContent.trim() === 'Layers'); return h ? Math.ceil(h.getBoundingClientRect().top + window.scrollY) : document.body.scrollHeight; })()`,
+  );
   writeFileSync(out, await page.screenshot({ fullPage: true, clip: { x: 0, y: 0, width: 1044, height }, type: 'png' }));
   console.log(`wrote ${path.relative(root, out)}`);
 } finally {

@@ -66,9 +66,14 @@ async function loadExtraCa(options: Options, env: NodeJS.ProcessEnv): Promise<st
     try {
       pem = await readFile(options.caFile, 'utf8');
     } catch (err) {
-      throw new UsageError(`ca-file '${options.caFile}' cannot be read (${(err as NodeJS.ErrnoException).code}); expected a readable PEM file.`);
+      throw new UsageError(
+        `ca-file '${options.caFile}' cannot be read (${(err as NodeJS.ErrnoException).code}); expected a readable PEM file.`,
+      );
     }
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`ca-file '${options.caFile}' has no PEM certificate; expected a file with -----BEGIN CERTIFICATE-----.`);
+    if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+      throw new UsageError(
+        `ca-file '${options.caFile}' has no PEM certificate; expected a file with -----BEGIN CERTIFICATE-----.`,
+      );
     out.push(pem);
   }
   return out;
@@ -103,14 +108,39 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
   const host = hostScan.layer;
   const layers: Layer[] = [host];
 
-  if (!options.lintOnly) layers.push(...(await probeAll(options, deps, { hostScan, hostDeps, deadline, probeDeadline, extraCa, ...(ca ? { ca } : {}) })));
+  if (!options.lintOnly)
+    layers.push(
+      ...(await probeAll(options, deps, {
+        hostScan,
+        hostDeps,
+        deadline,
+        probeDeadline,
+        extraCa,
+        ...(ca ? { ca } : {}),
+      })),
+    );
 
   const uplink = lintUplink(options, hostScan);
   const lint =
-    options.lintDir === null ? undefined : await byDeadline(lintCheckout(options.lintDir ?? '.', uplink), deadline, deps.now, { ...chooseUplink(uplink), findings: [], unchecked: [] });
+    options.lintDir === null
+      ? undefined
+      : await byDeadline(lintCheckout(options.lintDir ?? '.', uplink), deadline, deps.now, {
+          ...chooseUplink(uplink),
+          findings: [],
+          unchecked: [],
+        });
 
   const timedOut = layers.some((l) => l.probes.some((p) => p.outcome === 'deadline'));
-  const diagnosis = diagnose({ layers, ci, stallTimeoutMs: options.stallTimeoutMs, minThroughput: options.minThroughput, ...(lint ? { lint } : {}) }, RULES);
+  const diagnosis = diagnose(
+    {
+      layers,
+      ci,
+      stallTimeoutMs: options.stallTimeoutMs,
+      minThroughput: options.minThroughput,
+      ...(lint ? { lint } : {}),
+    },
+    RULES,
+  );
   // --lint-only probes nothing: the uplink the lint took from the default route is the report's, not the host layer's.
   const uplinkMtu = host.mtu ?? (lint?.uplinkSource === 'default-route' ? lint.uplinkMtu : undefined);
   return {
@@ -126,7 +156,15 @@ export async function run(options: Options, deps: RunDeps): Promise<Report> {
     settings: settingsForReport(options, deps.env),
     layers,
     findings: diagnosis.findings,
-    ...(lint ? { lint: { ...(lint.uplinkMtu !== undefined ? { uplinkMtu: lint.uplinkMtu } : {}), ...(lint.uplinkSource ? { uplinkSource: lint.uplinkSource } : {}), notes: lint.notes } } : {}),
+    ...(lint
+      ? {
+          lint: {
+            ...(lint.uplinkMtu !== undefined ? { uplinkMtu: lint.uplinkMtu } : {}),
+            ...(lint.uplinkSource ? { uplinkSource: lint.uplinkSource } : {}),
+            notes: lint.notes,
+          },
+        }
+      : {}),
   };
 }
 
@@ -148,7 +186,18 @@ async function probeAll(options: Options, deps: RunDeps, w: ProbeWork): Promise<
   const targets = resolveTargets(options.registries, options.urls);
   const none: CollectedLayers = { layers: [], notes: [] };
   const layerWork = deps.collectLayers
-    ? byDeadline(deps.collectLayers({ options, deadline: w.probeDeadline, extraCa: w.extraCa, hostId: host.id, planVerification: verificationMtu }), w.deadline, deps.now, none)
+    ? byDeadline(
+        deps.collectLayers({
+          options,
+          deadline: w.probeDeadline,
+          extraCa: w.extraCa,
+          hostId: host.id,
+          planVerification: verificationMtu,
+        }),
+        w.deadline,
+        deps.now,
+        none,
+      )
     : Promise.resolve(none);
   const settings = {
     stallTimeoutMs: options.stallTimeoutMs,

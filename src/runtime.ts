@@ -6,7 +6,14 @@
  */
 import { dockerLayers } from './collect/docker/collect.js';
 import { loadConfigFile, resolveConfigPath } from './config/config-file.js';
-import { parseOptions, UsageError, type OptionSource, type Options, type OutputFormat, type RawOptions } from './config/options.js';
+import {
+  parseOptions,
+  UsageError,
+  type OptionSource,
+  type Options,
+  type OutputFormat,
+  type RawOptions,
+} from './config/options.js';
 import type { Report } from './model/report.js';
 import { renderJson } from './render/json.js';
 import { renderMarkdown } from './render/markdown.js';
@@ -76,7 +83,10 @@ export async function exitAfterCleanup(code: number): Promise<never> {
 
 /** On SIGINT or SIGTERM (a cancelled CI job sends both): clean up, then exit 128 + the signal's number. */
 export function exitOnSignals(announce?: (signal: NodeJS.Signals) => void): void {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.once(signal, () => {
       announce?.(signal);
       void exitAfterCleanup(code);

@@ -44,7 +44,12 @@ export interface NormalisedRun {
 
 /** Keys whose values are wall-clock figures, wherever they sit (except under `settings`: configuration, kept). */
 const TIMING_KEY = /(^ms$|Ms$)/;
-const PLACEHOLDER: Record<string, string> = { samples: '<samples>', throughputBps: '<bps>', raw: '<raw>', startedAt: '<time>' };
+const PLACEHOLDER: Record<string, string> = {
+  samples: '<samples>',
+  throughputBps: '<bps>',
+  raw: '<raw>',
+  startedAt: '<time>',
+};
 /** tcpInfo counters that depend on timing (how many retransmissions fit in the stall window). */
 const TCP_COUNTERS = new Set(['bytesAcked', 'bytesReceived', 'segsIn', 'rcvOooPack', 'retrans', 'dataSegsIn', 'lost']);
 
@@ -101,9 +106,13 @@ function normaliseValue(v: Json, pathKeys: string[], text: (s: string) => string
 /** Lists whose order carries nothing: the kernel lists interfaces in creation order, bridges their ports likewise. */
 function sortUnordered(key: string | undefined, items: Json[]): Json[] {
   if (key === 'interfaces') {
-    return items.filter((x) => !isContainerPeer(x)).map(withoutBridgeState).sort((a, b) => stable(a).localeCompare(stable(b)));
+    return items
+      .filter((x) => !isContainerPeer(x))
+      .map(withoutBridgeState)
+      .sort((a, b) => stable(a).localeCompare(stable(b)));
   }
-  if (key === 'ports') return items.filter((x) => x !== CONTAINER_PEER).sort((a, b) => String(a).localeCompare(String(b)));
+  if (key === 'ports')
+    return items.filter((x) => x !== CONTAINER_PEER).sort((a, b) => String(a).localeCompare(String(b)));
   return items;
 }
 

@@ -63,18 +63,31 @@ export const SCENARIOS: Scenario[] = [
     lab: { bottleneckMtu: 1450, dropFragNeeded: true },
     args: (l) => ['--url', 'https://rubygems.org/downloads/x.gem', '--registries', 'none', '--ca-file', l.caFile],
   },
-  { name: 'connect-refused', lab: {}, args: (l) => ['--url', `https://${l.registryName}:9443/x`, '--registries', 'none'] },
+  {
+    name: 'connect-refused',
+    lab: {},
+    args: (l) => ['--url', `https://${l.registryName}:9443/x`, '--registries', 'none'],
+  },
   {
     name: 'catalog',
     lab: { names: ['registry.npmjs.org', 'rubygems.org', 'pecl.php.net'] },
     args: (l) => ['--registries', 'npm,rubygems,pecl', '--ca-file', l.caFile],
   },
   // The issue's first bug as a lab sees it: the default catalog where rubygems.org does not resolve.
-  { name: 'catalog-rubygems-unresolvable', lab: { names: ['registry.npmjs.org', 'pecl.php.net'] }, args: (l) => ['--ca-file', l.caFile] },
+  {
+    name: 'catalog-rubygems-unresolvable',
+    lab: { names: ['registry.npmjs.org', 'pecl.php.net'] },
+    args: (l) => ['--ca-file', l.caFile],
+  },
 
   // docker.itg.test.ts
   { name: 'dind-flannel-1450', lab: BLACK_HOLE_1450, daemon: {}, args: docker },
-  { name: 'dind-calico-ipip-1480', lab: { runnerMtu: 1480, bottleneckMtu: 1480, dropFragNeeded: true }, daemon: {}, args: docker },
+  {
+    name: 'dind-calico-ipip-1480',
+    lab: { runnerMtu: 1480, bottleneckMtu: 1480, dropFragNeeded: true },
+    daemon: {},
+    args: docker,
+  },
   { name: 'dind-pmtud-1450', lab: { runnerMtu: 1450, bottleneckMtu: 1450 }, daemon: {}, args: docker },
   {
     name: 'dind-healthy-1500',
@@ -82,7 +95,14 @@ export const SCENARIOS: Scenario[] = [
     daemon: {},
     // What a run killed with SIGKILL leaves: labelled, its expiry long past; the run sweeps it and says so.
     setup: async (_l, d) => {
-      const stale = ['--label', 'io.mtu-preflight=1', '--label', 'io.mtu-preflight.run=killed', '--label', 'io.mtu-preflight.expires=1'];
+      const stale = [
+        '--label',
+        'io.mtu-preflight=1',
+        '--label',
+        'io.mtu-preflight.run=killed',
+        '--label',
+        'io.mtu-preflight.expires=1',
+      ];
       await must(d, ['network', 'create', ...stale, 'mtu-preflight-killed-mtu1450']);
       await must(d, ['create', ...stale, '--network', 'mtu-preflight-killed-mtu1450', PROBE_IMAGE, 'true']);
     },
@@ -93,7 +113,15 @@ export const SCENARIOS: Scenario[] = [
     lab: BLACK_HOLE_1450,
     daemon: { mtu: 1450 },
     setup: (_l, d) =>
-      must(d, ['network', 'create', '--label', 'com.docker.compose.project=app', '--label', 'com.docker.compose.network=default', 'app_default']),
+      must(d, [
+        'network',
+        'create',
+        '--label',
+        'com.docker.compose.project=app',
+        '--label',
+        'com.docker.compose.network=default',
+        'app_default',
+      ]),
     args: docker,
   },
 
@@ -115,11 +143,16 @@ export const SCENARIOS: Scenario[] = [
     daemon: { mtu: 1450 },
     setup: async (l, d) => {
       await must(d, [
-        'network', 'create',
-        '--opt', 'com.docker.network.bridge.name=docker_gwbridge',
-        '--opt', 'com.docker.network.bridge.enable_icc=false',
-        '--opt', 'com.docker.network.bridge.enable_ip_masquerade=true',
-        '--opt', `${MTU_OPT}=1450`,
+        'network',
+        'create',
+        '--opt',
+        'com.docker.network.bridge.name=docker_gwbridge',
+        '--opt',
+        'com.docker.network.bridge.enable_icc=false',
+        '--opt',
+        'com.docker.network.bridge.enable_ip_masquerade=true',
+        '--opt',
+        `${MTU_OPT}=1450`,
         'docker_gwbridge',
       ]);
       await swarmInit(l, d);
@@ -140,8 +173,21 @@ export const SCENARIOS: Scenario[] = [
     daemon: { mtu: 1450 },
     setup: (_l, d) =>
       must(d, [
-        'network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '-o', `${MTU_OPT}=1500`,
-        '--subnet', RUNNER_LINK.subnet, '--gateway', RUNNER_LINK.router, '--ip-range', '10.213.1.192/28', 'mv1500',
+        'network',
+        'create',
+        '-d',
+        'macvlan',
+        '-o',
+        'parent=eth0',
+        '-o',
+        `${MTU_OPT}=1500`,
+        '--subnet',
+        RUNNER_LINK.subnet,
+        '--gateway',
+        RUNNER_LINK.router,
+        '--ip-range',
+        '10.213.1.192/28',
+        'mv1500',
       ]),
     args: docker,
   },

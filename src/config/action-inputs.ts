@@ -20,7 +20,10 @@ function splitLines(text: string): string[] {
  * Every option in OPTION_NAMES from the Action's inputs. Pure given `getInput`: an empty input is
  * "not given", so a config file (or the default) decides. A repeatable option (`url`) takes one value a line.
  */
-export function readInputs(getInput: (name: string) => string, getMultilineInput: (name: string) => string[] = (name) => splitLines(getInput(name))): ActionInputs {
+export function readInputs(
+  getInput: (name: string) => string,
+  getMultilineInput: (name: string) => string[] = (name) => splitLines(getInput(name)),
+): ActionInputs {
   const values: RawOptions = {};
   for (const name of OPTION_NAMES) {
     if (LIST_OPTIONS.has(name)) {

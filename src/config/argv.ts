@@ -40,7 +40,9 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
     if (!arg.startsWith('--') || arg === '--') {
       throw new UsageError(`Unexpected argument '${arg}'; mtu-preflight takes only --flags (see --help).`);
     }
-    let { name, value } = splitFlag(arg);
+    const split = splitFlag(arg);
+    const name = split.name;
+    let value = split.value;
     if (!OPTION_NAMES.includes(name) && name !== 'config') throw unknownOption(name, 'flag');
     const next = argv[i + 1];
     if (value === undefined && BOOLEAN_OPTIONS.has(name)) {

@@ -28,7 +28,9 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     if (code === 'ENOENT') {
-      throw new UsageError(`Config file '${path}' does not exist; expected a YAML file of option names and values, such as 'timeout: 30'.`);
+      throw new UsageError(
+        `Config file '${path}' does not exist; expected a YAML file of option names and values, such as 'timeout: 30'.`,
+      );
     }
     throw new UsageError(`Config file '${path}' cannot be read (${code}); expected a readable YAML file.`);
   }
@@ -42,20 +44,26 @@ export function parseConfigFile(text: string, file: string): ConfigFile {
   const first = doc.errors[0];
   if (first) {
     const { line } = lineCounter.linePos(first.pos[0]);
-    throw new UsageError(`Config file '${file}' is not valid YAML at line ${line}: ${first.message.replace(/\.$/, '')}.`);
+    throw new UsageError(
+      `Config file '${file}' is not valid YAML at line ${line}: ${first.message.replace(/\.$/, '')}.`,
+    );
   }
   // An empty file (or only comments) is a config that sets nothing.
   if (doc.contents === null) return { values: {}, file };
   if (!isMap(doc.contents)) {
     const got = isSeq(doc.contents) ? 'a list' : 'a single value';
-    throw new UsageError(`Config file '${file}' must be a mapping of option names to values (such as 'timeout: 30'), got ${got}.`);
+    throw new UsageError(
+      `Config file '${file}' must be a mapping of option names to values (such as 'timeout: 30'), got ${got}.`,
+    );
   }
   let mapping: Record<string, unknown>;
   try {
     mapping = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
   } catch (err) {
     // yaml refuses alias expansion past maxAliasCount (a "billion laughs" file); say so in one line.
-    throw new UsageError(`Config file '${file}' cannot be read as a mapping: ${(err as Error).message.replace(/\.$/, '')}; expected plain keys and values.`);
+    throw new UsageError(
+      `Config file '${file}' cannot be read as a mapping: ${(err as Error).message.replace(/\.$/, '')}; expected plain keys and values.`,
+    );
   }
   const values: RawOptions = {};
   for (const [key, value] of Object.entries(mapping)) values[key] = toRawValue(key, value, file);
@@ -63,11 +71,14 @@ export function parseConfigFile(text: string, file: string): ConfigFile {
 }
 
 function toRawValue(key: string, value: unknown, file: string): RawValue {
-  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return value;
   if (Array.isArray(value)) {
     return value.map((item, i) => {
       if (item !== null && typeof item === 'object') {
-        throw new UsageError(`Config key '${key}' in ${file} must be a list of single values; item ${i + 1} is a ${Array.isArray(item) ? 'list' : 'mapping'}.`);
+        throw new UsageError(
+          `Config key '${key}' in ${file} must be a list of single values; item ${i + 1} is a ${Array.isArray(item) ? 'list' : 'mapping'}.`,
+        );
       }
       return String(item);
     });

@@ -78,10 +78,10 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
   minThroughput: 64 * 1024,
   insecure: false,
   strict: false,
-  format: 'text' as OutputFormat,
-  docker: 'auto' as DockerMode,
+  format: 'text',
+  docker: 'auto',
   probeImage: 'node:24-alpine',
-  pull: 'missing' as PullPolicy,
+  pull: 'missing',
   lintDir: '.',
   lintOnly: false,
   color: 'auto' as const,
@@ -89,11 +89,21 @@ export const DEFAULTS: Readonly<Options> = Object.freeze({
 
 /** The error for a name that is no option: with a suggestion when it looks like a typo. */
 export function unknownOption(rawKey: string, source: SourceKind, file?: string): UsageError {
-  const hint = didYouMean(rawKey, [...OPTION_NAMES, ...Object.keys(ALIASES), ...(source === 'flag' ? ['config', 'help', 'version'] : [])]);
+  const hint = didYouMean(rawKey, [
+    ...OPTION_NAMES,
+    ...Object.keys(ALIASES),
+    ...(source === 'flag' ? ['config', 'help', 'version'] : []),
+  ]);
   const where = file ? ` in ${file}` : '';
-  const what = source === 'flag' ? `Unknown flag --${rawKey}` : `Unknown ${source === 'input' ? 'input' : 'config key'} '${rawKey}'${where}`;
-  const names = source === 'input' ? 'the inputs in action.yml' : source === 'config' ? 'the keys in the README' : '--help';
-  return new UsageError(`${what}${hint ? ` (did you mean '${source === 'flag' ? '--' : ''}${hint}'?)` : ''}; see ${names} for the accepted names.`);
+  const what =
+    source === 'flag'
+      ? `Unknown flag --${rawKey}`
+      : `Unknown ${source === 'input' ? 'input' : 'config key'} '${rawKey}'${where}`;
+  const names =
+    source === 'input' ? 'the inputs in action.yml' : source === 'config' ? 'the keys in the README' : '--help';
+  return new UsageError(
+    `${what}${hint ? ` (did you mean '${source === 'flag' ? '--' : ''}${hint}'?)` : ''}; see ${names} for the accepted names.`,
+  );
 }
 
 function labeler(source: SourceKind): (k: string) => string {
@@ -137,7 +147,9 @@ export function parseOptions(sources: readonly OptionSource[]): Options {
     );
   }
   if (!o.lintOnly && o.registries.length === 0 && o.urls.length === 0) {
-    throw new UsageError(`Nothing to probe: registries is 'none' and no url was given; expected at least one registry or --url.`);
+    throw new UsageError(
+      `Nothing to probe: registries is 'none' and no url was given; expected at least one registry or --url.`,
+    );
   }
   return o;
 }

@@ -4,7 +4,21 @@
  */
 import { CATALOG, type RegistryId } from '../probe/catalog.js';
 import type { Options } from './options.js';
-import { didYouMean, fail, nonEmpty, oneOf, parseBool, parseMtu, parseSeconds, parseSize, parseUrl, splitList, toStr, UsageError, type RawValue } from './values.js';
+import {
+  didYouMean,
+  fail,
+  nonEmpty,
+  oneOf,
+  parseBool,
+  parseMtu,
+  parseSeconds,
+  parseSize,
+  parseUrl,
+  splitList,
+  toStr,
+  UsageError,
+  type RawValue,
+} from './values.js';
 
 export interface Spec {
   help: string;
@@ -46,11 +60,14 @@ const REGISTRY_IDS = Object.keys(CATALOG);
 function parseRegistries(v: RawValue, label: string): RegistryId[] {
   const ids = splitList(v).map((s) => s.toLowerCase());
   if (ids.length === 1 && ids[0] === 'none') return [];
-  if (ids.includes('none')) fail(label, v, `either none or a list of registries (${REGISTRY_IDS.join(', ')}), not both`);
+  if (ids.includes('none'))
+    fail(label, v, `either none or a list of registries (${REGISTRY_IDS.join(', ')}), not both`);
   for (const id of ids) {
     if (!(id in CATALOG)) {
       const hint = didYouMean(id, REGISTRY_IDS);
-      throw new UsageError(`${label} has unknown registry '${id}'${hint ? ` (did you mean '${hint}'?)` : ''}; expected some of ${REGISTRY_IDS.join(', ')}, or none.`);
+      throw new UsageError(
+        `${label} has unknown registry '${id}'${hint ? ` (did you mean '${hint}'?)` : ''}; expected some of ${REGISTRY_IDS.join(', ')}, or none.`,
+      );
     }
   }
   if (ids.length === 0) fail(label, v, `a list of registries (${REGISTRY_IDS.join(', ')}) or none`);
@@ -113,7 +130,11 @@ export const SPECS: Readonly<Record<string, Spec>> = {
       o.reportFile = nonEmpty(v, label, 'a file path');
     },
   },
-  docker: choice('Probe inside reachable Docker daemons: auto, off or required. Default: auto.', 'docker', ['auto', 'off', 'required']),
+  docker: choice('Probe inside reachable Docker daemons: auto, off or required. Default: auto.', 'docker', [
+    'auto',
+    'off',
+    'required',
+  ]),
   'probe-image': {
     help: 'Image used for in-container probes; it must contain node. Default: node:24-alpine.',
     apply(o, v, label) {
@@ -122,10 +143,17 @@ export const SPECS: Readonly<Record<string, Spec>> = {
       o.probeImage = s;
     },
   },
-  pull: choice('When to pull the probe image: never, missing or always. Default: missing.', 'pull', ['never', 'missing', 'always']),
-  lint: flag('Lint CI config files (.gitlab-ci.yml, .drone.yml, workflows, compose) for MTU settings. Default: true.', (o, on) => {
-    o.lintDir = on ? (o.lintDir ?? '.') : null;
-  }),
+  pull: choice('When to pull the probe image: never, missing or always. Default: missing.', 'pull', [
+    'never',
+    'missing',
+    'always',
+  ]),
+  lint: flag(
+    'Lint CI config files (.gitlab-ci.yml, .drone.yml, workflows, compose) for MTU settings. Default: true.',
+    (o, on) => {
+      o.lintDir = on ? (o.lintDir ?? '.') : null;
+    },
+  ),
   'lint-only': flag('Only lint CI config files; probe nothing.', 'lintOnly'),
   'assume-mtu': {
     help: 'Uplink MTU the lint assumes (with --lint-only nothing is measured).',

@@ -16,7 +16,10 @@ const MAX_SHOWN = 200;
 export function fail(label: string, got: RawValue, expected: string): never {
   const full = Array.isArray(got) ? got.join(',') : String(got);
   // Control characters (a pasted newline) would break the one line.
-  const shown = (full.length > MAX_SHOWN ? `${full.slice(0, MAX_SHOWN)}…` : full).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const shown = (full.length > MAX_SHOWN ? `${full.slice(0, MAX_SHOWN)}…` : full).replace(
+    /[\u0000-\u001f\u007f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
   throw new UsageError(`${label} must be ${expected}, got '${shown}'.`);
 }
 
@@ -31,7 +34,8 @@ export function parseSeconds(v: RawValue, label: string, max: number): number {
   const s = toStr(v).replace(/s$/, '');
   const n = Number(s);
   // Decimal only: Number() would also take '0x10' (16) and ' ' (0).
-  if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) || !Number.isFinite(n) || n <= 0) fail(label, v, 'a positive number of seconds');
+  if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) || !Number.isFinite(n) || n <= 0)
+    fail(label, v, 'a positive number of seconds');
   if (n < MIN_SECONDS) fail(label, v, `at least ${MIN_SECONDS} seconds`);
   if (n > max) fail(label, v, `at most ${max} seconds`);
   return Math.round(n * 1000);
@@ -49,7 +53,16 @@ export function parseBool(v: RawValue, label: string): boolean {
   return fail(label, v, 'true or false');
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+};
 
 export function parseSize(v: RawValue, label: string, min: number, max: number): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(toStr(v));
@@ -102,7 +115,10 @@ export function nonEmpty(v: RawValue, label: string, expected: string): string {
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   const w = word.toLowerCase();
   // A shared stem ('registry' for 'registries') is a better hint than the closest spelling.
-  const stem = w.length >= 5 ? candidates.find((c) => c.toLowerCase().startsWith(w.slice(0, -1)) || w.startsWith(c.toLowerCase())) : undefined;
+  const stem =
+    w.length >= 5
+      ? candidates.find((c) => c.toLowerCase().startsWith(w.slice(0, -1)) || w.startsWith(c.toLowerCase()))
+      : undefined;
   if (stem) return stem;
   let best: string | undefined;
   let bestDist = Infinity;

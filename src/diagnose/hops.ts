@@ -29,7 +29,8 @@ function wayOut(layer: Layer, byId: ReadonlyMap<string, Layer>): Hop[] {
   for (let guard = 0; guard < byId.size; guard++) {
     const parent = cur.parent !== undefined ? byId.get(cur.parent) : undefined;
     if (!parent) break;
-    if (cur.mtu !== undefined && parent.mtu !== undefined && cur.mtu > parent.mtu) return [{ from: layerEnd(parent), to: layerEnd(cur) }];
+    if (cur.mtu !== undefined && parent.mtu !== undefined && cur.mtu > parent.mtu)
+      return [{ from: layerEnd(parent), to: layerEnd(cur) }];
     cur = parent;
   }
   const ifaces = [...new Set(cur.uplinks.map((u) => u.iface))];
@@ -50,7 +51,11 @@ export function blamedHops(f: Finding, layers: readonly Layer[]): Hop[] {
     // A docker network no larger than its daemon's path can still be too large for what it is (an overlay needs
     // room for VXLAN in the underlay, a macvlan tunnel parent for its encapsulation): the hop is the way into it.
     const parent = layer.parent !== undefined ? byId.get(layer.parent) : undefined;
-    if (layer.kind === 'docker-network' && parent && !(layer.mtu !== undefined && parent.mtu !== undefined && layer.mtu > parent.mtu)) {
+    if (
+      layer.kind === 'docker-network' &&
+      parent &&
+      !(layer.mtu !== undefined && parent.mtu !== undefined && layer.mtu > parent.mtu)
+    ) {
       return [{ from: layerEnd(parent), to: layerEnd(layer) }];
     }
   }

@@ -47,9 +47,16 @@ export interface LintFindings {
 export function diagnose(input: DiagnosisInput & { lint?: LintFindings }, rules: readonly Rule[] = RULES): Diagnosis {
   // The rules judge the layers; the lint's findings are its own, merged as they are.
   const { lint, ...measured } = input;
-  const findings = withHops([...rules.flatMap((r) => r.evaluate(measured)), ...(lint?.findings ?? [])], measured.layers);
+  const findings = withHops(
+    [...rules.flatMap((r) => r.evaluate(measured)), ...(lint?.findings ?? [])],
+    measured.layers,
+  );
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
-  const verdict: Verdict = findings.some((f) => f.severity === 'error') ? 'fail' : findings.some((f) => f.severity === 'warning') ? 'warn' : 'pass';
+  const verdict: Verdict = findings.some((f) => f.severity === 'error')
+    ? 'fail'
+    : findings.some((f) => f.severity === 'warning')
+      ? 'warn'
+      : 'pass';
   const recommendedMtu = verdictMtu(findings, verdict);
   return { findings, verdict, ...(recommendedMtu !== undefined ? { recommendedMtu } : {}) };
 }

@@ -21,6 +21,8 @@ export { fmtBytes, fmtMs, fmtRate } from '../model/units.js';
  * dual-stack target probed once per family, where one family's path may fail and the other's work).
  */
 export function probeHost(p: ProbeResult, layerProbes: readonly ProbeResult[]): string {
-  const perFamily = layerProbes.some((q) => q !== p && q.url === p.url && q.family !== undefined && q.family !== p.family);
+  const perFamily = layerProbes.some(
+    (q) => q !== p && q.url === p.url && q.family !== undefined && q.family !== p.family,
+  );
   return p.family !== undefined && (perFamily || p.family === 6) ? `${p.host} over IPv${p.family}` : p.host;
 }

@@ -8,7 +8,21 @@ import type { Finding, Fix } from '../model/report.js';
 import { MTU_OPTION } from '../model/net.js';
 import { composeNetworkYaml } from '../diagnose/knobs/compose.js';
 import { daemonJsonText } from '../diagnose/knobs/dockerd.js';
-import { DOCKER_DEFAULT_MTU, asMap, asSeq, asString, entries, lintDocuments, lintFindingAt, mtuValue, pairOf, parseYaml, settingFits, valueOf, type YamlFile } from './yaml.js';
+import {
+  DOCKER_DEFAULT_MTU,
+  asMap,
+  asSeq,
+  asString,
+  entries,
+  lintDocuments,
+  lintFindingAt,
+  mtuValue,
+  pairOf,
+  parseYaml,
+  settingFits,
+  valueOf,
+  type YamlFile,
+} from './yaml.js';
 
 export interface ComposeLintOptions {
   /**
@@ -32,10 +46,18 @@ export function lintCompose(text: string, file: string, mtu: number, options: Co
 export function declaresDefaultNetwork(text: string): boolean {
   const parsed = parseYaml(text, 'compose');
   if (!parsed.ok) return false;
-  return parsed.yaml.docs.some((doc) => pairOf(asMap(doc, valueOf(doc, asMap(doc, doc.contents), 'networks')), 'default') !== undefined);
+  return parsed.yaml.docs.some(
+    (doc) => pairOf(asMap(doc, valueOf(doc, asMap(doc, doc.contents), 'networks')), 'default') !== undefined,
+  );
 }
 
-function lintProject(yaml: YamlFile, doc: Document.Parsed, root: YAMLMap, mtu: number, implicitDefault: boolean): Finding[] {
+function lintProject(
+  yaml: YamlFile,
+  doc: Document.Parsed,
+  root: YAMLMap,
+  mtu: number,
+  implicitDefault: boolean,
+): Finding[] {
   const out: Finding[] = [];
   const networksPair = pairOf(root, 'networks');
   const networks = asMap(doc, networksPair?.value);
@@ -57,7 +79,9 @@ function lintProject(yaml: YamlFile, doc: Document.Parsed, root: YAMLMap, mtu: n
           set === undefined
             ? `compose network '${name}' in ${where} has no driver_opts ${MTU_OPTION}; the uplink MTU is ${mtu}, compose networks default to ${DOCKER_DEFAULT_MTU} (dockerd --mtu does not apply to them): downloads in its containers can stall.`
             : `compose network '${name}' in ${where} has ${MTU_OPTION} ${set}, above the uplink MTU ${mtu}: downloads in its containers can stall.`,
-        evidence: [`${where}: networks: ${name}: ${set === undefined ? 'no driver_opts mtu' : `${MTU_OPTION}: ${set}`}`],
+        evidence: [
+          `${where}: networks: ${name}: ${set === undefined ? 'no driver_opts mtu' : `${MTU_OPTION}: ${set}`}`,
+        ],
         fix: networkFix(yaml.file, name, asString(doc, valueOf(doc, net, 'driver')), mtu),
       })),
     );
@@ -73,7 +97,9 @@ function lintProject(yaml: YamlFile, doc: Document.Parsed, root: YAMLMap, mtu: n
   out.push(
     lintFindingAt(yaml, servicesPair.key, mtu, (where) => ({
       summary: `compose services in ${where} (${onDefault.join(', ')}) use the default network compose creates, at MTU ${DOCKER_DEFAULT_MTU}: no networks: default: with driver_opts ${MTU_OPTION}; the uplink MTU is ${mtu}: downloads in these containers can stall.`,
-      evidence: [`${where}: ${onDefault.length} service(s) on the implicit default network; ${networksPair ? `networks: declares ${[...declared].join(', ') || 'nothing'}` : 'no top-level networks:'}`],
+      evidence: [
+        `${where}: ${onDefault.length} service(s) on the implicit default network; ${networksPair ? `networks: declares ${[...declared].join(', ') || 'nothing'}` : 'no top-level networks:'}`,
+      ],
       fix: networkFix(yaml.file, 'default', undefined, mtu),
     })),
   );
@@ -98,7 +124,11 @@ function networkFix(file: string, name: string, driver: string | undefined, mtu:
     summary: `Set driver_opts ${MTU_OPTION}: ${mtu} on the compose network '${name}' (or default-network-opts in the daemon's daemon.json for every network).`,
     steps: [
       { title: `${file}: in the top-level networks`, language: 'yaml', snippet: composeNetworkYaml(name, mtu, driver) },
-      { title: 'Or, on the Docker host, for every network it creates: /etc/docker/daemon.json, then restart docker', language: 'json', snippet: daemonJsonText(mtu) },
+      {
+        title: 'Or, on the Docker host, for every network it creates: /etc/docker/daemon.json, then restart docker',
+        language: 'json',
+        snippet: daemonJsonText(mtu),
+      },
     ],
   };
 }

@@ -4,7 +4,8 @@
  */
 import type { Document } from 'yaml';
 import { dockerdMtuArgs } from '../diagnose/knobs/dockerd.js';
-import { asStrings, dindEngine, DOCKER_DEFAULT_MTU, dockerdMtu, settingFits, valueOf } from './yaml.js';
+import { asStrings, DOCKER_DEFAULT_MTU, settingFits, valueOf } from './yaml.js';
+import { dindEngine, dockerdMtu } from './docker-args.js';
 import type { YAMLMap } from 'yaml';
 
 export interface DindArgs {

@@ -14,8 +14,6 @@ import {
   asSeq,
   asString,
   entries,
-  imagePath,
-  isDindImage,
   lintDocuments,
   lintFindingAt,
   PREFLIGHT_JOB,
@@ -23,9 +21,9 @@ import {
   pairOf,
   settingFits,
   valueOf,
-  withoutMtu,
   type YamlFile,
 } from './yaml.js';
+import { imagePath, isDindImage, withoutMtu } from './docker-args.js';
 
 export type DroneFlavor = 'drone' | 'woodpecker';
 
@@ -52,7 +50,12 @@ export function isDockerPlugin(image: string): boolean {
 /** Pipeline types whose steps are containers (exec and ssh pipelines run on a host: no inner bridge). */
 const CONTAINER_TYPES = new Set(['docker', 'kubernetes']);
 
-export function lintDrone(text: string, file: string, mtu: number, flavor: DroneFlavor = /woodpecker/.test(file) ? 'woodpecker' : 'drone'): Finding[] {
+export function lintDrone(
+  text: string,
+  file: string,
+  mtu: number,
+  flavor: DroneFlavor = /woodpecker/.test(file) ? 'woodpecker' : 'drone',
+): Finding[] {
   // The preflight's own workflow (templates/woodpecker.yml saved as .woodpecker/mtu-preflight.yaml).
   const preflightFile = new RegExp(`(^|/)${PREFLIGHT_JOB}\\.ya?ml$`).test(file);
   return lintDocuments(text, file, mtu, (yaml, doc) => {
@@ -68,7 +71,10 @@ export function lintDrone(text: string, file: string, mtu: number, flavor: Drone
     const ctx: Ctx = { yaml, doc, mtu, flavor };
     // `pipeline:` is Woodpecker's name for steps before 1.0.
     const steps = ['steps', 'pipeline'].flatMap((key) => items(doc, valueOf(doc, root, key)));
-    return [...steps.flatMap((step) => lintStep(ctx, step, 'step')), ...items(doc, valueOf(doc, root, 'services')).flatMap((svc) => lintStep(ctx, svc, 'service'))];
+    return [
+      ...steps.flatMap((step) => lintStep(ctx, step, 'step')),
+      ...items(doc, valueOf(doc, root, 'services')).flatMap((svc) => lintStep(ctx, svc, 'service')),
+    ];
   });
 }
 
@@ -124,7 +130,13 @@ function lintStep(ctx: Ctx, item: Item, role: 'step' | 'service'): Finding[] {
         evidence: [`${where}: image: ${image}${set === undefined ? ', no mtu under settings:' : `, mtu: ${set}`}`],
         fix: {
           summary: `Add mtu: ${mtu} to the settings of ${label} (the plugin passes it to its dockerd as --mtu=${mtu}).`,
-          steps: [{ title: `${yaml.file} line ${line} (${label}): add settings.mtu`, language: 'yaml', snippet: pluginSnippet(item, image, mtu) }],
+          steps: [
+            {
+              title: `${yaml.file} line ${line} (${label}): add settings.mtu`,
+              language: 'yaml',
+              snippet: pluginSnippet(item, image, mtu),
+            },
+          ],
         },
       })),
     ];
@@ -139,7 +151,9 @@ function lintStep(ctx: Ctx, item: Item, role: 'step' | 'service'): Finding[] {
   return [
     lintFindingAt(yaml, imagePair.key, mtu, (where, line) => ({
       summary: dindSummary(`${image} ${label}`, where, args.set, mtu),
-      evidence: [`${where}: image: ${image}${entrypoint.length ? `, entrypoint ${flowList(entrypoint)}` : ''}${command.length ? `, command ${flowList(command)}` : ''}`],
+      evidence: [
+        `${where}: image: ${image}${entrypoint.length ? `, entrypoint ${flowList(entrypoint)}` : ''}${command.length ? `, command ${flowList(command)}` : ''}`,
+      ],
       fix: {
         summary: `Start the dockerd of ${system} ${label} with --mtu=${mtu} (${how}).`,
         steps: [{ title: `${yaml.file} line ${line} (${label}): ${how}`, language: 'yaml', snippet }],
@@ -150,7 +164,8 @@ function lintStep(ctx: Ctx, item: Item, role: 'step' | 'service'): Finding[] {
 
 /** The head of a step as the user wrote it: `- name: x` in a list, `x:` in a Woodpecker mapping. */
 function head(item: Item, image: string): { lines: string[]; indent: string } {
-  if (item.keyed) return { lines: [`${yamlScalar(item.name ?? 'step')}:`, `  image: ${yamlScalar(image)}`], indent: '  ' };
+  if (item.keyed)
+    return { lines: [`${yamlScalar(item.name ?? 'step')}:`, `  image: ${yamlScalar(image)}`], indent: '  ' };
   return { lines: [`- name: ${yamlScalar(item.name ?? 'step')}`, `  image: ${yamlScalar(image)}`], indent: '  ' };
 }
 
@@ -164,14 +179,26 @@ function pluginSnippet(item: Item, image: string, mtu: number): string {
  * (pipeline/frontend/yaml/types/container.go): its `commands:` run through a shell, and `entrypoint:` (a list,
  * Woodpecker 2.2.0+, woodpecker-ci/woodpecker#2985) replaces the image's: name the entrypoint script and the arguments there.
  */
-function dindSnippet(flavor: DroneFlavor, item: Item, image: string, entrypoint: string[], command: string[], mtu: number): { snippet: string; how: string } {
+function dindSnippet(
+  flavor: DroneFlavor,
+  item: Item,
+  image: string,
+  entrypoint: string[],
+  command: string[],
+  mtu: number,
+): { snippet: string; how: string } {
   const { lines, indent } = head(item, image);
   const privileged = `${indent}privileged: true`;
   if (flavor === 'drone') {
     const args = [...withoutMtu(command), ...dindMtuArgs(image, mtu)];
     return {
       how: `command: ${flowList(dindMtuArgs(image, mtu))}`,
-      snippet: [...lines, privileged, ...(entrypoint.length ? [`${indent}entrypoint: ${flowList(entrypoint)}`] : []), `${indent}command: ${flowList(args)}`].join('\n'),
+      snippet: [
+        ...lines,
+        privileged,
+        ...(entrypoint.length ? [`${indent}entrypoint: ${flowList(entrypoint)}`] : []),
+        `${indent}command: ${flowList(args)}`,
+      ].join('\n'),
     };
   }
   const base = entrypoint.length ? withoutMtu(entrypoint) : ['dockerd-entrypoint.sh'];

@@ -8,7 +8,18 @@
 import type { Document, YAMLMap } from 'yaml';
 import type { Finding } from '../model/report.js';
 import { fixRunnerNetwork } from '../diagnose/knobs/github.js';
-import { DOCKER_DEFAULT_MTU, asMap, asSeq, asString, entries, lintDocuments, lintFindingAt, pairOf, valueOf, type YamlFile } from './yaml.js';
+import {
+  DOCKER_DEFAULT_MTU,
+  asMap,
+  asSeq,
+  asString,
+  entries,
+  lintDocuments,
+  lintFindingAt,
+  pairOf,
+  valueOf,
+  type YamlFile,
+} from './yaml.js';
 
 export function lintGithubWorkflow(text: string, file: string, mtu: number): Finding[] {
   return lintDocuments(text, file, mtu, (yaml, doc) => {
@@ -24,7 +35,9 @@ function lintJob(yaml: YamlFile, doc: Document.Parsed, name: string, job: YAMLMa
   const containerPair = pairOf(job, 'container');
   const servicesPair = pairOf(job, 'services');
   const services = entries(asMap(doc, servicesPair?.value)).map((e) => e.name);
-  const container = containerPair ? asString(doc, containerPair.value) ?? asString(doc, valueOf(doc, asMap(doc, containerPair.value), 'image')) : undefined;
+  const container = containerPair
+    ? (asString(doc, containerPair.value) ?? asString(doc, valueOf(doc, asMap(doc, containerPair.value), 'image')))
+    : undefined;
   const fix = fixRunnerNetwork(mtu, `job '${name}'`);
   // `container:` and `services:` share one network: one finding, on the line where the job's container is.
   if (containerPair && (container !== undefined || asMap(doc, containerPair.value))) {

@@ -8,10 +8,37 @@ import { isSeq, type Document, type YAMLMap } from 'yaml';
 import type { Finding } from '../model/report.js';
 import { flowList, yamlScalar } from '../diagnose/knobs/snippets.js';
 import { dindArgs, dindFits, dindMtuArgs, dindSummary } from './dind.js';
-import { asMap, asSeq, asString, asStrings, deref, entries, isDindImage, lintDocuments, lintFindingAt, PREFLIGHT_JOB, pairOf, valueOf, withoutMtu, type YamlFile } from './yaml.js';
+import {
+  asMap,
+  asSeq,
+  asString,
+  asStrings,
+  deref,
+  entries,
+  lintDocuments,
+  lintFindingAt,
+  PREFLIGHT_JOB,
+  pairOf,
+  valueOf,
+  type YamlFile,
+} from './yaml.js';
+import { isDindImage, withoutMtu } from './docker-args.js';
 
 /** Top-level keys that are not jobs (https://docs.gitlab.com/ee/ci/yaml/). `spec` is a component header. */
-const GLOBAL_KEYWORDS = new Set(['default', 'include', 'stages', 'variables', 'workflow', 'image', 'services', 'cache', 'before_script', 'after_script', 'types', 'spec']);
+const GLOBAL_KEYWORDS = new Set([
+  'default',
+  'include',
+  'stages',
+  'variables',
+  'workflow',
+  'image',
+  'services',
+  'cache',
+  'before_script',
+  'after_script',
+  'types',
+  'spec',
+]);
 
 export function lintGitlab(text: string, file: string, mtu: number): Finding[] {
   const seen = new Set<unknown>();
@@ -19,10 +46,20 @@ export function lintGitlab(text: string, file: string, mtu: number): Finding[] {
     const root = asMap(doc, doc.contents);
     return entries(root).flatMap(({ name, pair }) => {
       if (name === 'services') return lintServices(yaml, doc, pair.value, 'the top-level services', mtu, seen);
-      if (name === 'default') return lintServices(yaml, doc, valueOf(doc, asMap(doc, pair.value), 'services'), 'the default section', mtu, seen);
+      if (name === 'default')
+        return lintServices(
+          yaml,
+          doc,
+          valueOf(doc, asMap(doc, pair.value), 'services'),
+          'the default section',
+          mtu,
+          seen,
+        );
       if (GLOBAL_KEYWORDS.has(name)) return [];
       const job = asMap(doc, pair.value);
-      return job && !isPreflightJob(doc, name, job) ? lintServices(yaml, doc, valueOf(doc, job, 'services'), `job '${name}'`, mtu, seen) : [];
+      return job && !isPreflightJob(doc, name, job)
+        ? lintServices(yaml, doc, valueOf(doc, job, 'services'), `job '${name}'`, mtu, seen)
+        : [];
     });
   });
 }
@@ -36,7 +73,14 @@ function isPreflightJob(doc: Document.Parsed, name: string, job: YAMLMap): boole
   return asStrings(doc, valueOf(doc, job, 'extends')).includes(`.${PREFLIGHT_JOB}`);
 }
 
-function lintServices(yaml: YamlFile, doc: Document.Parsed, node: unknown, scope: string, mtu: number, seen: Set<unknown>): Finding[] {
+function lintServices(
+  yaml: YamlFile,
+  doc: Document.Parsed,
+  node: unknown,
+  scope: string,
+  mtu: number,
+  seen: Set<unknown>,
+): Finding[] {
   const seq = asSeq(doc, node);
   // `services: !reference [.x, services]` points elsewhere in the file (or another file): judged where it is written.
   if (!seq || seq.tag === '!reference') return [];
@@ -56,10 +100,18 @@ function lintServices(yaml: YamlFile, doc: Document.Parsed, node: unknown, scope
     out.push(
       lintFindingAt(yaml, item, mtu, (where, line) => ({
         summary: dindSummary(`${image} service of ${scope}`, where, args.set, mtu),
-        evidence: [`${where}: ${asText !== undefined ? `- ${asText}` : `- name: ${image}${all.length ? `, command ${flowList(all)}` : ''}`}`],
+        evidence: [
+          `${where}: ${asText !== undefined ? `- ${asText}` : `- name: ${image}${all.length ? `, command ${flowList(all)}` : ''}`}`,
+        ],
         fix: {
           summary: `Give the ${image} service of ${scope} --mtu=${mtu}: services: [{ name: ${image}, command: ["--mtu=${mtu}"] }].`,
-          steps: [{ title: `${yaml.file} line ${line} (${scope}): write the service as`, language: 'yaml', snippet: serviceSnippet(doc, map, image, mtu) }],
+          steps: [
+            {
+              title: `${yaml.file} line ${line} (${scope}): write the service as`,
+              language: 'yaml',
+              snippet: serviceSnippet(doc, map, image, mtu),
+            },
+          ],
         },
       })),
     );

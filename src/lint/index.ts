@@ -33,7 +33,8 @@ const YAML_EXT = /\.ya?ml$/;
 export function linterFor(rel: string): Linter | undefined {
   if (rel === '.gitlab-ci.yml') return lintGitlab;
   if (rel === '.drone.yml' || rel === '.drone.yaml') return (t, f, m) => lintDrone(t, f, m, 'drone');
-  if (rel === '.woodpecker.yml' || rel === '.woodpecker.yaml' || /^\.woodpecker\/[^/]+\.ya?ml$/.test(rel)) return (t, f, m) => lintDrone(t, f, m, 'woodpecker');
+  if (rel === '.woodpecker.yml' || rel === '.woodpecker.yaml' || /^\.woodpecker\/[^/]+\.ya?ml$/.test(rel))
+    return (t, f, m) => lintDrone(t, f, m, 'woodpecker');
   if (/^\.github\/workflows\/[^/]+\.ya?ml$/.test(rel)) return lintGithubWorkflow;
   if (isComposeFile(rel)) return lintCompose;
   return undefined;
@@ -99,10 +100,19 @@ export interface LintResult extends LintReport {
 
 /** The uplink MTU to judge against: --assume-mtu, else what the probes measured, else (lint only) the default route's. */
 export function chooseUplink(u: LintUplink): Pick<LintReport, 'uplinkMtu' | 'uplinkSource' | 'notes'> {
-  if (u.assumeMtu !== undefined) return { uplinkMtu: u.assumeMtu, uplinkSource: 'assume-mtu', notes: [`the CI config lint assumed an uplink MTU of ${u.assumeMtu} (assume-mtu)`] };
+  if (u.assumeMtu !== undefined)
+    return {
+      uplinkMtu: u.assumeMtu,
+      uplinkSource: 'assume-mtu',
+      notes: [`the CI config lint assumed an uplink MTU of ${u.assumeMtu} (assume-mtu)`],
+    };
   if (u.lintOnly && u.defaultRoute) {
     const { name, mtu } = u.defaultRoute;
-    return { uplinkMtu: mtu, uplinkSource: 'default-route', notes: [`lint only: the uplink is taken from the default route: ${name} (MTU ${mtu})`] };
+    return {
+      uplinkMtu: mtu,
+      uplinkSource: 'default-route',
+      notes: [`lint only: the uplink is taken from the default route: ${name} (MTU ${mtu})`],
+    };
   }
   if (u.probedMtu !== undefined) return { uplinkMtu: u.probedMtu, uplinkSource: 'probes', notes: [] };
   return { notes: ['CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu'] };
@@ -112,7 +122,9 @@ export function chooseUplink(u: LintUplink): Pick<LintReport, 'uplinkMtu' | 'upl
 export async function lintCheckout(dir: string, uplink: LintUplink): Promise<LintResult> {
   const chosen = chooseUplink(uplink);
   const findings = chosen.uplinkMtu === undefined ? [] : await lintCiConfigs(dir, { uplinkMtu: chosen.uplinkMtu });
-  const unchecked = findings.filter((f) => f.code === 'ci-config-unchecked').map((f) => ({ file: f.file!, why: f.evidence[0]! }));
+  const unchecked = findings
+    .filter((f) => f.code === 'ci-config-unchecked')
+    .map((f) => ({ file: f.file!, why: f.evidence[0]! }));
   return { ...chosen, findings, unchecked };
 }
 

@@ -3,9 +3,25 @@
  * whether a value was written inline, as an alias or in block style, and build the finding a lint rule reports.
  * A file that is not valid YAML becomes an info finding (its line, the parser's message), never an exception.
  */
-import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Alias, type Document, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  visit,
+  type Alias,
+  type Document,
+  type Pair,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 import type { Finding, Fix } from '../model/report.js';
-import { ETHERNET_MTU, hasDefaultNetworkOpts, MTU_OPTION } from '../model/net.js';
+import { ETHERNET_MTU } from '../model/net.js';
 
 /** Findings of the lint are about files, not a network layer: this is their `layer`. */
 export const CONFIG_LAYER = 'config';
@@ -69,7 +85,9 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     ALIASES.set(doc, targets);
     const size = expandedSize(doc, targets, MAX_EXPANDED_NODES);
     if (size > MAX_EXPANDED_NODES) {
-      const why = Number.isFinite(size) ? `its aliases expand to more than ${MAX_EXPANDED_NODES} nodes` : 'an alias refers to the node that contains it';
+      const why = Number.isFinite(size)
+        ? `its aliases expand to more than ${MAX_EXPANDED_NODES} nodes`
+        : 'an alias refers to the node that contains it';
       return { ok: false, finding: uncheckedFinding(file, `YAML alias expansion limit: ${why}`) };
     }
   }
@@ -78,7 +96,14 @@ export function parseYaml(text: string, file: string): ParsedYaml {
 
 /** The info finding for a CI file the lint found but did not judge; `why` says why, with the numbers. */
 export function uncheckedFinding(file: string, why: string): Finding {
-  return { code: 'ci-config-unchecked', severity: 'info', layer: CONFIG_LAYER, file, summary: `${file} was not checked (${why}): its MTU settings are unknown.`, evidence: [why] };
+  return {
+    code: 'ci-config-unchecked',
+    severity: 'info',
+    layer: CONFIG_LAYER,
+    file,
+    summary: `${file} was not checked (${why}): its MTU settings are unknown.`,
+    evidence: [why],
+  };
 }
 
 /** Each alias's anchor, found in one pass (an alias names the latest anchor before it; yaml's resolve() rescans the document per alias). */
@@ -201,87 +226,11 @@ export function asStrings(doc: Document.Parsed, node: unknown): string[] {
   return s === undefined ? [] : [s];
 }
 
-/**
- * The `--mtu` a dockerd command line sets: a number, 'variable' when it is set from a variable we cannot read
- * (`--mtu=$MTU`), or undefined when there is none.
- */
-export function dockerdMtu(args: readonly string[]): number | 'variable' | undefined {
-  const words = args.flatMap((a) => a.split(/\s+/)).filter(Boolean);
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    let v: string | undefined;
-    if (w.startsWith('--mtu=')) v = w.slice('--mtu='.length);
-    else if (w === '--mtu') v = words[i + 1];
-    if (v === undefined) continue;
-    return /^\d+$/.test(v) ? Number(v) : 'variable';
-  }
-  return undefined;
-}
-
-/** A `--default-network-opt` for the bridge driver's MTU option, in either spelling. */
-const DEFAULT_NETWORK_OPT_MTU = new RegExp(`^--default-network-opt[= ]bridge=${MTU_OPTION.replace(/\./g, '\\.')}=`);
-
-/** dockerd arguments without the MTU ones (`--mtu=1500`, `--mtu 1500`, a default-network-opt for the MTU): the fix replaces them. */
-export function withoutMtu(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--mtu') {
-      i++;
-      continue;
-    }
-    if (a.startsWith('--mtu=') || DEFAULT_NETWORK_OPT_MTU.test(a)) continue;
-    out.push(a);
-  }
-  return out;
-}
-
 /** An MTU value from YAML (`1450`, `"1450"`), or 'variable' (`${MTU}`), or undefined when absent. */
 export function mtuValue(doc: Document.Parsed, node: unknown): number | 'variable' | undefined {
   const s = asString(doc, node);
   if (s === undefined || s.trim() === '') return undefined;
   return /^\s*\d+\s*$/.test(s) ? Number(s) : 'variable';
-}
-
-/** The image name without registry path, tag or digest: `registry.example.com/library/docker:24-dind` → `docker`. */
-export function imageRepo(image: string): string {
-  const noDigest = image.split('@')[0]!;
-  const lastSlash = noDigest.lastIndexOf('/');
-  const tail = noDigest.slice(lastSlash + 1);
-  return tail.split(':')[0]!.toLowerCase();
-}
-
-export function imageTag(image: string): string {
-  const noDigest = image.split('@')[0]!;
-  const tail = noDigest.slice(noDigest.lastIndexOf('/') + 1);
-  const i = tail.indexOf(':');
-  return i >= 0 ? tail.slice(i + 1) : 'latest';
-}
-
-/** Path of an image without tag or digest, lower-cased: `docker.io/plugins/docker:20` → `docker.io/plugins/docker`. */
-export function imagePath(image: string): string {
-  const noDigest = image.split('@')[0]!;
-  const lastSlash = noDigest.lastIndexOf('/');
-  const tail = noDigest.slice(lastSlash + 1).split(':')[0]!;
-  return (noDigest.slice(0, lastSlash + 1) + tail).toLowerCase();
-}
-
-/** A Docker-in-Docker daemon image: docker:dind, docker:27-dind, docker:dind-rootless, a mirror's .../docker:24-dind. */
-export function isDindImage(image: string): boolean {
-  const repo = imageRepo(image);
-  const tag = imageTag(image).toLowerCase();
-  return (repo === 'docker' && tag.includes('dind')) || repo === 'dind' || repo.endsWith('-dind');
-}
-
-/** The dockerd major version a dind image's tag names (`docker:24.0.7-dind` → 24); none for dind, latest or a variable. */
-export function dindEngine(image: string): number | undefined {
-  const m = /^(\d+)(?:\.|-|$)/.exec(imageTag(image));
-  return m ? Number(m[1]) : undefined;
-}
-
-/** Whether the dind image's dockerd takes `--default-network-opt` (Docker 24+): offering it to an older one stops it starting. */
-export function supportsDefaultNetworkOpt(image: string): boolean {
-  return hasDefaultNetworkOpts(dindEngine(image));
 }
 
 export interface LintFindingInput {
@@ -316,7 +265,12 @@ export function settingFits(value: number | 'variable' | undefined, mtu: number)
  * The shape every linter shares: nothing to say at or above Docker's default MTU; a file that does not parse (or is
  * an alias bomb) is its one finding; otherwise each document is judged by `perDoc`.
  */
-export function lintDocuments(text: string, file: string, mtu: number, perDoc: (yaml: YamlFile, doc: Document.Parsed) => Finding[]): Finding[] {
+export function lintDocuments(
+  text: string,
+  file: string,
+  mtu: number,
+  perDoc: (yaml: YamlFile, doc: Document.Parsed) => Finding[],
+): Finding[] {
   if (mtu >= DOCKER_DEFAULT_MTU) return [];
   const parsed = parseYaml(text, file);
   if (!parsed.ok) return [parsed.finding];
@@ -324,7 +278,12 @@ export function lintDocuments(text: string, file: string, mtu: number, perDoc: (
 }
 
 /** A warning at `node`'s line: `build` gets the `file:line` the summary and evidence name. */
-export function lintFindingAt(yaml: YamlFile, node: unknown, mtu: number, build: (where: string, line: number) => { summary: string; evidence: string[]; fix: Fix }): Finding {
+export function lintFindingAt(
+  yaml: YamlFile,
+  node: unknown,
+  mtu: number,
+  build: (where: string, line: number) => { summary: string; evidence: string[]; fix: Fix },
+): Finding {
   const line = yaml.lineOf(node);
   return lintFinding({ file: yaml.file, line, mtu, ...build(`${yaml.file}:${line}`, line) });
 }

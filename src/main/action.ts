@@ -25,7 +25,18 @@ import { maskSecrets, urlSecrets } from '../util/redact.js';
 /** The part of @actions/core the Action uses; tests pass a recorder instead. */
 export type ActionCore = Pick<
   typeof actionsCore,
-  'getInput' | 'getMultilineInput' | 'setSecret' | 'setOutput' | 'setFailed' | 'error' | 'warning' | 'notice' | 'info' | 'debug' | 'startGroup' | 'endGroup'
+  | 'getInput'
+  | 'getMultilineInput'
+  | 'setSecret'
+  | 'setOutput'
+  | 'setFailed'
+  | 'error'
+  | 'warning'
+  | 'notice'
+  | 'info'
+  | 'debug'
+  | 'startGroup'
+  | 'endGroup'
 > & { summary: { addRaw(text: string): { write(): Promise<unknown> } } };
 
 export interface ActionDeps {
@@ -100,7 +111,9 @@ async function writeReport(deps: ActionDeps, options: Options, report: Report): 
     await deps.writeFile(file, renderJson(report));
     return file;
   } catch (err) {
-    deps.core.warning(`mtu-preflight: could not write the JSON report to ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+    deps.core.warning(
+      `mtu-preflight: could not write the JSON report to ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+    );
     return '';
   }
 }
@@ -163,7 +176,9 @@ export async function runAction(overrides: Partial<ActionDeps> = {}): Promise<vo
     await deps.cleanup();
   }
   if (!report) {
-    core.setFailed(`mtu-preflight did not finish within its timeout (${options.timeoutMs / 1000} s); raise the 'timeout' input or probe fewer registries.`);
+    core.setFailed(
+      `mtu-preflight did not finish within its timeout (${options.timeoutMs / 1000} s); raise the 'timeout' input or probe fewer registries.`,
+    );
     deps.setExitCode(1);
     return;
   }
@@ -195,7 +210,9 @@ async function publishReport(deps: ActionDeps, options: Options, report: Report)
   const code = exitCodeFor(report, options.strict);
   if (code !== 0) {
     const top = topFinding(report);
-    core.setFailed(maskSecrets(`mtu-preflight ${VERDICT_LABEL[report.verdict]}${top ? `: ${top.code}: ${top.summary}` : ''}`));
+    core.setFailed(
+      maskSecrets(`mtu-preflight ${VERDICT_LABEL[report.verdict]}${top ? `: ${top.code}: ${top.summary}` : ''}`),
+    );
   }
   deps.setExitCode(code);
 }

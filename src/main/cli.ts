@@ -18,7 +18,9 @@ import { VERSION } from '../util/version.js';
 
 function reportFileError(file: string, err: unknown): UsageError {
   const code = (err as NodeJS.ErrnoException).code ?? 'error';
-  return new UsageError(`--report-file '${file}' cannot be written (${code}); expected a file path in a writable directory.`);
+  return new UsageError(
+    `--report-file '${file}' cannot be written (${code}); expected a file path in a writable directory.`,
+  );
 }
 
 /** Fail before probing, not after: a report file that cannot be written is bad usage (a read-only or missing directory). */
@@ -44,14 +46,19 @@ async function main(argv: string[]): Promise<number> {
   const deps = runDeps(options);
   // On stderr: with stdout sent to a file, the terminal still shows the progress and the file gets only the report.
   const board = process.stderr.isTTY && options.format === 'text' ? new ProgressBoard() : undefined;
-  if (board) deps.onProbeUpdate = (p) => process.stderr.write(board.update(p, { columns: process.stderr.columns, rows: process.stderr.rows }));
+  if (board)
+    deps.onProbeUpdate = (p) =>
+      process.stderr.write(board.update(p, { columns: process.stderr.columns, rows: process.stderr.rows }));
   const report = await run(options, deps);
   if (board) process.stderr.write(board.erase());
 
   const out = renderReport(report, options.format, shouldColor(process.stdout, process.env, options.color));
   process.stdout.write(out.endsWith('\n') ? out : out + '\n');
   // After the output, so a file that became unwritable during the run loses nothing but itself.
-  if (options.reportFile) await writeFile(options.reportFile, renderJson(report)).catch((err: unknown) => Promise.reject(reportFileError(options.reportFile!, err)));
+  if (options.reportFile)
+    await writeFile(options.reportFile, renderJson(report)).catch((err: unknown) =>
+      Promise.reject(reportFileError(options.reportFile!, err)),
+    );
   return exitCodeFor(report, options.strict);
 }
 

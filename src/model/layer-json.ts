@@ -100,7 +100,17 @@ export interface LayerJson extends LayerBase {
 }
 
 /** The fields every layer has, written in the order the layer holds them (the report's order since v1). */
-const BASE_KEYS: ReadonlySet<string> = new Set(['id', 'kind', 'name', 'parent', 'mtu', 'interfaces', 'uplinks', 'probes', 'notes']);
+const BASE_KEYS: ReadonlySet<string> = new Set([
+  'id',
+  'kind',
+  'name',
+  'parent',
+  'mtu',
+  'interfaces',
+  'uplinks',
+  'probes',
+  'notes',
+]);
 
 export function toLayerJson(l: Layer): LayerJson {
   const out: Record<string, unknown> = {};
@@ -111,12 +121,15 @@ export function toLayerJson(l: Layer): LayerJson {
 }
 
 const ORIGINS = ['compose', 'github-actions', 'mtu-preflight'] as const;
-const str = (f: LayerFacts, k: string) => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
-const num = (f: LayerFacts, k: string) => (typeof f[k] === 'number' ? (f[k] as number) : undefined);
+const str = (f: LayerFacts, k: string) => (typeof f[k] === 'string' ? f[k] : undefined);
+const num = (f: LayerFacts, k: string) => (typeof f[k] === 'number' ? f[k] : undefined);
 const bool = (f: LayerFacts, k: string) => f[k] === true;
 /** The object of the defined values only (a layer read back has no `undefined` fields the written one lacked). */
-type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> };
-const only = <T extends object>(o: T): Defined<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Defined<T>;
+type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
+  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
+};
+const only = <T extends object>(o: T): Defined<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Defined<T>;
 
 /**
  * A layer of a JSON report (schema v1) read back into its typed form: the inverse of toLayerJson, for tools and tests
@@ -143,12 +156,24 @@ export function fromLayerJson(j: LayerJson): Layer | undefined {
         endpoint: host !== undefined ? { host, source: str(f, 'source') ?? '' } : undefined,
         version:
           version !== undefined
-            ? only({ version, apiVersion: str(f, 'apiVersion') ?? '', os: str(f, 'os'), kernel: str(f, 'kernel'), major: Number.isFinite(major) ? major : undefined })
+            ? only({
+                version,
+                apiVersion: str(f, 'apiVersion') ?? '',
+                os: str(f, 'os'),
+                kernel: str(f, 'kernel'),
+                major: Number.isFinite(major) ? major : undefined,
+              })
             : undefined,
-        swarm: swarm !== undefined ? only({ state: swarm, nodes: num(f, 'swarmNodes'), nodeAddr: str(f, 'swarmNodeAddr') }) : undefined,
+        swarm:
+          swarm !== undefined
+            ? only({ state: swarm, nodes: num(f, 'swarmNodes'), nodeAddr: str(f, 'swarmNodeAddr') })
+            : undefined,
         probeImage: str(f, 'probeImage'),
         probeImageMissing: str(f, 'probeImageMissing'),
-        view: probedFrom === 'host-network container' ? { from: 'host-network container' as const, ms: num(f, 'probeMs') ?? 0 } : undefined,
+        view:
+          probedFrom === 'host-network container'
+            ? { from: 'host-network container' as const, ms: num(f, 'probeMs') ?? 0 }
+            : undefined,
       });
     }
     case 'docker-network': {
@@ -171,11 +196,19 @@ export function fromLayerJson(j: LayerJson): Layer | undefined {
         composeProject: str(f, 'composeProject'),
         subnets: subnets ? subnets.split(', ') : [],
         scope: str(f, 'scope'),
-        overlay: driver === 'overlay' ? { attachable: bool(f, 'attachable'), ingress: bool(f, 'ingress'), encrypted: bool(f, 'encrypted') } : undefined,
+        overlay:
+          driver === 'overlay'
+            ? { attachable: bool(f, 'attachable'), ingress: bool(f, 'ingress'), encrypted: bool(f, 'encrypted') }
+            : undefined,
         gwbridge: bool(f, 'gwbridge'),
         parentIface:
           parent !== undefined
-            ? only({ name: parent, mtu: num(f, 'parentMtu'), kind: str(f, 'parentKind') as InterfaceKind | undefined, tunnelOverhead: num(f, 'parentTunnelOverhead') })
+            ? only({
+                name: parent,
+                mtu: num(f, 'parentMtu'),
+                kind: str(f, 'parentKind') as InterfaceKind | undefined,
+                tunnelOverhead: num(f, 'parentTunnelOverhead'),
+              })
             : undefined,
         mode: str(f, 'mode'),
       });
@@ -193,7 +226,10 @@ export function fromLayerJson(j: LayerJson): Layer | undefined {
         node: str(f, 'node'),
         exitCode: num(f, 'exitCode'),
         egressIface: str(f, 'egressIface'),
-        overlay: overlay !== undefined ? only({ network: overlay, iface: str(f, 'overlayIface') ?? 'eth0', mtu: num(f, 'overlayMtu') }) : undefined,
+        overlay:
+          overlay !== undefined
+            ? only({ network: overlay, iface: str(f, 'overlayIface') ?? 'eth0', mtu: num(f, 'overlayMtu') })
+            : undefined,
       });
     }
     default:

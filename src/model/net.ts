@@ -64,7 +64,8 @@ export function overlayMtu(option: number | undefined, encrypted = false): numbe
 
 /** Docker network drivers whose MTU comes from the parent interface, whatever the options say (moby/libnetwork#2274). */
 export const PARENT_DRIVERS: ReadonlySet<string> = new Set(['macvlan', 'ipvlan']);
-export const isParentDriver = (driver: string | undefined): boolean => driver !== undefined && PARENT_DRIVERS.has(driver);
+export const isParentDriver = (driver: string | undefined): boolean =>
+  driver !== undefined && PARENT_DRIVERS.has(driver);
 
 /** The bridge network Docker creates on first use of an overlay on a node (or that an operator created first). */
 export const GWBRIDGE = 'docker_gwbridge';
@@ -75,6 +76,7 @@ export const STEP_DOWN_MTUS = [1450, 1400, 1360, IPV6_MIN_MTU] as const;
 /** dockerd's `default-network-opts` (daemon.json) and `--default-network-opt` flag exist from Docker 24.0. */
 export const DEFAULT_NETWORK_OPTS_SINCE = 24;
 /** Whether an engine of this major version can give networks it creates an MTU by default (unknown: assume it can). */
-export const hasDefaultNetworkOpts = (major: number | undefined): boolean => major === undefined || major >= DEFAULT_NETWORK_OPTS_SINCE;
+export const hasDefaultNetworkOpts = (major: number | undefined): boolean =>
+  major === undefined || major >= DEFAULT_NETWORK_OPTS_SINCE;
 /** Before Docker 25 an idle docker0 reports MTU 1500 whatever --mtu says (moby#36659). */
 export const IDLE_BRIDGE_REPORTS_MTU_SINCE = 25;

@@ -13,10 +13,24 @@ export interface ProxySettings {
 }
 
 /** Variables that hold a proxy URL, possibly with credentials: their values are masked in the Action's log. */
-export const PROXY_URL_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'] as const;
+export const PROXY_URL_VARIABLES = [
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'ALL_PROXY',
+  'all_proxy',
+] as const;
 
 /** Variables passed into the probe containers, so that a container probes the way the job's own clients connect. */
-export const CONTAINER_PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'] as const;
+export const CONTAINER_PROXY_VARIABLES = [
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+] as const;
 
 /** The proxy settings in this environment: lowercase before uppercase; an empty value set in lowercase wins too. */
 export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings {

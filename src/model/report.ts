@@ -223,7 +223,8 @@ export interface Finding {
 }
 
 /** One end of a hop: the internet (beyond this machine), a layer, or an interface of a layer (an uplink or a bridge). */
-export type HopEnd = { kind: 'internet' } | { kind: 'layer'; layer: string } | { kind: 'interface'; layer: string; iface: string };
+export type HopEnd =
+  { kind: 'internet' } | { kind: 'layer'; layer: string } | { kind: 'interface'; layer: string; iface: string };
 
 export interface Hop {
   from: HopEnd;

@@ -70,13 +70,25 @@ async function resolveAddress(ctx: ConnectorContext, host: string): Promise<Look
   return pick;
 }
 
-function startTls(ctx: ConnectorContext, sock: net.Socket, host: string, servername: string | undefined, cb: ConnectCallback): void {
+function startTls(
+  ctx: ConnectorContext,
+  sock: net.Socket,
+  host: string,
+  servername: string | undefined,
+  cb: ConnectCallback,
+): void {
   const { session } = ctx;
   session.progress('tls');
   const sni = servername || (net.isIP(host) ? undefined : host);
   // `host` too: with a socket given, it is what the certificate is checked against (default 'localhost'),
   // so an address literal is matched against the certificate's IP SANs.
-  const tlsSock = tls.connect({ ...ctx.tlsOptions, socket: sock, host, ...(sni ? { servername: sni } : {}), ALPNProtocols: ['http/1.1'] });
+  const tlsSock = tls.connect({
+    ...ctx.tlsOptions,
+    socket: sock,
+    host,
+    ...(sni ? { servername: sni } : {}),
+    ALPNProtocols: ['http/1.1'],
+  });
   tlsSock.once('error', (err) => cb(err, null));
   tlsSock.once('secureConnect', () => {
     session.result.phases.tlsMs ??= session.elapsed();

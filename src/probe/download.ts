@@ -55,19 +55,31 @@ export interface ProbeSettings {
 
 const SAMPLE_EVERY_MS = 100;
 const MAX_REDIRECTS = 5;
-const HEADERS = { 'user-agent': 'mtu-preflight (+https://github.com/mtu-preflight/mtu-preflight)', accept: '*/*', 'accept-encoding': 'identity' };
+const HEADERS = {
+  'user-agent': 'mtu-preflight (+https://github.com/mtu-preflight/mtu-preflight)',
+  accept: '*/*',
+  'accept-encoding': 'identity',
+};
 
 /** Run one probe. Never throws; always returns by settings.deadline (plus a few ms). */
 export async function probeTarget(target: Target, settings: ProbeSettings, deps: ProbeDeps): Promise<ProbeResult> {
   const url = new URL(target.url);
   const session = new ProbeSession(newResult(target, url, settings.insecure), deps.now, settings.onUpdate);
   const result = session.result;
-  const tlsOptions: tls.ConnectionOptions = { rejectUnauthorized: !settings.insecure, ...(settings.ca ? { ca: settings.ca } : {}) };
+  const tlsOptions: tls.ConnectionOptions = {
+    rejectUnauthorized: !settings.insecure,
+    ...(settings.ca ? { ca: settings.ca } : {}),
+  };
   const proxyWatch = watchProxy(session, url.protocol);
   const proxyUrl = proxyFor(url.protocol, deps.env);
   const dispatcher: Dispatcher = new EnvHttpProxyAgent({
-    connect: createConnector({ session, lookup: deps.lookup, ...(settings.family ? { family: settings.family } : {}), tlsOptions }) as never,
-    clientFactory: proxyWatch.clientFactory as never,
+    connect: createConnector({
+      session,
+      lookup: deps.lookup,
+      ...(settings.family ? { family: settings.family } : {}),
+      tlsOptions,
+    }) as never,
+    clientFactory: proxyWatch.clientFactory,
     requestTls: { ...tlsOptions, ALPNProtocols: ['http/1.1'] } as never,
     proxyTls: tlsOptions as never,
     ...proxySettings(deps.env),
@@ -77,7 +89,14 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
     bodyTimeout: 0,
   });
   const abort = new AbortController();
-  const stopWatchdog = startWatchdog({ session, now: deps.now, stallTimeoutMs: settings.stallTimeoutMs, deadline: settings.deadline, abort, ...(deps.tcpInfo ? { tcpInfo: deps.tcpInfo } : {}) });
+  const stopWatchdog = startWatchdog({
+    session,
+    now: deps.now,
+    stallTimeoutMs: settings.stallTimeoutMs,
+    deadline: settings.deadline,
+    abort,
+    ...(deps.tcpInfo ? { tcpInfo: deps.tcpInfo } : {}),
+  });
   const aborted = new Promise<never>((_, reject) => {
     abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
   });
@@ -101,10 +120,10 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
   const viaProxy = !!proxyUrl && !session.directUsed;
   // A failure names the proxy it went through (the proxy may be what failed), and so does a success;
   // a 4xx/5xx answer has never named it.
-  if (viaProxy && 'thrown' in end) result.viaProxy = redactUrl(proxyUrl!);
+  if (viaProxy && 'thrown' in end) result.viaProxy = redactUrl(proxyUrl);
   const verdict = classifyProbeEnd(session.ending(end, viaProxy));
   session.finish(verdict);
-  if (viaProxy && verdict.outcome === 'ok') result.viaProxy = redactUrl(proxyUrl!);
+  if (viaProxy && verdict.outcome === 'ok') result.viaProxy = redactUrl(proxyUrl);
   return result;
 }
 
@@ -127,13 +146,26 @@ function newResult(target: Target, url: URL, insecure: boolean): ProbeResult {
  * GET the URL, following redirects, and read the final body to its end or to maxBytes. Returns the final
  * status; throws what ended it otherwise (the watchdog's ProbeError through `aborted`, a refused redirect, undici's error).
  */
-async function fetchFinal(session: ProbeSession, url: URL, dispatcher: Dispatcher, signal: AbortSignal, aborted: Promise<never>, maxBytes: number): Promise<number> {
+async function fetchFinal(
+  session: ProbeSession,
+  url: URL,
+  dispatcher: Dispatcher,
+  signal: AbortSignal,
+  aborted: Promise<never>,
+  maxBytes: number,
+): Promise<number> {
   const result = session.result;
   let current = url;
   const visited = new Set<string>([current.toString()]);
   for (let hop = 0; ; hop++) {
     const res = await Promise.race([
-      dispatcher.request({ origin: current.origin, path: current.pathname + current.search, method: 'GET', headers: HEADERS, signal }),
+      dispatcher.request({
+        origin: current.origin,
+        path: current.pathname + current.search,
+        method: 'GET',
+        headers: HEADERS,
+        signal,
+      }),
       aborted,
     ]);
     result.phases.ttfbMs = session.elapsed();
@@ -194,9 +226,13 @@ function resolveRedirect(from: URL, location: string, visited: Set<string>, hop:
     throw new ProbeError(ProbeCode.REDIRECT_BAD, `redirect to an invalid location '${location}'`);
   }
   if (from.protocol === 'https:' && next.protocol !== 'https:') {
-    throw new ProbeError(ProbeCode.REDIRECT_DOWNGRADE, `redirect from https to ${next.protocol}//${next.host}: refused (a package client would be downgraded)`);
+    throw new ProbeError(
+      ProbeCode.REDIRECT_DOWNGRADE,
+      `redirect from https to ${next.protocol}//${next.host}: refused (a package client would be downgraded)`,
+    );
   }
-  if (visited.has(next.toString())) throw new ProbeError(ProbeCode.REDIRECT_LOOP, `redirect loop back to ${redactUrl(next.toString())}`);
+  if (visited.has(next.toString()))
+    throw new ProbeError(ProbeCode.REDIRECT_LOOP, `redirect loop back to ${redactUrl(next.toString())}`);
   if (hop + 1 >= MAX_REDIRECTS) throw new ProbeError(ProbeCode.REDIRECT_LIMIT, `more than ${MAX_REDIRECTS} redirects`);
   return next;
 }

@@ -69,12 +69,24 @@ export function classifyProbeEnd(s: ProbeEnd): ProbeVerdict {
   if (waited && s.viaProxy && beforeTunnel(waited.phase)) {
     const error =
       waited.phase === 'proxy'
-        ? { code: ProbeCode.PROXY_TIMEOUT, message: `the proxy accepted the TCP connection but did not answer the CONNECT request in ${secs(waited.idleMs)} s` }
-        : { code: ProbeCode.CONNECT_TIMEOUT, message: `TCP connect to the proxy got no answer in ${secs(waited.idleMs)} s` };
+        ? {
+            code: ProbeCode.PROXY_TIMEOUT,
+            message: `the proxy accepted the TCP connection but did not answer the CONNECT request in ${secs(waited.idleMs)} s`,
+          }
+        : {
+            code: ProbeCode.CONNECT_TIMEOUT,
+            message: `TCP connect to the proxy got no answer in ${secs(waited.idleMs)} s`,
+          };
     return { outcome: 'proxy-error', error };
   }
   if (waited?.phase === 'dns') {
-    return { outcome: 'dns-timeout', error: { code: ProbeCode.DNS_TIMEOUT, message: `DNS lookup of ${s.host} gave no answer in ${secs(waited.idleMs)} s` } };
+    return {
+      outcome: 'dns-timeout',
+      error: {
+        code: ProbeCode.DNS_TIMEOUT,
+        message: `DNS lookup of ${s.host} gave no answer in ${secs(waited.idleMs)} s`,
+      },
+    };
   }
   if (waited?.phase === 'connect' && !s.connected) {
     const message = `TCP connect to ${s.address ?? s.host} got no answer in ${secs(waited.idleMs)} s`;
@@ -82,14 +94,18 @@ export function classifyProbeEnd(s: ProbeEnd): ProbeVerdict {
   }
   if (s.stalled) {
     // Connected but nothing more: the first full-size flight is the server's certificate, so the stall is in TLS.
-    const phase: StallPhase = beforeTunnel(s.stalled.phase) ? 'tls' : (s.stalled.phase as StallPhase);
+    const phase: StallPhase = beforeTunnel(s.stalled.phase) ? 'tls' : s.stalled.phase;
     return {
       outcome: 'stall',
       stall: { phase, afterBytes: s.bytes, idleMs: s.stalled.idleMs },
       error: { code: ProbeCode.STALL, message: `no new bytes for ${secs(s.stalled.idleMs)} s during ${phase}` },
     };
   }
-  if (s.deadline) return { outcome: 'deadline', error: { code: ProbeCode.DEADLINE, message: `run deadline reached during ${s.phase}` } };
+  if (s.deadline)
+    return {
+      outcome: 'deadline',
+      error: { code: ProbeCode.DEADLINE, message: `run deadline reached during ${s.phase}` },
+    };
   return classifyThrown(s, s.end.thrown);
 }
 
@@ -103,7 +119,10 @@ function classifyThrown(s: ProbeEnd, thrown: Thrown): ProbeVerdict {
     code = s.socketError;
   }
   // A refused or failed tunnel through a proxy: the proxy, not the target, is at fault.
-  const tunnelFailed = s.viaProxy && beforeTunnel(s.phase) && (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET');
+  const tunnelFailed =
+    s.viaProxy &&
+    beforeTunnel(s.phase) &&
+    (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET');
   return { outcome: tunnelFailed ? 'proxy-error' : classifyError(code, s.viaProxy), error: { code, message } };
 }
 
@@ -138,6 +157,7 @@ export function classifyError(code: string | undefined, viaProxy: boolean): Prob
     case 'HPE_INVALID_CONSTANT':
     case 'HPE_INVALID_VERSION':
       return 'http-error';
+    default:
+      return code && isTlsCode(code) ? 'tls-error' : 'error';
   }
-  return code && isTlsCode(code) ? 'tls-error' : 'error';
 }

@@ -37,7 +37,8 @@ export function watchProxy(session: ProbeSession, protocol: string): ProxyWatch 
   // The proxy answered CONNECT: the tunnel is up, the target's TLS (or, for http, its headers) come next.
   const onTunnel = (m: unknown) => {
     const proxySocket = session.proxySocket;
-    if ((m as { socket?: unknown }).socket === proxySocket && proxySocket) session.progress(protocol === 'https:' ? 'tls' : 'headers');
+    if ((m as { socket?: unknown }).socket === proxySocket && proxySocket)
+      session.progress(protocol === 'https:' ? 'tls' : 'headers');
   };
   // The target's TLS, on top of the tunnel's socket, is established.
   const onConnected = (m: unknown) => {

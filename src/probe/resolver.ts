@@ -23,13 +23,14 @@ const HELPER_SCRIPT = `
 const dns = require('node:dns');
 require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
   const { id, host } = JSON.parse(line);
-  dns.lookup(host, { all: true, verbatim: true }, (err, addrs) => {
+  dns.lookup(host, { all: true, order: 'verbatim' }, (err, addrs) => {
     process.stdout.write(JSON.stringify(err ? { id, error: { code: err.code, message: err.message } } : { id, addrs }) + '\\n');
   });
 }).on('close', () => process.exit(0));
 `;
 
-const inProcess = async (host: string): Promise<LookupAddress[]> => (await dnsLookup(host, { all: true, verbatim: true })) as LookupAddress[];
+const inProcess = async (host: string): Promise<LookupAddress[]> =>
+  (await dnsLookup(host, { all: true, order: 'verbatim' })) as LookupAddress[];
 
 interface Pending {
   host: string;
@@ -76,7 +77,11 @@ export function createHelperResolver(opts: { execPath?: string; env?: NodeJS.Pro
       const env = { ...(opts.env ?? process.env) };
       // The user's NODE_OPTIONS (--inspect, --require hooks) are meant for the tool, not for this helper.
       delete env.NODE_OPTIONS;
-      child = spawn(opts.execPath ?? process.execPath, ['-e', HELPER_SCRIPT], { stdio: ['pipe', 'pipe', 'ignore'], env, windowsHide: true });
+      child = spawn(opts.execPath ?? process.execPath, ['-e', HELPER_SCRIPT], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+        env,
+        windowsHide: true,
+      });
     } catch {
       broken = true;
       return undefined;

@@ -11,7 +11,12 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { pathToFileURL } from 'node:url';
 import { addUplinks, collectHost } from '../collect/host/host.js';
-import { decodeProbeConfig, PROBE_PROTOCOL, type InnerProbeConfig, type InnerProbeOutput } from '../collect/docker/protocol.js';
+import {
+  decodeProbeConfig,
+  PROBE_PROTOCOL,
+  type InnerProbeConfig,
+  type InnerProbeOutput,
+} from '../collect/docker/protocol.js';
 import { runCommand } from '../util/exec.js';
 import { probeTarget, type LookupAddress } from './download.js';
 import { readTcpInfo } from './tcp-info.js';
@@ -21,7 +26,7 @@ export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.Proces
   const deadline = now() + config.budgetMs;
   const hostDeps = { root: '/', exec: runCommand, platform: process.platform };
   const scan = await collectHost(hostDeps);
-  const lookup = async (host: string) => (await dnsLookup(host, { all: true, verbatim: true })) as LookupAddress[];
+  const lookup = async (host: string) => (await dnsLookup(host, { all: true, order: 'verbatim' })) as LookupAddress[];
   const probes = await Promise.all(
     config.targets.map((t) =>
       probeTarget(

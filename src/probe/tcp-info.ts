@@ -26,7 +26,10 @@ export function parseSsTcpInfo(text: string, remote?: { address: string; port: n
     const head = lines[i]!;
     if (!/^\S/.test(head) || !/\d+\s+\d+\s+\S+\s+\S+/.test(head)) continue;
     const detail = lines[i + 1] && /^\s/.test(lines[i + 1]!) ? lines[i + 1]!.trim() : '';
-    const peerMatches = !remote || head.includes(`${remote.address}:${remote.port}`) || head.includes(`[${remote.address}]:${remote.port}`);
+    const peerMatches =
+      !remote ||
+      head.includes(`${remote.address}:${remote.port}`) ||
+      head.includes(`[${remote.address}]:${remote.port}`);
     if (peerMatches) {
       chosen = detail;
       break;

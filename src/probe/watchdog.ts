@@ -46,7 +46,8 @@ function snapshotSocket(ctx: WatchdogContext): Promise<void> | undefined {
   const { session } = ctx;
   const s = session.socket;
   const address = session.result.address;
-  if (!ctx.tcpInfo || !s || !s.localPort || !address || session.phase === 'dns' || session.phase === 'connect') return undefined;
+  if (!ctx.tcpInfo || !s || !s.localPort || !address || session.phase === 'dns' || session.phase === 'connect')
+    return undefined;
   return ctx
     .tcpInfo({ port: s.localPort }, { address, port: session.remotePort })
     .then((info) => {

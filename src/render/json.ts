@@ -13,5 +13,11 @@ export function toReportJson(report: Report): ReportJson {
 }
 
 export function renderJson(report: Report): string {
-  return JSON.stringify(toReportJson(report), (_key, value: unknown) => (typeof value === 'string' ? maskSecrets(value) : value), 2) + '\n';
+  return (
+    JSON.stringify(
+      toReportJson(report),
+      (_key, value: unknown) => (typeof value === 'string' ? maskSecrets(value) : value),
+      2,
+    ) + '\n'
+  );
 }

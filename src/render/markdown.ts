@@ -57,7 +57,11 @@ export function escapeMermaid(s: string): string {
   return maskSecrets(s).replace(/[#"&<>[\]{}|`]/g, (c) => `#${c.charCodeAt(0)};`);
 }
 
-function table(header: readonly string[], rows: readonly string[][], numeric: ReadonlySet<string> = new Set()): string[] {
+function table(
+  header: readonly string[],
+  rows: readonly string[][],
+  numeric: ReadonlySet<string> = new Set(),
+): string[] {
   return [
     `| ${header.map(escapeTableCell).join(' | ')} |`,
     `|${header.map((h) => (numeric.has(h) ? ' --: ' : ' --- ')).join('|')}|`,
@@ -99,7 +103,9 @@ export function renderMermaid(topo: Topology): string[] {
     lines.push(`  ${n.id}${open}${label}${close}`);
   }
   for (const e of topo.edges) {
-    lines.push(e.codes.length ? `  ${e.from} -->|${escapeMermaid(e.codes.join(', '))}| ${e.to}` : `  ${e.from} --> ${e.to}`);
+    lines.push(
+      e.codes.length ? `  ${e.from} -->|${escapeMermaid(e.codes.join(', '))}| ${e.to}` : `  ${e.from} --> ${e.to}`,
+    );
   }
   const marked = topo.nodes.filter((n) => n.severity);
   const markedEdges = topo.edges.map((e, i) => [e, i] as const).filter(([e]) => e.severity);
@@ -112,16 +118,29 @@ export function renderMermaid(topo: Topology): string[] {
 }
 
 function renderFixStep(step: FixStep, index: number): string[] {
-  return [`${index + 1}. ${escapeMarkdown(step.title)}`, '', ...fence(step.snippet, step.language).map((l) => (l ? `   ${l}` : l)), ''];
+  return [
+    `${index + 1}. ${escapeMarkdown(step.title)}`,
+    '',
+    ...fence(step.snippet, step.language).map((l) => (l ? `   ${l}` : l)),
+    '',
+  ];
 }
 
 function renderFinding(report: Report, f: Finding): string[] {
   const layer = findLayer(report, f.layer);
-  const out = [`#### ${SEVERITY_EMOJI[f.severity]} \`${f.code}\` (${f.severity}) in ${escapeMarkdown(describeLayer(layer, f.layer))}`, '', escapeMarkdown(f.summary), ''];
+  const out = [
+    `#### ${SEVERITY_EMOJI[f.severity]} \`${f.code}\` (${f.severity}) in ${escapeMarkdown(describeLayer(layer, f.layer))}`,
+    '',
+    escapeMarkdown(f.summary),
+    '',
+  ];
   if (f.file) out.push(`At \`${f.file.replace(/`/g, "'")}${f.line !== undefined ? `:${f.line}` : ''}\``, '');
   if (f.evidence.length) out.push('**Evidence**', '', ...f.evidence.map((e) => `- ${escapeMarkdown(e)}`), '');
   if (f.recommendedMtu !== undefined || f.verified) {
-    const rec = f.recommendedMtu !== undefined ? `**Recommended MTU: ${f.recommendedMtu}**` : '**Recommended MTU:** none measured';
+    const rec =
+      f.recommendedMtu !== undefined
+        ? `**Recommended MTU: ${f.recommendedMtu}**`
+        : '**Recommended MTU:** none measured';
     out.push(`${rec}${f.verified ? ` (${escapeMarkdown(describeVerified(f.verified))})` : ''}`, '');
   }
   if (f.fix) {
@@ -136,19 +155,25 @@ function renderLayers(report: Report): string[] {
   for (const { layer } of orderLayers(report.layers)) {
     const parent = layer.parent !== undefined ? findLayer(report, layer.parent) : undefined;
     out.push(`#### ${escapeMarkdown(layer.name)}`, '');
-    out.push(`${layer.kind}, MTU ${layer.mtu ?? 'unknown'}${parent ? `, leaves via ${escapeMarkdown(describeLayer(parent, layer.parent!))}` : ''}`, '');
+    out.push(
+      `${layer.kind}, MTU ${layer.mtu ?? 'unknown'}${parent ? `, leaves via ${escapeMarkdown(describeLayer(parent, layer.parent!))}` : ''}`,
+      '',
+    );
     const facts = describeLayerFacts(layer);
     if (facts) out.push(`Facts: ${escapeMarkdown(facts)}`, '');
     if (layer.uplinks.length) {
       out.push('Uplinks:', '');
       for (const { uplink, targets } of groupUplinks(layer.uplinks)) {
-        out.push(`- ${escapeMarkdown(describeUplink(uplink, targets))}${uplink.explanation ? `: ${escapeMarkdown(uplink.explanation)}` : ''}`);
+        out.push(
+          `- ${escapeMarkdown(describeUplink(uplink, targets))}${uplink.explanation ? `: ${escapeMarkdown(uplink.explanation)}` : ''}`,
+        );
       }
       out.push('');
     }
     const { shown, hidden } = selectInterfaces(layer);
     if (shown.length) out.push(...table(INTERFACE_COLUMNS, shown.map(interfaceCells), new Set(['MTU'])), '');
-    if (hidden) out.push(`${hidden} more interface${hidden === 1 ? '' : 's'} (bridge ports and others) in the JSON report.`, '');
+    if (hidden)
+      out.push(`${hidden} more interface${hidden === 1 ? '' : 's'} (bridge ports and others) in the JSON report.`, '');
     // The lint's notes (report.lint) are said with the runner's own layer, where they were before they had their own place.
     const notes = layer === report.layers[0] ? [...layer.notes, ...(report.lint?.notes ?? [])] : layer.notes;
     if (notes.length) out.push('Notes:', '', ...notes.map((n) => `- ${escapeMarkdown(n)}`), '');
@@ -180,10 +205,14 @@ export function renderMarkdown(report: Report): string {
     '',
     `<sub>${escapeMarkdown(`${report.tool.name} ${report.tool.version}, ${fmtMs(report.durationMs)}, ${describeCi(report.ci)}, started ${report.startedAt}`)}</sub>`,
     '',
-    ...(report.timedOut ? ['> [!WARNING]', '> The run hit its timeout: what follows is what was found until then.', ''] : []),
+    ...(report.timedOut
+      ? ['> [!WARNING]', '> The run hit its timeout: what follows is what was found until then.', '']
+      : []),
     ...renderMermaid(buildTopology(report)),
     '',
-    ...(report.findings.length ? ['### Findings', '', ...report.findings.flatMap((f) => renderFinding(report, f))] : []),
+    ...(report.findings.length
+      ? ['### Findings', '', ...report.findings.flatMap((f) => renderFinding(report, f))]
+      : []),
     ...renderLayers(report),
     ...renderProbes(report),
     '---',

@@ -6,7 +6,19 @@ import { ProbeCode } from '../model/errors.js';
 import { fmtBytes, fmtMs, fmtRate } from '../model/units.js';
 import { layerFacts } from '../model/layer-json.js';
 import { exitCodeFor } from '../model/verdict.js';
-import { CI_LABEL, type CiFact, type Finding, type InterfaceKind, type Layer, type NetInterface, type ProbeResult, type Report, type Severity, type Uplink, type Verdict } from '../model/report.js';
+import {
+  CI_LABEL,
+  type CiFact,
+  type Finding,
+  type InterfaceKind,
+  type Layer,
+  type NetInterface,
+  type ProbeResult,
+  type Report,
+  type Severity,
+  type Uplink,
+  type Verdict,
+} from '../model/report.js';
 
 // The rules phrase their numbers with these; the renderers must print the same units.
 export { fmtBytes, fmtMs, fmtRate };
@@ -46,7 +58,18 @@ export function orderLayers(layers: readonly Layer[]): Array<{ layer: Layer; dep
   return out;
 }
 
-const TUNNEL_KINDS: ReadonlySet<InterfaceKind> = new Set(['vxlan', 'geneve', 'wireguard', 'tun', 'tap', 'ipip', 'sit', 'gre', 'ip6tnl', 'ppp']);
+const TUNNEL_KINDS: ReadonlySet<InterfaceKind> = new Set([
+  'vxlan',
+  'geneve',
+  'wireguard',
+  'tun',
+  'tap',
+  'ipip',
+  'sit',
+  'gre',
+  'ip6tnl',
+  'ppp',
+]);
 
 export function isTunnel(iface: NetInterface): boolean {
   return TUNNEL_KINDS.has(iface.kind) || iface.tunnelOverhead !== undefined;
@@ -62,7 +85,11 @@ export function selectInterfaces(layer: Layer): { shown: NetInterface[]; hidden:
   const uplinkNames = new Set(layer.uplinks.map((u) => u.iface));
   const candidates = layer.interfaces.filter((i) => i.kind !== 'loopback');
   const shown = candidates.filter(
-    (i) => i.kind === 'bridge' || isTunnel(i) || uplinkNames.has(i.name) || (uplinkNames.size === 0 && i.master === undefined),
+    (i) =>
+      i.kind === 'bridge' ||
+      isTunnel(i) ||
+      uplinkNames.has(i.name) ||
+      (uplinkNames.size === 0 && i.master === undefined),
   );
   return { shown, hidden: candidates.length - shown.length };
 }
@@ -94,7 +121,15 @@ export function interfaceCells(iface: NetInterface): string[] {
 export function groupUplinks(uplinks: readonly Uplink[]): Array<{ uplink: Uplink; targets: string[] }> {
   const groups = new Map<string, { uplink: Uplink; targets: string[] }>();
   for (const u of uplinks) {
-    const key = JSON.stringify([u.iface, u.ifaceMtu, u.routeMtu, u.cachedPmtu, u.effectiveMtu, u.gateway, u.explanation]);
+    const key = JSON.stringify([
+      u.iface,
+      u.ifaceMtu,
+      u.routeMtu,
+      u.cachedPmtu,
+      u.effectiveMtu,
+      u.gateway,
+      u.explanation,
+    ]);
     const g = groups.get(key);
     if (g) {
       if (!g.targets.includes(u.target)) g.targets.push(u.target);
@@ -109,19 +144,39 @@ export function describeUplink(u: Uplink, targets: readonly string[] = [u.target
     u.routeMtu !== undefined ? `route mtu ${u.routeMtu}` : '',
     u.cachedPmtu !== undefined ? `learned path MTU ${u.cachedPmtu}` : '',
   ].filter(Boolean);
-  const mtu = limits.length ? `MTU ${u.effectiveMtu} (interface ${u.ifaceMtu}, ${limits.join(', ')})` : `MTU ${u.effectiveMtu}`;
+  const mtu = limits.length
+    ? `MTU ${u.effectiveMtu} (interface ${u.ifaceMtu}, ${limits.join(', ')})`
+    : `MTU ${u.effectiveMtu}`;
   return `${u.iface} ${mtu}${u.gateway ? ` via ${u.gateway}` : ''} for ${fmtList(targets)}`;
 }
 
 /** Cells of a probe row; both renderers print the same columns in the same order. */
-export const PROBE_COLUMNS = ['target', 'outcome', 'DNS', 'connect', 'TLS', 'TTFB', 'bytes', 'throughput', 'stall'] as const;
+export const PROBE_COLUMNS = [
+  'target',
+  'outcome',
+  'DNS',
+  'connect',
+  'TLS',
+  'TTFB',
+  'bytes',
+  'throughput',
+  'stall',
+] as const;
 
 /** Columns holding numbers: right-aligned in both renderers. */
-export const NUMERIC_PROBE_COLUMNS: ReadonlySet<string> = new Set(['DNS', 'connect', 'TLS', 'TTFB', 'bytes', 'throughput']);
+export const NUMERIC_PROBE_COLUMNS: ReadonlySet<string> = new Set([
+  'DNS',
+  'connect',
+  'TLS',
+  'TTFB',
+  'bytes',
+  'throughput',
+]);
 
 export function describeOutcome(p: ProbeResult): string {
   // The stall column already says what a stall was; STALL/DEADLINE codes repeat the outcome.
-  const code = p.error && p.error.code !== ProbeCode.STALL && p.error.code !== ProbeCode.DEADLINE ? p.error.code : undefined;
+  const code =
+    p.error && p.error.code !== ProbeCode.STALL && p.error.code !== ProbeCode.DEADLINE ? p.error.code : undefined;
   const status = p.outcome === 'http-error' && p.status ? String(p.status) : undefined;
   const detail = [status, code, p.insecure ? 'TLS not verified' : undefined].filter(Boolean);
   return detail.length ? `${p.outcome} (${detail.join(', ')})` : p.outcome;
@@ -203,7 +258,9 @@ export function describeDiagnosis(report: Report): string {
   const top = topFinding(report);
   if (!top || top.severity === 'info') {
     const probes = report.layers.flatMap((l) => l.probes);
-    const what = probes.length ? `all ${probes.length} probe${probes.length === 1 ? '' : 's'} downloaded fine` : 'nothing was probed';
+    const what = probes.length
+      ? `all ${probes.length} probe${probes.length === 1 ? '' : 's'} downloaded fine`
+      : 'nothing was probed';
     return `No MTU problem found: ${what}${report.uplinkMtu ? `, uplink MTU ${report.uplinkMtu}` : ''}.`;
   }
   // A rule says each failure once, with every target it hit ("dns-failure for a, b").
@@ -211,7 +268,8 @@ export function describeDiagnosis(report: Report): string {
   const targets = new Set(top.targets ?? []);
   // A finding on a docker network concerns the probes of the containers on it: look in the layer's subtree.
   const subtree = new Set([top.layer]);
-  for (const { layer: l } of orderLayers(report.layers)) if (l.parent !== undefined && subtree.has(l.parent)) subtree.add(l.id);
+  for (const { layer: l } of orderLayers(report.layers))
+    if (l.parent !== undefined && subtree.has(l.parent)) subtree.add(l.id);
   const probes = report.layers.filter((l) => subtree.has(l.id)).flatMap((l) => l.probes);
   const hosts = [...new Set(probes.filter((p) => targets.has(p.target)).map((p) => p.host))];
   // The top finding's own MTU, and only that: another finding's (an overlay's 1400 beside a bridge's 1450, a lint
@@ -236,5 +294,7 @@ export function findLayer(report: Report, id: string): Layer | undefined {
  */
 export function describeLayer(layer: Layer | undefined, fallbackId: string): string {
   if (!layer) return fallbackId;
-  return layer.kind === 'docker-network' && !/\bnetwork\b/i.test(layer.name) ? `docker network ${layer.name}` : layer.name;
+  return layer.kind === 'docker-network' && !/\bnetwork\b/i.test(layer.name)
+    ? `docker network ${layer.name}`
+    : layer.name;
 }

@@ -36,12 +36,21 @@ function describeProgress(p: ProbeResult): string {
 export function renderProgressLine(probe: ProbeResult, opts: { color?: boolean; elapsedMs?: number } = {}): string {
   const paint = painter(opts.color ?? false);
   const ph = probe.phases;
-  const recorded = Math.max(0, ph.dnsMs ?? 0, ph.connectMs ?? 0, ph.tlsMs ?? 0, ph.ttfbMs ?? 0, probe.samples.at(-1)?.[0] ?? 0);
+  const recorded = Math.max(
+    0,
+    ph.dnsMs ?? 0,
+    ph.connectMs ?? 0,
+    ph.tlsMs ?? 0,
+    ph.ttfbMs ?? 0,
+    probe.samples.at(-1)?.[0] ?? 0,
+  );
   const elapsed = opts.elapsedMs ?? ph.doneMs ?? recorded;
   const state = describeProgress(probe);
   const shown = ph.doneMs === undefined ? paint(state, 'dim') : paintOutcome(probe, state, paint);
   const pad = ' '.repeat(Math.max(0, 22 - visibleLength(state)));
-  return maskSecrets(`${probe.host.padEnd(24)} ${shown}${pad} ${fmtBytes(probe.bytes).padStart(9)} ${fmtMs(elapsed).padStart(7)}`);
+  return maskSecrets(
+    `${probe.host.padEnd(24)} ${shown}${pad} ${fmtBytes(probe.bytes).padStart(9)} ${fmtMs(elapsed).padStart(7)}`,
+  );
 }
 
 const ANSI_TOKEN = /\x1b\[[0-9;]*m|[^\x1b]+|\x1b/g;

@@ -95,7 +95,13 @@ function wrap(text: string, indent: string, width: number | undefined, firstInde
 }
 
 /** Aligned columns; numbers to the right. Columns empty in every row (all '-') are left out. */
-function formatTable(header: readonly string[], rows: string[][], indent: string, paint: Paint, numeric: ReadonlySet<string> = new Set()): string[] {
+function formatTable(
+  header: readonly string[],
+  rows: string[][],
+  indent: string,
+  paint: Paint,
+  numeric: ReadonlySet<string> = new Set(),
+): string[] {
   const keep = header.map((_, c) => c < 2 || rows.some((r) => r[c] !== NONE));
   const cols = header.map((_, c) => c).filter((c) => keep[c]);
   const widths = cols.map((c) => Math.max(visibleLength(header[c]!), ...rows.map((r) => visibleLength(r[c] ?? ''))));
@@ -138,7 +144,11 @@ function renderPaths(topo: Topology, paint: Paint): string[] {
           : ' → ';
       }
       const text = nodeText(node);
-      line += node.severity ? paint(text, SEVERITY_STYLE[node.severity]) : id === INTERNET_NODE_ID ? paint(text, 'dim') : text;
+      line += node.severity
+        ? paint(text, SEVERITY_STYLE[node.severity])
+        : id === INTERNET_NODE_ID
+          ? paint(text, 'dim')
+          : text;
     });
     return line;
   });
@@ -165,7 +175,8 @@ function renderLayers(report: Report, paint: Paint, width: number | undefined): 
       out.push(`    ${paint('interfaces', 'dim')}`);
       out.push(...formatTable(INTERFACE_COLUMNS, shown.map(interfaceCells), '      ', paint, new Set(['MTU'])));
     }
-    if (hidden) out.push(paint(`      (${hidden} more: bridge ports and other interfaces; see the JSON report)`, 'dim'));
+    if (hidden)
+      out.push(paint(`      (${hidden} more: bridge ports and other interfaces; see the JSON report)`, 'dim'));
 
     if (layer.probes.length) {
       out.push(`    ${paint('probes', 'dim')} ${paint('(times from the start of each probe)', 'dim')}`);
@@ -213,7 +224,10 @@ function renderFindings(report: Report, paint: Paint, width: number | undefined)
       for (const e of f.evidence) out.push(...wrap(e, '        ', width, '      • '));
     }
     if (f.recommendedMtu !== undefined || f.verified) {
-      const rec = f.recommendedMtu !== undefined ? `recommended MTU ${paint(String(f.recommendedMtu), 'bold')}` : 'recommended MTU: none measured';
+      const rec =
+        f.recommendedMtu !== undefined
+          ? `recommended MTU ${paint(String(f.recommendedMtu), 'bold')}`
+          : 'recommended MTU: none measured';
       out.push(...wrap(`${rec}${f.verified ? `, ${describeVerified(f.verified)}` : ''}`, '      ', width, '    '));
     }
     if (f.fix) {
@@ -230,7 +244,9 @@ export function renderText(report: Report, options: TextOptions): string {
   const verdict = paint(VERDICT_LABEL[report.verdict], VERDICT_STYLE[report.verdict], 'bold');
   const header = [
     `${paint(report.tool.name, 'bold')} ${report.tool.version}  ${verdict}  ${fmtMs(report.durationMs)}  ${describeCi(report.ci)}`,
-    ...(report.timedOut ? [paint('The run hit its timeout: what follows is what was found until then.', 'yellow')] : []),
+    ...(report.timedOut
+      ? [paint('The run hit its timeout: what follows is what was found until then.', 'yellow')]
+      : []),
     ...wrap(describeDiagnosis(report), '', width),
   ];
   const lines = [

@@ -40,7 +40,6 @@ export interface Topology {
 
 export const INTERNET_NODE_ID = 'internet';
 
-
 /** The graph as it is built: nodes and edges, and the nodes of each layer that hops name. */
 interface Drawing extends Topology {
   layerNode: Map<string, TopoNode>;
@@ -115,7 +114,8 @@ function markHops(d: Drawing, findings: readonly Finding[]): void {
   const blameNode = (node: TopoNode | undefined, f: Finding) => {
     if (node) node.severity = moreSevere(node.severity, f.severity);
   };
-  const bridgeNode = (end: HopEnd) => (end.kind === 'interface' ? d.bridgeNodes.get(end.layer)?.find((b) => b.title === end.iface) : undefined);
+  const bridgeNode = (end: HopEnd) =>
+    end.kind === 'interface' ? d.bridgeNodes.get(end.layer)?.find((b) => b.title === end.iface) : undefined;
   const nodeOf = (end: HopEnd): string | undefined => {
     if (end.kind === 'internet') return INTERNET_NODE_ID;
     if (end.kind === 'layer') return d.layerNode.get(end.layer)?.id;

@@ -58,7 +58,9 @@ export const runCommand: Exec = (cmd, args, opts = {}) =>
         code,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(errOut).toString('utf8'),
-        ...(killed ? { error: { code: 'ETIMEDOUT', message: `${cmd} did not finish in ${opts.timeoutMs ?? 10_000} ms` } } : {}),
+        ...(killed
+          ? { error: { code: 'ETIMEDOUT', message: `${cmd} did not finish in ${opts.timeoutMs ?? 10_000} ms` } }
+          : {}),
       }),
     );
     child.stdin.on('error', () => undefined);

@@ -32,7 +32,9 @@ export function urlSecrets(raw: string | undefined): string[] {
  * Already-masked user-info (also as markdown-escaped `\*\*\*`) is left as it is, so masking twice changes nothing.
  */
 export function maskSecrets(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"<>`]*)@/gi, (match: string, scheme: string, userinfo: string) =>
-    /^[*\\:]*$/.test(userinfo) ? match : `${scheme}${userinfo.includes(':') ? '***:***' : '***'}@`,
+  return text.replace(
+    /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"<>`]*)@/gi,
+    (match: string, scheme: string, userinfo: string) =>
+      /^[*\\:]*$/.test(userinfo) ? match : `${scheme}${userinfo.includes(':') ? '***:***' : '***'}@`,
   );
 }

@@ -66,12 +66,23 @@ async function runAction(inputs: Record<string, string>, files: Record<string, s
     ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v])),
   });
   const r = await runCommand(process.execPath, [ACTION], { cwd: workspace, env, timeoutMs: 60_000 });
-  return { ...r, outputs: parseOutputFile(readFileSync(outputFile, 'utf8')), summary: readFileSync(summaryFile, 'utf8'), workspace };
+  return {
+    ...r,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    workspace,
+  };
 }
 
 describe('dist/action.js as the runner runs it', () => {
   it('healthy loopback registry: exit 0, outputs, report file, job summary with the diagram and the probe table', async () => {
-    const r = await runAction({ registries: 'none', url: `${loopback.origin}x`, 'ca-file': loopback.caFile, docker: 'off', timeout: '15' });
+    const r = await runAction({
+      registries: 'none',
+      url: `${loopback.origin}x`,
+      'ca-file': loopback.caFile,
+      docker: 'off',
+      timeout: '15',
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.outputs.verdict).toBe('pass');
     expect(r.outputs['uplink-mtu']).toMatch(/^\d+$/);
@@ -113,12 +124,15 @@ describe('dist/action.js as the runner runs it', () => {
     expect(r.ms).toBeLessThan(15_000);
   });
 
-  it("a bad input fails the step before probing with one line naming it: exit 2 (usage), like the CLI", async () => {
+  it('a bad input fails the step before probing with one line naming it: exit 2 (usage), like the CLI', async () => {
     const r = await runAction({ registries: 'none', url: `${loopback.origin}x`, timeout: 'abc' });
     expect(r.code).toBe(2);
-    expect(r.stdout.trim().split('\n').filter((l) => l.startsWith('::error'))).toEqual([
-      "::error::Input 'timeout' must be a positive number of seconds, got 'abc'.",
-    ]);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('::error')),
+    ).toEqual(["::error::Input 'timeout' must be a positive number of seconds, got 'abc'."]);
     expect(r.outputs).toEqual({});
   });
 
@@ -130,7 +144,9 @@ describe('dist/action.js as the runner runs it', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.outputs.verdict).toBe('warn');
     expect(r.outputs['recommended-mtu']).toBe('1450');
-    expect(r.stdout).toMatch(/^::warning title=mtu-preflight%3A ci-config-mtu,file=\.gitlab-ci\.yml,line=3::docker:dind service of job 'build' in \.gitlab-ci\.yml:3 has no --mtu; the uplink MTU is 1450/m);
+    expect(r.stdout).toMatch(
+      /^::warning title=mtu-preflight%3A ci-config-mtu,file=\.gitlab-ci\.yml,line=3::docker:dind service of job 'build' in \.gitlab-ci\.yml:3 has no --mtu; the uplink MTU is 1450/m,
+    );
     expect(r.summary).toContain('At `.gitlab-ci.yml:3`');
   });
 });
@@ -157,13 +173,22 @@ describe('@github/local-action', () => {
     const bin = path.join(ROOT, 'node_modules/.bin/local-action');
     expect(existsSync(bin), 'npm ci installs @github/local-action (devDependency)').toBe(true);
     // local-action starts tsx through `npm exec`: offline, it must find it in node_modules.
-    const env = cleanEnv({ npm_config_offline: 'true', PATH: `${path.join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` });
-    const r = await runCommand(bin, ['run', ROOT, 'test/lab/local-action-entry.ts', dotenv], { cwd: ROOT, env, timeoutMs: 90_000 });
+    const env = cleanEnv({
+      npm_config_offline: 'true',
+      PATH: `${path.join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`,
+    });
+    const r = await runCommand(bin, ['run', ROOT, 'test/lab/local-action-entry.ts', dotenv], {
+      cwd: ROOT,
+      env,
+      timeoutMs: 90_000,
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('::set-output name=verdict::pass');
     expect(r.stdout).toMatch(/::set-output name=uplink-mtu::\d+/);
     expect(r.stdout).toContain(`::set-output name=report-json::${path.join(dir, 'mtu-preflight-report.json')}`);
-    expect(JSON.parse(readFileSync(path.join(dir, 'mtu-preflight-report.json'), 'utf8'))).toMatchObject({ verdict: 'pass' });
+    expect(JSON.parse(readFileSync(path.join(dir, 'mtu-preflight-report.json'), 'utf8'))).toMatchObject({
+      verdict: 'pass',
+    });
     expect(readFileSync(summary, 'utf8')).toMatch(/## ✅ mtu-preflight: PASS[\s\S]*```mermaid/);
   });
 });

@@ -24,7 +24,11 @@ export function labEnv(extra: Record<string, string> = {}): Record<string, strin
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', NO_COLOR: '1', NODE_EXTRA_CA_CERTS: '', ...extra };
 }
 
-export async function runCli(lab: Lab, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<CliRun> {
+export async function runCli(
+  lab: Lab,
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+): Promise<CliRun> {
   // From the lab's own folder, as a job runs in its checkout: the CI-config lint must not read this repo's files.
   const cwd = opts.cwd ?? lab.tmpDir;
   const r = await lab.exec('sh', ['-c', 'cd "$0" && exec "$@"', cwd, process.execPath, CLI, ...args], {
@@ -50,5 +54,19 @@ export const codes = (r: CliRun): string[] => (r.report?.findings ?? []).map((f)
  * repository's own workflow files, which is not what these scenarios are about.
  */
 export function dockerArgs(l: Pick<Lab, 'registryName' | 'caFile'>, image: string, extra: string[] = []): string[] {
-  return ['--url', `https://${l.registryName}/blob?bytes=8388608`, '--registries', 'none', '--ca-file', l.caFile, '--probe-image', image, '--pull', 'never', '--json', '--no-lint', ...extra];
+  return [
+    '--url',
+    `https://${l.registryName}/blob?bytes=8388608`,
+    '--registries',
+    'none',
+    '--ca-file',
+    l.caFile,
+    '--probe-image',
+    image,
+    '--pull',
+    'never',
+    '--json',
+    '--no-lint',
+    ...extra,
+  ];
 }

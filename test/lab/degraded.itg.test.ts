@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
-import { codes, LAB_DIST, labEnv } from './cli.js';
+import { LAB_DIST, labEnv } from './cli.js';
 import type { ReportJson as Report } from '../../src/model/report.js';
 
 /** World-readable: the CA copy, the working directory and configs for the `nobody` runs (the lab's temp dir is 0700). */
@@ -41,7 +41,20 @@ async function withLab(opts: LabOptions): Promise<Lab> {
   return lab;
 }
 
-const probeArgs = (l: Lab) => ['--url', `https://${l.registryName}/big.tgz`, '--registries', 'none', '--ca-file', path.join(shared, 'ca.pem'), '--docker', 'off', '--timeout', '8', '--stall-timeout', '2'];
+const probeArgs = (l: Lab) => [
+  '--url',
+  `https://${l.registryName}/big.tgz`,
+  '--registries',
+  'none',
+  '--ca-file',
+  path.join(shared, 'ca.pem'),
+  '--docker',
+  'off',
+  '--timeout',
+  '8',
+  '--stall-timeout',
+  '2',
+];
 
 interface Run {
   code: number | null;
@@ -72,7 +85,11 @@ const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'
 describe('not root', () => {
   it('as nobody: a black hole is still pmtu-blackhole (ss shows its own sockets), the uplink still read', async () => {
     const l = await withLab({ bottleneckMtu: 1450, dropFragNeeded: true });
-    const r = await inRunner(l, AS_NOBODY, `cd "$SHARED" && id -u && exec "$NODE" "$CLI" ${q([...probeArgs(l), '--json'])}`);
+    const r = await inRunner(
+      l,
+      AS_NOBODY,
+      `cd "$SHARED" && id -u && exec "$NODE" "$CLI" ${q([...probeArgs(l), '--json'])}`,
+    );
     expect(r.stdout.split('\n')[0]).toBe('65534');
     const report = JSON.parse(r.stdout.slice(r.stdout.indexOf('\n') + 1)) as Report;
     expect(r.code, r.stderr).toBe(1);
@@ -89,10 +106,18 @@ describe('not root', () => {
     chmodSync(secretConfig, 0o600);
     const cfg = await inRunner(l, AS_NOBODY, `cd "$SHARED" && exec "$NODE" "$CLI" --config root-only.yml`);
     expect(cfg.code).toBe(2);
-    expect(cfg.stderr).toBe("mtu-preflight: Config file 'root-only.yml' cannot be read (EACCES); expected a readable YAML file.\n");
-    const rep = await inRunner(l, AS_NOBODY, `cd "$SHARED" && exec "$NODE" "$CLI" ${q([...probeArgs(l), '--report-file', '/root/report.json'])}`);
+    expect(cfg.stderr).toBe(
+      "mtu-preflight: Config file 'root-only.yml' cannot be read (EACCES); expected a readable YAML file.\n",
+    );
+    const rep = await inRunner(
+      l,
+      AS_NOBODY,
+      `cd "$SHARED" && exec "$NODE" "$CLI" ${q([...probeArgs(l), '--report-file', '/root/report.json'])}`,
+    );
     expect(rep.code).toBe(2);
-    expect(rep.stderr).toBe("mtu-preflight: --report-file '/root/report.json' cannot be written (EACCES); expected a file path in a writable directory.\n");
+    expect(rep.stderr).toBe(
+      "mtu-preflight: --report-file '/root/report.json' cannot be written (EACCES); expected a file path in a writable directory.\n",
+    );
     expect(rep.stdout).toBe('');
   });
 });
@@ -118,13 +143,17 @@ set +e
     const l = await withLab({});
     const rw = path.join(shared, 'rw');
     mkdirSync(rw, { recursive: true });
-    const r = await inRunner(l, ['unshare', '--mount', '--propagation', 'private'], `RW=${q([rw])}
+    const r = await inRunner(
+      l,
+      ['unshare', '--mount', '--propagation', 'private'],
+      `RW=${q([rw])}
 ${READ_ONLY}
 cd "$RW"
 "$NODE" "$CLI" ${q([...probeArgs(l), '--report-file', path.join(rw, 'report.json')])} > "$RW/out.txt"; echo "exit $?"
 test -s "$RW/report.json" && echo "report written"
 "$NODE" "$CLI" ${q([...probeArgs(l), '--report-file', '/var/tmp/mtu-preflight-report.json'])} 2>&1; echo "exit $?"
-`);
+`,
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n').filter(Boolean)).toEqual([
       'exit 0',
@@ -144,7 +173,11 @@ describe('no /sys/class/net', () => {
   ])('%s: the probes still run and pass; the report says what could not be seen', async (_kind, over, note) => {
     const l = await withLab({});
     const hide = `mount -t tmpfs -o size=1m,mode=0755 tmpfs ${over}`;
-    const r = await inRunner(l, ['unshare', '--mount', '--propagation', 'private'], `set -e; ${hide}; exec "$NODE" "$CLI" ${q([...probeArgs(l), '--json'])}`);
+    const r = await inRunner(
+      l,
+      ['unshare', '--mount', '--propagation', 'private'],
+      `set -e; ${hide}; exec "$NODE" "$CLI" ${q([...probeArgs(l), '--json'])}`,
+    );
     expect(r.code, r.stderr).toBe(0);
     const report = r.report!;
     expect(report.verdict).toBe('pass');
@@ -155,7 +188,11 @@ describe('no /sys/class/net', () => {
     expect(host.notes.join('\n')).toMatch(note);
     // The lint's notes are its own (report.lint), no longer the host layer's.
     expect(report.lint?.notes.join('\n')).toMatch(/CI config lint skipped: the uplink MTU is unknown/);
-    const text = await inRunner(l, ['unshare', '--mount', '--propagation', 'private'], `set -e; ${hide}; exec "$NODE" "$CLI" ${q(probeArgs(l))}`);
+    const text = await inRunner(
+      l,
+      ['unshare', '--mount', '--propagation', 'private'],
+      `set -e; ${hide}; exec "$NODE" "$CLI" ${q(probeArgs(l))}`,
+    );
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(note);
   });

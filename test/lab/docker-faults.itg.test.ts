@@ -6,7 +6,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildProbeImageRootfs, importProbeImage, labelledLeftovers, startNestedDockerd, type NestedDockerd } from './harness/docker-lab.js';
+import {
+  buildProbeImageRootfs,
+  importProbeImage,
+  labelledLeftovers,
+  startNestedDockerd,
+  type NestedDockerd,
+} from './harness/docker-lab.js';
 import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
 import { CLI, codes, dockerArgs, labEnv, runCli } from './cli.js';
 import type { ReportJson as Report } from '../../src/model/report.js';
@@ -41,7 +47,9 @@ const args = (l: Lab, extra: string[] = []) => dockerArgs(l, IMAGE, extra);
 
 /** Start the CLI in the runner namespace; resolves when a labelled container of ours runs on `d`. */
 async function startWhenProbing(l: Lab, d: NestedDockerd, extra: string[] = []) {
-  const child: ChildProcess = l.spawn(process.execPath, [CLI, ...args(l, extra)], { env: labEnv({ DOCKER_HOST: d.host }) });
+  const child: ChildProcess = l.spawn(process.execPath, [CLI, ...args(l, extra)], {
+    env: labEnv({ DOCKER_HOST: d.host }),
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (b: Buffer) => (stdout += b));
@@ -53,11 +61,16 @@ async function startWhenProbing(l: Lab, d: NestedDockerd, extra: string[] = []) 
   const until = Date.now() + 20_000;
   let running: string[] = [];
   while (Date.now() < until) {
-    running = (await d.docker(['ps', '--filter', 'label=io.mtu-preflight=1', '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean);
+    running = (await d.docker(['ps', '--filter', 'label=io.mtu-preflight=1', '--format', '{{.Names}}'])).stdout
+      .split('\n')
+      .filter(Boolean);
     if (running.some((n) => n.endsWith('-bridge'))) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  expect(running.some((n) => n.endsWith('-bridge')), `no probe container ran: ${stderr}`).toBe(true);
+  expect(
+    running.some((n) => n.endsWith('-bridge')),
+    `no probe container ran: ${stderr}`,
+  ).toBe(true);
   return { child, exited, started, out: () => ({ stdout, stderr }) };
 }
 
@@ -94,7 +107,9 @@ describe('docker faults', () => {
     const inner = report.layers.filter((x) => x.kind === 'container' || x.kind === 'build-step');
     expect(inner.length).toBeGreaterThan(0);
     for (const x of inner) expect(x.notes.join('\n')).toMatch(/^no probe result: /);
-    console.log(`[docker-faults] daemon killed mid-probe: exit ${code} after ${Math.round(at - run.started)} ms; ${inner.map((x) => `${x.id}: ${x.notes.join('; ')}`).join(' | ')}`);
+    console.log(
+      `[docker-faults] daemon killed mid-probe: exit ${code} after ${Math.round(at - run.started)} ms; ${inner.map((x) => `${x.id}: ${x.notes.join('; ')}`).join(' | ')}`,
+    );
   });
 
   it('the probe image is missing and --pull never (air-gapped): probe-image-missing, clear, nothing left', async () => {

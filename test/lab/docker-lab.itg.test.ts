@@ -69,12 +69,19 @@ function side(name: Side['name']): Side {
 }
 
 /** fetch-probe.cjs in a fresh container, files put in with docker cp. */
-async function probe(s: Side, network?: string, url = `https://${s.lab.registryIp}/`): Promise<FetchProbeResult & { runMs: number }> {
+async function probe(
+  s: Side,
+  network?: string,
+  url = `https://${s.lab.registryIp}/`,
+): Promise<FetchProbeResult & { runMs: number }> {
   const r = await runWithFiles(s.daemon, {
     image: IMAGE,
     network,
     cmd: ['node', '/tmp/fetch-probe.cjs', url, '/tmp/ca.pem', String(STALL_DEADLINE_MS)],
-    files: [{ path: '/tmp/fetch-probe.cjs', source: FETCH_PROBE_SCRIPT }, { path: '/tmp/ca.pem', source: s.lab.caFile }],
+    files: [
+      { path: '/tmp/fetch-probe.cjs', source: FETCH_PROBE_SCRIPT },
+      { path: '/tmp/ca.pem', source: s.lab.caFile },
+    ],
     timeoutMs: STALL_DEADLINE_MS + 30_000,
   });
   expect(r.exit, r.stderr).toBe(0);
@@ -103,29 +110,46 @@ function buildkitClient(): { cli: string; args: string[]; env: Record<string, st
   for (const cli of [findTool('docker'), '/usr/bin/docker'].filter((c): c is string => !!c && existsSync(c))) {
     const v = spawnSync(cli, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' }).stdout.trim();
     if (Number(v.split('.')[0]) < 23) return { cli, args: ['build'], env: { DOCKER_BUILDKIT: '1' } };
-    if (spawnSync(cli, ['buildx', 'version']).status === 0) return { cli, args: ['buildx', 'build', '--load'], env: {} };
+    if (spawnSync(cli, ['buildx', 'version']).status === 0)
+      return { cli, args: ['buildx', 'build', '--load'], env: {} };
   }
-  throw new Error('no docker client with BuildKit support: need the docker.io package\'s /usr/bin/docker (20.10) or a buildx plugin');
+  throw new Error(
+    "no docker client with BuildKit support: need the docker.io package's /usr/bin/docker (20.10) or a buildx plugin",
+  );
 }
 
 /** `docker build` of FROM probe + COPY + RUN fetch-probe; the RUN step's probe line is in the build log. */
-async function buildProbe(s: Side, builder: 'classic' | 'buildkit'): Promise<FetchProbeResult & { buildMs: number; log: string }> {
+async function buildProbe(
+  s: Side,
+  builder: 'classic' | 'buildkit',
+): Promise<FetchProbeResult & { buildMs: number; log: string }> {
   const ctx = await mkdtemp(path.join(s.daemon.dir, `build-${builder}-`));
   await copyFile(FETCH_PROBE_SCRIPT, path.join(ctx, 'fetch-probe.cjs'));
   await copyFile(s.lab.caFile, path.join(ctx, 'ca.pem'));
-  await writeFile(path.join(ctx, 'Dockerfile'), [
-    `FROM ${IMAGE}`,
-    'COPY fetch-probe.cjs ca.pem /tmp/',
-    `RUN node /tmp/fetch-probe.cjs https://${s.lab.registryIp}/ /tmp/ca.pem ${STALL_DEADLINE_MS}`,
-    '',
-  ].join('\n'));
+  await writeFile(
+    path.join(ctx, 'Dockerfile'),
+    [
+      `FROM ${IMAGE}`,
+      'COPY fetch-probe.cjs ca.pem /tmp/',
+      `RUN node /tmp/fetch-probe.cjs https://${s.lab.registryIp}/ /tmp/ca.pem ${STALL_DEADLINE_MS}`,
+      '',
+    ].join('\n'),
+  );
   const tag = `mtudl-built-${builder}:test`;
-  const r = builder === 'classic'
-    ? await s.daemon.docker(['build', '--no-cache', '-t', tag, ctx], { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 })
-    : await (() => {
-      const bk = buildkitClient();
-      return s.daemon.docker([...bk.args, '--no-cache', '--progress=plain', '-t', tag, ctx], { cli: bk.cli, env: bk.env, timeoutMs: 120_000 });
-    })();
+  const r =
+    builder === 'classic'
+      ? await s.daemon.docker(['build', '--no-cache', '-t', tag, ctx], {
+          env: { DOCKER_BUILDKIT: '0' },
+          timeoutMs: 120_000,
+        })
+      : await (() => {
+          const bk = buildkitClient();
+          return s.daemon.docker([...bk.args, '--no-cache', '--progress=plain', '-t', tag, ctx], {
+            cli: bk.cli,
+            env: bk.env,
+            timeoutMs: 120_000,
+          });
+        })();
   const log = r.stdout + r.stderr;
   expect(r.code, log).toBe(0);
   return { ...parseFetchProbe(log), buildMs: r.ms, log };
@@ -147,7 +171,8 @@ const caseOf = (s: Side) => (s.name === 'plain' ? 'flannel-1450' : 'flannel-1450
 beforeAll(async () => {
   // Fail, never skip: a green lab run must prove the lab ran.
   expect(labAvailable()).toEqual({ ok: true });
-  for (const tool of ['dockerd', 'containerd', 'docker', 'nsenter', 'busybox']) expect(findTool(tool), `${tool} on PATH`).toBeDefined();
+  for (const tool of ['dockerd', 'containerd', 'docker', 'nsenter', 'busybox'])
+    expect(findTool(tool), `${tool} on PATH`).toBeDefined();
 
   rootfs = await buildProbeImageRootfs();
   timings.rootfs = `${(rootfs.bytes / 1e6).toFixed(1)} MB, ${rootfs.cached ? 'cached' : 'built'} in ${rootfs.ms} ms`;
@@ -156,7 +181,11 @@ beforeAll(async () => {
     // The flannel pod: its eth0 is 1450 and so is the hop in front of it, which sends no ICMP.
     const lab = await createLab({ runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true });
     labs.push(lab);
-    const daemon = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp], ...(name === 'mtu1450' ? { mtu: 1450 } : {}) });
+    const daemon = await startNestedDockerd({
+      netns: lab.runnerNs,
+      dns: [lab.dnsIp],
+      ...(name === 'mtu1450' ? { mtu: 1450 } : {}),
+    });
     daemons.push(daemon);
     timings[`${name}.dockerdStartMs`] = daemon.startMs;
     const image = await importProbeImage(daemon.host, IMAGE, rootfs.tarball);
@@ -177,11 +206,16 @@ afterAll(async () => {
 describe('nested dockerd in a flannel-like pod (eth0 1450, no ICMP from the 1450 hop)', () => {
   it('is a real engine, answers on its own socket, and uses iptables (nft backend) inside the namespace only', async () => {
     const s = side('plain');
-    const version = await inspectJson(s, ['version', '--format', '{{json .}}']) as { Server: { Version: string; ApiVersion: string } };
+    const version = (await inspectJson(s, ['version', '--format', '{{json .}}'])) as {
+      Server: { Version: string; ApiVersion: string };
+    };
     expect(version.Server.Version).toMatch(/^\d+\.\d+\.\d+/);
     timings.engine = `${version.Server.Version} (API ${version.Server.ApiVersion})`;
     await saveFixture(caseOf(s), 'docker-version.json', version, s);
-    const info = await inspectJson(s, ['info', '--format', '{{json .}}']) as { DockerRootDir: string; Driver: string };
+    const info = (await inspectJson(s, ['info', '--format', '{{json .}}'])) as {
+      DockerRootDir: string;
+      Driver: string;
+    };
     expect(info.DockerRootDir.startsWith(s.daemon.dir)).toBe(true);
     timings.storageDriver = info.Driver;
     await saveFixture(caseOf(s), 'docker-info.json', info, s);
@@ -214,7 +248,7 @@ describe('nested dockerd in a flannel-like pod (eth0 1450, no ICMP from the 1450
     expect(await droppedFragNeeded(s.lab)).toBeGreaterThan(before);
   });
 
-  it('--network host: the same probe fetches 8 MiB (the runner\'s eth0 1450 gives MSS 1410)', async () => {
+  it("--network host: the same probe fetches 8 MiB (the runner's eth0 1450 gives MSS 1410)", async () => {
     const s = side('plain');
     const r = await probe(s, 'host');
     timings['plain.host.fetch'] = `${r.bytes} bytes in ${r.totalMs} ms`;
@@ -239,7 +273,11 @@ describe('nested dockerd in a flannel-like pod (eth0 1450, no ICMP from the 1450
     const userNet = await inspectJson(s, ['network', 'inspect', 'usernet']);
     // A user-defined network without the option carries no mtu key at all (and gets 1500).
     expect(bridgeMtuOption(userNet)).toBeUndefined();
-    const mtu = await runWithFiles(s.daemon, { image: IMAGE, network: 'usernet', cmd: ['cat', '/sys/class/net/eth0/mtu'] });
+    const mtu = await runWithFiles(s.daemon, {
+      image: IMAGE,
+      network: 'usernet',
+      cmd: ['cat', '/sys/class/net/eth0/mtu'],
+    });
     expect(mtu.stdout.trim()).toBe('1500');
     await saveFixture(caseOf(s), 'network-inspect-user-mtu-1450.json', net1450, s);
     await saveFixture(caseOf(s), 'network-inspect-user-default.json', userNet, s);
@@ -250,10 +288,12 @@ describe('nested dockerd in a flannel-like pod (eth0 1450, no ICMP from the 1450
     const r = await runWithFiles(s.daemon, {
       image: IMAGE,
       cmd: ['node', '/tmp/check.cjs'],
-      files: [{
-        path: '/tmp/check.cjs',
-        content: `require('node:dns').lookup(${JSON.stringify(s.lab.registryName)}, (e, a) => console.log(JSON.stringify({ node: process.version, resolved: e ? e.code : a, resolv: require('node:fs').readFileSync('/etc/resolv.conf', 'utf8') })));`,
-      }],
+      files: [
+        {
+          path: '/tmp/check.cjs',
+          content: `require('node:dns').lookup(${JSON.stringify(s.lab.registryName)}, (e, a) => console.log(JSON.stringify({ node: process.version, resolved: e ? e.code : a, resolv: require('node:fs').readFileSync('/etc/resolv.conf', 'utf8') })));`,
+        },
+      ],
     });
     expect(r.exit, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { node: string; resolved: string; resolv: string };
@@ -271,15 +311,17 @@ describe('nested dockerd in a flannel-like pod (eth0 1450, no ICMP from the 1450
   it('docker build, classic builder: the RUN step gets eth0 1500 on docker0 and stalls the same way', async () => {
     const s = side('plain');
     const r = await buildProbe(s, 'classic');
-    timings['plain.build.classic'] = `RUN eth0 ${r.interfaces.eth0}, ${r.bytes} bytes in ${r.totalMs} ms; build ${r.buildMs} ms`;
+    timings['plain.build.classic'] =
+      `RUN eth0 ${r.interfaces.eth0}, ${r.bytes} bytes in ${r.totalMs} ms; build ${r.buildMs} ms`;
     expect(r.interfaces.eth0).toBe(1500);
     expect(r).toMatchObject({ tlsMs: null, bytes: 0, code: 'PROBE_DEADLINE' });
   });
 
-  it('docker build, the daemon\'s BuildKit: RUN on the default bridge, eth0 1500, stalls', async () => {
+  it("docker build, the daemon's BuildKit: RUN on the default bridge, eth0 1500, stalls", async () => {
     const s = side('plain');
     const r = await buildProbe(s, 'buildkit');
-    timings['plain.build.buildkit'] = `RUN eth0 ${r.interfaces.eth0}, ${r.bytes} bytes in ${r.totalMs} ms; build ${r.buildMs} ms`;
+    timings['plain.build.buildkit'] =
+      `RUN eth0 ${r.interfaces.eth0}, ${r.bytes} bytes in ${r.totalMs} ms; build ${r.buildMs} ms`;
     expect(r.log).toMatch(/^#\d+ /m); // BuildKit's plain progress, not the classic builder's "Step 1/3"
     expect(r.interfaces.eth0).toBe(1500);
     expect(r).toMatchObject({ tlsMs: null, bytes: 0, code: 'PROBE_DEADLINE' });
@@ -295,12 +337,22 @@ describe('nested dockerd in a flannel-like pod (eth0 1450, no ICMP from the 1450
         cmd: ['sh', '-c', 'for i in /sys/class/net/*; do echo "${i##*/} $(cat $i/mtu)"; done'],
       });
       expect(r.exit, r.stderr).toBe(0);
-      facts[network] = Object.fromEntries(r.stdout.trim().split('\n').map((l) => {
-        const [name = '', mtu] = l.split(' ');
-        return [name, Number(mtu)];
-      }));
+      facts[network] = Object.fromEntries(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => {
+            const [name = '', mtu] = l.split(' ');
+            return [name, Number(mtu)];
+          }),
+      );
     }
-    expect(facts).toMatchObject({ bridge: { eth0: 1500 }, host: { eth0: 1450 }, mtu1450: { eth0: 1450 }, usernet: { eth0: 1500 } });
+    expect(facts).toMatchObject({
+      bridge: { eth0: 1500 },
+      host: { eth0: 1450 },
+      mtu1450: { eth0: 1450 },
+      usernet: { eth0: 1500 },
+    });
     await saveFixture(caseOf(s), 'container-sys-class-net.json', facts, s);
   });
 });
@@ -335,7 +387,8 @@ describe('the fix: dockerd --mtu 1450 in the same kind of pod', () => {
   it('BuildKit RUN steps follow --mtu: eth0 1450, 8 MiB', async () => {
     const s = side('mtu1450');
     const r = await buildProbe(s, 'buildkit');
-    timings['mtu1450.build.buildkit'] = `RUN eth0 ${r.interfaces.eth0}, ${r.bytes} bytes in ${r.totalMs} ms; build ${r.buildMs} ms`;
+    timings['mtu1450.build.buildkit'] =
+      `RUN eth0 ${r.interfaces.eth0}, ${r.bytes} bytes in ${r.totalMs} ms; build ${r.buildMs} ms`;
     expect(r.interfaces.eth0).toBe(1450);
     expect(r).toMatchObject({ status: 200, bytes: BODY_BYTES, complete: true });
   });
@@ -352,13 +405,17 @@ describe('cleanup', () => {
       for (const pid of pids) expect(existsSync(`/proc/${pid}`), `pid ${pid} gone`).toBe(false);
       expect(mountsUnder(dir)).toEqual([]);
       expect(existsSync(dir)).toBe(false);
-      const cgroups = readdirSync('/sys/fs/cgroup').filter((c) => existsSync(path.join('/sys/fs/cgroup', c, path.basename(dir))));
+      const cgroups = readdirSync('/sys/fs/cgroup').filter((c) =>
+        existsSync(path.join('/sys/fs/cgroup', c, path.basename(dir))),
+      );
       expect(cgroups).toEqual([]);
       // The bridges dockerd made are gone from the (still existing) runner namespace.
       const links = await s.lab.exec('ip', ['-o', 'link', 'show']);
       expect(links.stdout).not.toMatch(/docker0|br-[0-9a-f]{12}/);
       await s.lab.close();
-      const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]);
+      const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .map((l) => l.split(' ')[0]);
       for (const ns of [s.lab.runnerNs, s.lab.routerNs, s.lab.registryNs]) expect(left).not.toContain(ns);
     }
     expect(liveDaemonCount()).toBe(0);

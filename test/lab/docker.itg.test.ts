@@ -10,7 +10,13 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildProbeImageRootfs, importProbeImage, labelledLeftovers, startNestedDockerd, type NestedDockerd } from './harness/docker-lab.js';
+import {
+  buildProbeImageRootfs,
+  importProbeImage,
+  labelledLeftovers,
+  startNestedDockerd,
+  type NestedDockerd,
+} from './harness/docker-lab.js';
 import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
 import { CLI, codes, dockerArgs, labEnv, runCli, type CliRun } from './cli.js';
 
@@ -42,7 +48,8 @@ async function dind(labOpts: LabOptions, mtu?: number): Promise<{ l: Lab; d: Nes
 
 const args = (l: Lab, extra: string[] = []) => dockerArgs(l, IMAGE, extra);
 
-const cli = (l: Lab, d: NestedDockerd | { host: string }, extra: string[] = []) => runCli(l, args(l, extra), { env: { DOCKER_HOST: d.host } });
+const cli = (l: Lab, d: NestedDockerd | { host: string }, extra: string[] = []) =>
+  runCli(l, args(l, extra), { env: { DOCKER_HOST: d.host } });
 
 const layer = (r: CliRun, id: string) => r.report?.layers.find((x) => x.id === id);
 const finding = (r: CliRun, code: string) => r.report?.findings.find((f) => f.code === code);
@@ -51,7 +58,9 @@ const finding = (r: CliRun, code: string) => r.report?.findings.find((f) => f.co
 function record(name: string, r: CliRun): void {
   const f = r.report?.findings.find((x) => x.verified) ?? r.report?.findings[0];
   const v = f?.verified ? ` verified ${f.verified.mtu} ${f.verified.ok ? 'ok' : 'NOT ok'}: ${f.verified.detail}` : '';
-  console.log(`[docker-lab] ${name}: exit ${r.code}, ${r.report?.verdict}, ${(r.ms / 1000).toFixed(1)} s to verdict, codes ${codes(r).join(',') || '-'}, recommended ${r.report?.recommendedMtu ?? '-'}${v}`);
+  console.log(
+    `[docker-lab] ${name}: exit ${r.code}, ${r.report?.verdict}, ${(r.ms / 1000).toFixed(1)} s to verdict, codes ${codes(r).join(',') || '-'}, recommended ${r.report?.recommendedMtu ?? '-'}${v}`,
+  );
 }
 
 describe('nested docker layer in the lab', () => {
@@ -65,7 +74,9 @@ describe('nested docker layer in the lab', () => {
     expect(codes(r)).toEqual(['pmtu-blackhole']);
     const f = finding(r, 'pmtu-blackhole')!;
     expect(f.layer).toBe('docker-net-bridge');
-    expect(f.summary).toMatch(/^docker network bridge \(docker0\) MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: /);
+    expect(f.summary).toMatch(
+      /^docker network bridge \(docker0\) MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: /,
+    );
     expect(f.recommendedMtu).toBe(1450);
     expect(f.verified).toMatchObject({ mtu: 1450, ok: true });
     expect(f.verified!.detail).toMatch(/^a network with MTU 1450 fetched 2\.0 MB in \d+ ms$/);
@@ -103,7 +114,11 @@ describe('nested docker layer in the lab', () => {
     record('calico-ipip-1480', r);
     expect(r.code).toBe(1);
     expect(codes(r)).toEqual(['pmtu-blackhole']);
-    expect(finding(r, 'pmtu-blackhole')).toMatchObject({ layer: 'docker-net-bridge', recommendedMtu: 1480, verified: { mtu: 1480, ok: true } });
+    expect(finding(r, 'pmtu-blackhole')).toMatchObject({
+      layer: 'docker-net-bridge',
+      recommendedMtu: 1480,
+      verified: { mtu: 1480, ok: true },
+    });
     expect(finding(r, 'pmtu-blackhole')!.summary).toMatch(/MTU 1500 exceeds the daemon's uplink eth0 MTU 1480/);
     expect(r.ms).toBeLessThanOrEqual(15_000);
     expect(await labelledLeftovers(d)).toEqual([]);
@@ -118,7 +133,9 @@ describe('nested docker layer in the lab', () => {
     expect(codes(r)).toEqual(['mtu-mismatch']);
     const f = finding(r, 'mtu-mismatch')!;
     expect(f).toMatchObject({ layer: 'docker-net-bridge', recommendedMtu: 1450 });
-    expect(f.summary).toMatch(/MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: downloads from a container on it worked/);
+    expect(f.summary).toMatch(
+      /MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: downloads from a container on it worked/,
+    );
     expect(layer(r, 'docker-container-bridge')!.probes[0]!.outcome).toBe('ok');
     expect(layer(r, 'docker-build')!.probes[0]!.outcome).toBe('ok');
     expect(r.report!.layers.some((x) => x.facts?.purpose === 'verify')).toBe(false);
@@ -138,9 +155,18 @@ describe('nested docker layer in the lab', () => {
   it('healthy (runner 1500): pass; leftovers of an earlier killed run are swept at start', async () => {
     const { l, d } = await dind({});
     // What a run killed with SIGKILL leaves: labelled, its expiry long past.
-    const stale = ['--label', 'io.mtu-preflight=1', '--label', 'io.mtu-preflight.run=killed', '--label', 'io.mtu-preflight.expires=1'];
+    const stale = [
+      '--label',
+      'io.mtu-preflight=1',
+      '--label',
+      'io.mtu-preflight.run=killed',
+      '--label',
+      'io.mtu-preflight.expires=1',
+    ];
     expect((await d.docker(['network', 'create', ...stale, 'mtu-preflight-killed-mtu1450'])).code).toBe(0);
-    expect((await d.docker(['create', ...stale, '--network', 'mtu-preflight-killed-mtu1450', IMAGE, 'true'])).code).toBe(0);
+    expect(
+      (await d.docker(['create', ...stale, '--network', 'mtu-preflight-killed-mtu1450', IMAGE, 'true'])).code,
+    ).toBe(0);
     expect(await labelledLeftovers(d)).toHaveLength(2);
     const r = await cli(l, d);
     record('healthy-1500', r);
@@ -148,13 +174,23 @@ describe('nested docker layer in the lab', () => {
     expect(r.report?.verdict).toBe('pass');
     expect(r.report?.findings).toEqual([]);
     expect(layer(r, 'docker-container-bridge')!.probes[0]!.outcome).toBe('ok');
-    expect(layer(r, 'docker')!.notes).toContain('removed 2 leftover(s) of an earlier, interrupted run (label io.mtu-preflight=1)');
+    expect(layer(r, 'docker')!.notes).toContain(
+      'removed 2 leftover(s) of an earlier, interrupted run (label io.mtu-preflight=1)',
+    );
     expect(await labelledLeftovers(d)).toEqual([]);
   });
 
   it('dockerd --mtu 1450 but a compose network left at 1500: flagged with the compose fix', async () => {
     const { l, d } = await dind({ runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true }, 1450);
-    const created = await d.docker(['network', 'create', '--label', 'com.docker.compose.project=app', '--label', 'com.docker.compose.network=default', 'app_default']);
+    const created = await d.docker([
+      'network',
+      'create',
+      '--label',
+      'com.docker.compose.project=app',
+      '--label',
+      'com.docker.compose.network=default',
+      'app_default',
+    ]);
     expect(created.code).toBe(0);
     const r = await cli(l, d);
     record('dockerd-mtu-1450-user-network-1500', r);
@@ -179,7 +215,17 @@ describe('nested docker layer in the lab', () => {
     daemon = await startNestedDockerd({
       netns: lab.runnerNs,
       dns: [lab.dnsIp],
-      extraArgs: ['--host', 'tcp://127.0.0.1:2376', '--tlsverify', '--tlscacert', certs.ca, '--tlscert', certs.serverCert, '--tlskey', certs.serverKey],
+      extraArgs: [
+        '--host',
+        'tcp://127.0.0.1:2376',
+        '--tlsverify',
+        '--tlscacert',
+        certs.ca,
+        '--tlscert',
+        certs.serverCert,
+        '--tlskey',
+        certs.serverKey,
+      ],
     });
     await importProbeImage(daemon.host, IMAGE, rootfs);
     const env = { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs.clientDir };
@@ -192,7 +238,9 @@ describe('nested docker layer in the lab', () => {
     expect(r.ms).toBeLessThanOrEqual(15_000);
     expect(await labelledLeftovers(daemon)).toEqual([]);
     // Without the client certificate the daemon refuses the TLS handshake: a clear note, not a crash.
-    const noCert = await runCli(lab, args(lab, ['--docker', 'required']), { env: { ...env, DOCKER_CERT_PATH: path.join(lab.tmpDir, 'nowhere') } });
+    const noCert = await runCli(lab, args(lab, ['--docker', 'required']), {
+      env: { ...env, DOCKER_CERT_PATH: path.join(lab.tmpDir, 'nowhere') },
+    });
     expect(noCert.code).toBe(1);
     record('dind-tcp-tls-no-client-cert', noCert);
     // (The runner's own docker0, 1500 over a 1450 uplink, is flagged by the host rule now that nothing looks inside.)
@@ -213,7 +261,10 @@ describe('nested docker layer in the lab', () => {
     expect(auto.report!.layers.map((x) => x.id)).toEqual(['host']);
     const req = await cli(lab, missing, ['--docker', 'required']);
     record('unreachable-required', req);
-    if (!req.report) console.log(`[docker-lab] unreachable-required stdout: ${req.stdout.slice(0, 500)} stderr: ${req.stderr.slice(0, 1000)}`);
+    if (!req.report)
+      console.log(
+        `[docker-lab] unreachable-required stdout: ${req.stdout.slice(0, 500)} stderr: ${req.stderr.slice(0, 1000)}`,
+      );
     expect(req.code).toBe(1);
     expect(codes(req)).toEqual(['docker-unreachable']);
     expect(finding(req, 'docker-unreachable')!.summary).toContain(`no daemon at ${missing.host}`);
@@ -228,11 +279,15 @@ describe('nested docker layer in the lab', () => {
     let stdout = '';
     child.stderr!.on('data', (b: Buffer) => (stderr += b));
     child.stdout!.on('data', (b: Buffer) => (stdout += b));
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: performance.now() })));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      child.once('exit', (code) => resolve({ code, at: performance.now() })),
+    );
     const until = Date.now() + 20_000;
     let running: string[] = [];
     while (Date.now() < until) {
-      running = (await d.docker(['ps', '--filter', 'label=io.mtu-preflight=1', '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean);
+      running = (await d.docker(['ps', '--filter', 'label=io.mtu-preflight=1', '--format', '{{.Names}}'])).stdout
+        .split('\n')
+        .filter(Boolean);
       if (ready(running)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -241,7 +296,9 @@ describe('nested docker layer in the lab', () => {
     const t = performance.now();
     child.kill('SIGTERM');
     const { code, at } = await exited;
-    console.log(`[docker-lab] sigterm ${what}: ${running.join(', ')} running; exit ${code} ${Math.round(at - t)} ms after SIGTERM`);
+    console.log(
+      `[docker-lab] sigterm ${what}: ${running.join(', ')} running; exit ${code} ${Math.round(at - t)} ms after SIGTERM`,
+    );
     expect(code).toBe(143);
     expect(stderr).toMatch(/SIGTERM, cleaning up/);
     expect(stdout).toBe(''); // no report of half-aborted probes
@@ -266,11 +323,43 @@ function makeDockerTls(dir: string): { ca: string; serverCert: string; serverKey
   const f = (n: string) => path.join(dir, n);
   const ssl = (...a: string[]) => execFileSync('openssl', a, { stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  ssl('req', '-x509', ...ec, '-keyout', f('ca-key.pem'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=mtu-preflight lab docker CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  ssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    f('ca-key.pem'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=mtu-preflight lab docker CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  );
   const sign = (name: string, subj: string, ext: string) => {
     writeFileSync(f(`${name}.ext`), ext);
     ssl('req', '-new', ...ec, '-keyout', f(`${name}-key.pem`), '-out', f(`${name}.csr`), '-subj', subj);
-    ssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-days', '2', '-out', f(`${name}-cert.pem`), '-extfile', f(`${name}.ext`));
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca-key.pem'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      f(`${name}-cert.pem`),
+      '-extfile',
+      f(`${name}.ext`),
+    );
   };
   sign('server', '/CN=docker', 'subjectAltName=IP:127.0.0.1,DNS:docker\nextendedKeyUsage=serverAuth\n');
   sign('client', '/CN=client', 'extendedKeyUsage=clientAuth\n');

@@ -27,8 +27,14 @@ let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   // Fail (never skip) with the reason when the tools are missing.
   expect(existsSync(GCL), 'npm ci installs gitlab-ci-local (devDependency)').toBe(true);
-  expect(Number(process.versions.node.split('.')[0]), 'gitlab-ci-local needs Node 22+: run the lab with the Node 24 of node_modules/.bin').toBeGreaterThanOrEqual(22);
-  expect(spawnSync('rsync', ['--version']).status, 'gitlab-ci-local copies the project with rsync: apt-get install rsync (.ci/run)').toBe(0);
+  expect(
+    Number(process.versions.node.split('.')[0]),
+    'gitlab-ci-local needs Node 22+: run the lab with the Node 24 of node_modules/.bin',
+  ).toBeGreaterThanOrEqual(22);
+  expect(
+    spawnSync('rsync', ['--version']).status,
+    'gitlab-ci-local copies the project with rsync: apt-get install rsync (.ci/run)',
+  ).toBe(0);
   loopback = await startLoopback();
   work = mkdtempSync(path.join(os.tmpdir(), 'mtu-preflight-gcl-'));
   env = cleanEnv({ npm_config_cache: path.join(work, 'npm-cache'), npm_config_update_notifier: 'false' });
@@ -90,13 +96,23 @@ function templateVariables(url: string): Record<string, string> {
 
 function gitlabCiLocal(project: string, variables: Record<string, string>): Promise<Run> {
   const all = { ...variables, npm_config_offline: 'true' };
-  const args = [GCL, '--force-shell-executor', '--no-color', ...Object.entries(all).flatMap(([k, v]) => ['--variable', `${k}=${v}`])];
+  const args = [
+    GCL,
+    '--force-shell-executor',
+    '--no-color',
+    ...Object.entries(all).flatMap(([k, v]) => ['--variable', `${k}=${v}`]),
+  ];
   // The template asks for colour (GitLab's log renders it): strip it to read the log.
-  return runCommand(process.execPath, args, { cwd: project, env, timeoutMs: 120_000 }).then((r) => ({ ...r, stdout: r.stdout.replace(/\x1b\[[0-9;]*m/g, '') }));
+  return runCommand(process.execPath, args, { cwd: project, env, timeoutMs: 120_000 }).then((r) => ({
+    ...r,
+    stdout: r.stdout.replace(/\x1b\[[0-9;]*m/g, ''),
+  }));
 }
 
 const artifact = (project: string, job = 'mtu-preflight'): Report =>
-  JSON.parse(readFileSync(path.join(project, `.gitlab-ci-local/artifacts/${job}/mtu-preflight-report.json`), 'utf8')) as Report;
+  JSON.parse(
+    readFileSync(path.join(project, `.gitlab-ci-local/artifacts/${job}/mtu-preflight-report.json`), 'utf8'),
+  ) as Report;
 
 describe('templates/gitlab-ci.yml under gitlab-ci-local', () => {
   it('the .pre job runs the preflight from the package, passes, keeps its report as an artifact; then the pipeline goes on', async () => {

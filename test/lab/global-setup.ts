@@ -8,5 +8,9 @@ import path from 'node:path';
 export default function setup(): void {
   const root = path.resolve(import.meta.dirname, '../..');
   // MTU_LAB_DIST: see test/lab/cli.ts.
-  execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs'), path.resolve(root, process.env.MTU_LAB_DIST ?? '.lab-tmp/dist')], { cwd: root, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'scripts/bundle.mjs'), path.resolve(root, process.env.MTU_LAB_DIST ?? '.lab-tmp/dist')],
+    { cwd: root, stdio: 'inherit' },
+  );
 }

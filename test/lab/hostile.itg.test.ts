@@ -25,7 +25,11 @@ beforeAll(async () => {
   const avail = labAvailable();
   if (!avail.ok) throw new Error(`lab unavailable: ${avail.why}`); // fail, never skip
   lab = await createLab({ names: [MIRROR], tlsKey: 'ec-p256' });
-  await Promise.all([startCertVariant('expired', 10443), startCertVariant('self-signed', 10444), startCertVariant('wrong-name', 10445)]);
+  await Promise.all([
+    startCertVariant('expired', 10443),
+    startCertVariant('self-signed', 10444),
+    startCertVariant('wrong-name', 10445),
+  ]);
 });
 
 afterAll(async () => {
@@ -47,27 +51,85 @@ async function startCertVariant(kind: 'expired' | 'self-signed' | 'wrong-name', 
   const f = (n: string) => path.join(lab.tmpDir, `${kind}-${n}`);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   const name = kind === 'wrong-name' ? 'wrong.example' : lab.registryName;
-  writeFileSync(f('ext.cnf'), `basicConstraints = critical,CA:FALSE\nextendedKeyUsage = serverAuth\nsubjectAltName = DNS:${name}\n`);
+  writeFileSync(
+    f('ext.cnf'),
+    `basicConstraints = critical,CA:FALSE\nextendedKeyUsage = serverAuth\nsubjectAltName = DNS:${name}\n`,
+  );
   if (kind === 'self-signed') {
-    openssl(['req', '-x509', ...ec, '-keyout', f('key.pem'), '-out', f('cert.pem'), '-days', '2', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`]);
+    openssl([
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      f('key.pem'),
+      '-out',
+      f('cert.pem'),
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      `subjectAltName=DNS:${name}`,
+    ]);
   } else {
     openssl(['req', '-new', ...ec, '-keyout', f('key.pem'), '-out', f('csr.pem'), '-subj', `/CN=${name}`]);
-    openssl(['x509', '-req', '-in', f('csr.pem'), '-CA', path.join(lab.tmpDir, 'ca.pem'), '-CAkey', path.join(lab.tmpDir, 'ca.key'), '-set_serial', String(port),
-      '-days', kind === 'expired' ? '-1' : '2', '-extfile', f('ext.cnf'), '-out', f('cert.pem')]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      f('csr.pem'),
+      '-CA',
+      path.join(lab.tmpDir, 'ca.pem'),
+      '-CAkey',
+      path.join(lab.tmpDir, 'ca.key'),
+      '-set_serial',
+      String(port),
+      '-days',
+      kind === 'expired' ? '-1' : '2',
+      '-extfile',
+      f('ext.cnf'),
+      '-out',
+      f('cert.pem'),
+    ]);
   }
-  const child = spawn('ip', ['netns', 'exec', lab.registryNs, process.execPath, SERVER_SCRIPT,
-    '--cert', f('cert.pem'), '--key', f('key.pem'), '--log', f('server.log'), '--https-only', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      lab.registryNs,
+      process.execPath,
+      SERVER_SCRIPT,
+      '--cert',
+      f('cert.pem'),
+      '--key',
+      f('key.pem'),
+      '--log',
+      f('server.log'),
+      '--https-only',
+      String(port),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   extraServers.push(child);
   await new Promise<void>((resolve, reject) => {
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`${kind} server not ready: ${err}`)), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d;
-      if (out.includes('"ready":true')) { clearTimeout(timer); resolve(); }
+      if (out.includes('"ready":true')) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.stderr!.on('data', (d: Buffer) => { err += d; });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${kind} server exited ${code}: ${err}`)); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} server exited ${code}: ${err}`));
+    });
   });
 }
 
@@ -272,8 +334,21 @@ const CASES: Case[] = [
 
 describe('hostile and broken servers', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const args = ['--url', c.url(lab), '--registries', 'none', '--ca-file', lab.caFile, '--docker', 'off', '--json', '--timeout', String(c.timeout),
-      ...(c.stall ? ['--stall-timeout', String(c.stall)] : []), ...(c.extra ?? [])];
+    const args = [
+      '--url',
+      c.url(lab),
+      '--registries',
+      'none',
+      '--ca-file',
+      lab.caFile,
+      '--docker',
+      'off',
+      '--json',
+      '--timeout',
+      String(c.timeout),
+      ...(c.stall ? ['--stall-timeout', String(c.stall)] : []),
+      ...(c.extra ?? []),
+    ];
     const r = await runCli(lab, args);
     expect(r.report, r.stderr).toBeDefined();
     expect(codes(r)).toEqual(c.codes);
@@ -291,21 +366,46 @@ describe('a resolver that never answers', () => {
     // retries for 10 s or more, getaddrinfo cannot be cancelled, and the run must not wait for it.
     const nft = (...a: string[]) => lab.execIn('registry', 'nft', a);
     await nft('add', 'table', 'inet', 'mtp_dns_drop');
-    await nft('add', 'chain', 'inet', 'mtp_dns_drop', 'input', '{ type filter hook input priority 0 ; policy accept ; }');
+    await nft(
+      'add',
+      'chain',
+      'inet',
+      'mtp_dns_drop',
+      'input',
+      '{ type filter hook input priority 0 ; policy accept ; }',
+    );
     await nft('add', 'rule', 'inet', 'mtp_dns_drop', 'input', 'udp', 'dport', '53', 'counter', 'drop');
     await nft('add', 'rule', 'inet', 'mtp_dns_drop', 'input', 'tcp', 'dport', '53', 'counter', 'drop');
     try {
-      for (const [timeout, stall] of [[6, 2], [4, 3.9]] as const) {
+      for (const [timeout, stall] of [
+        [6, 2],
+        [4, 3.9],
+      ] as const) {
         // Second round: the stall timeout never fires before the deadline, the deadline itself ends the lookup.
-        const r = await runCli(lab, ['--url', `https://${lab.registryName}/big.tgz`, '--registries', 'none', '--ca-file', lab.caFile, '--docker', 'off', '--json',
-          '--timeout', String(timeout), '--stall-timeout', String(stall)]);
+        const r = await runCli(lab, [
+          '--url',
+          `https://${lab.registryName}/big.tgz`,
+          '--registries',
+          'none',
+          '--ca-file',
+          lab.caFile,
+          '--docker',
+          'off',
+          '--json',
+          '--timeout',
+          String(timeout),
+          '--stall-timeout',
+          String(stall),
+        ]);
         expect(codes(r)).toEqual(['dns-timeout']);
         expect(r.code).toBe(1);
         expect(r.ms).toBeLessThanOrEqual(timeout * 1000 + STARTUP_SLACK_MS);
         const p = r.report!.layers[0]!.probes[0]!;
         expect(p).toMatchObject({ outcome: 'dns-timeout', error: { code: 'DNS_TIMEOUT' } });
         expect(p.address).toBeUndefined();
-        expect(r.report!.findings[0]!.summary).toMatch(/^registry\.lab\.test: DNS lookup timed out \(DNS lookup of registry\.lab\.test gave no answer in \d/);
+        expect(r.report!.findings[0]!.summary).toMatch(
+          /^registry\.lab\.test: DNS lookup timed out \(DNS lookup of registry\.lab\.test gave no answer in \d/,
+        );
       }
       const counters = await nft('list', 'table', 'inet', 'mtp_dns_drop');
       expect(counters.stdout).toMatch(/udp dport 53 counter packets [1-9]/);

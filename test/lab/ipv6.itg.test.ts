@@ -23,7 +23,21 @@ async function withLab(opts: LabOptions): Promise<Lab> {
   return lab;
 }
 
-const args = (l: Lab, url: string) => ['--url', url, '--registries', 'none', '--ca-file', l.caFile, '--docker', 'off', '--json', '--timeout', '8', '--stall-timeout', '2'];
+const args = (l: Lab, url: string) => [
+  '--url',
+  url,
+  '--registries',
+  'none',
+  '--ca-file',
+  l.caFile,
+  '--docker',
+  'off',
+  '--json',
+  '--timeout',
+  '8',
+  '--stall-timeout',
+  '2',
+];
 
 describe('IPv6', () => {
   it('a target reachable only over IPv6 (AAAA-only name, and the address literal): probed over IPv6, pass', async () => {
@@ -38,7 +52,11 @@ describe('IPv6', () => {
       const probes = r.report!.layers[0]!.probes;
       expect(probes).toHaveLength(1); // one family: nothing to compare
       expect(probes[0]).toMatchObject({ outcome: 'ok', family: 6, address: l.registryIp6, capped: true });
-      expect(r.report!.layers[0]!.uplinks[0]).toMatchObject({ address: l.registryIp6, iface: 'eth0', effectiveMtu: 1500 });
+      expect(r.report!.layers[0]!.uplinks[0]).toMatchObject({
+        address: l.registryIp6,
+        iface: 'eth0',
+        effectiveMtu: 1500,
+      });
     }
   });
 
@@ -48,8 +66,33 @@ describe('IPv6', () => {
     // tunnel or an L2 hop with a smaller MTU does). IPv4 is untouched.
     const nft = (...a: string[]) => l.execIn('router', 'nft', a);
     await nft('add', 'table', 'inet', 'mtp_v6hole');
-    await nft('add', 'chain', 'inet', 'mtp_v6hole', 'forward', '{ type filter hook forward priority 0 ; policy accept ; }');
-    const rule = await nft('add', 'rule', 'inet', 'mtp_v6hole', 'forward', 'meta', 'nfproto', 'ipv6', 'ip6', 'daddr', 'fd00:213:1::/64', 'meta', 'length', 'gt', '1280', 'counter', 'drop');
+    await nft(
+      'add',
+      'chain',
+      'inet',
+      'mtp_v6hole',
+      'forward',
+      '{ type filter hook forward priority 0 ; policy accept ; }',
+    );
+    const rule = await nft(
+      'add',
+      'rule',
+      'inet',
+      'mtp_v6hole',
+      'forward',
+      'meta',
+      'nfproto',
+      'ipv6',
+      'ip6',
+      'daddr',
+      'fd00:213:1::/64',
+      'meta',
+      'length',
+      'gt',
+      '1280',
+      'counter',
+      'drop',
+    );
     expect(rule.code, rule.stderr).toBe(0);
 
     const r = await runCli(l, args(l, `https://${l.registryName}/big.tgz`));
@@ -65,11 +108,18 @@ describe('IPv6', () => {
     expect(codes(r)).toEqual(['pmtu-blackhole']); // the kernel saw the flight's tail behind the gap
     const f = r.report!.findings[0]!;
     expect(f.summary).toMatch(/^registry\.lab\.test over IPv6: TCP connected, then the TLS handshake stalled/);
-    expect(f.evidence.join('\n')).toMatch(/registry\.lab\.test over IPv4 \(10\.213\.2\.2\) downloaded fine while IPv6 \(fd00:213:2::2\) stalled/);
-    expect(f.fix?.steps.map((s) => s.snippet).join('\n')).toMatch(/ip -6 route change default via fd00:213:1::1 dev eth0 advmss 1340/);
+    expect(f.evidence.join('\n')).toMatch(
+      /registry\.lab\.test over IPv4 \(10\.213\.2\.2\) downloaded fine while IPv6 \(fd00:213:2::2\) stalled/,
+    );
+    expect(f.fix?.steps.map((s) => s.snippet).join('\n')).toMatch(
+      /ip -6 route change default via fd00:213:1::1 dev eth0 advmss 1340/,
+    );
     expect(r.ms).toBeLessThanOrEqual(8000 + 1500);
 
-    const text = await runCli(l, args(l, `https://${l.registryName}/big.tgz`).filter((a) => a !== '--json'));
+    const text = await runCli(
+      l,
+      args(l, `https://${l.registryName}/big.tgz`).filter((a) => a !== '--json'),
+    );
     expect(text.stdout).toMatch(/registry\.lab\.test \(IPv6\)\s+stall/);
     expect(text.stdout).toMatch(/pmtu-blackhole/);
     expect((await nft('list', 'table', 'inet', 'mtp_v6hole')).stdout).toMatch(/counter packets [1-9]/);
@@ -79,7 +129,10 @@ describe('IPv6', () => {
     const l = await withLab({ ipv6: true });
     const r = await runCli(l, args(l, `https://${l.registryName}/big.tgz`));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.report!.layers[0]!.probes.map((p) => [p.family, p.outcome]).sort()).toEqual([[4, 'ok'], [6, 'ok']]);
+    expect(r.report!.layers[0]!.probes.map((p) => [p.family, p.outcome]).sort()).toEqual([
+      [4, 'ok'],
+      [6, 'ok'],
+    ]);
     expect(r.report!.findings).toEqual([]);
   });
 
@@ -88,11 +141,36 @@ describe('IPv6', () => {
     // The registry stops answering on IPv6 (TCP RST for every SYN): what Happy Eyeballs falls back from.
     const nft = (...a: string[]) => l.execIn('registry', 'nft', a);
     await nft('add', 'table', 'inet', 'mtp_v6refuse');
-    await nft('add', 'chain', 'inet', 'mtp_v6refuse', 'input', '{ type filter hook input priority 0 ; policy accept ; }');
-    await nft('add', 'rule', 'inet', 'mtp_v6refuse', 'input', 'meta', 'nfproto', 'ipv6', 'tcp', 'dport', '443', 'reject', 'with', 'tcp', 'reset');
+    await nft(
+      'add',
+      'chain',
+      'inet',
+      'mtp_v6refuse',
+      'input',
+      '{ type filter hook input priority 0 ; policy accept ; }',
+    );
+    await nft(
+      'add',
+      'rule',
+      'inet',
+      'mtp_v6refuse',
+      'input',
+      'meta',
+      'nfproto',
+      'ipv6',
+      'tcp',
+      'dport',
+      '443',
+      'reject',
+      'with',
+      'tcp',
+      'reset',
+    );
     const r = await runCli(l, args(l, `https://${l.registryName}/big.tgz`));
     expect(r.code, r.stderr).toBe(0);
     expect(r.report!.layers[0]!.probes.map((p) => [p.family, p.outcome])).toEqual([[4, 'ok']]);
-    expect(r.report!.layers[0]!.notes.join('\n')).toMatch(/registry\.lab\.test over IPv6 \(fd00:213:2::2\) could not connect \(ECONNREFUSED\) while IPv4 did/);
+    expect(r.report!.layers[0]!.notes.join('\n')).toMatch(
+      /registry\.lab\.test over IPv6 \(fd00:213:2::2\) could not connect \(ECONNREFUSED\) while IPv4 did/,
+    );
   });
 });

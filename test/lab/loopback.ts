@@ -31,7 +31,23 @@ export async function startLoopback(): Promise<Loopback> {
   const caFile = path.join(dir, 'cert.pem');
   const gen = spawnSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', caFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      caFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
     { encoding: 'utf8' },
   );
   if (gen.status !== 0) throw new Error(`openssl could not make a test certificate: ${gen.stderr}`);
@@ -46,10 +62,11 @@ export async function startLoopback(): Promise<Loopback> {
     socket.on('error', () => {});
     socket.on('close', () => held.delete(socket));
   });
-  const listen = (s: net.Server) => new Promise<number>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port));
-  });
+  const listen = (s: net.Server) =>
+    new Promise<number>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port));
+    });
   const port = await listen(server);
   const silentPort = await listen(silent);
   return {
@@ -74,7 +91,11 @@ export interface Run {
 }
 
 /** Run a command to its end without blocking the event loop (the loopback server lives in this process). */
-export function runCommand(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Run> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -95,7 +116,12 @@ export function runCommand(cmd: string, args: string[], opts: { cwd?: string; en
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(https?_proxy|all_proxy|no_proxy|NODE_EXTRA_CA_CERTS|GITHUB_|RUNNER_|INPUT_|CI$|GITLAB_CI|DRONE|WOODPECKER|npm_)/i.test(k)) continue;
+    if (
+      /^(https?_proxy|all_proxy|no_proxy|NODE_EXTRA_CA_CERTS|GITHUB_|RUNNER_|INPUT_|CI$|GITLAB_CI|DRONE|WOODPECKER|npm_)/i.test(
+        k,
+      )
+    )
+      continue;
     env[k] = v;
   }
   return { ...env, NO_COLOR: '1', ...extra };

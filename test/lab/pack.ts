@@ -15,7 +15,8 @@ const BUNDLE = LAB_DIST;
 /** Packs into `dir` (staging in dir/stage) and returns the tarball's path. */
 export async function packTarball(dir: string, env: NodeJS.ProcessEnv): Promise<string> {
   const stage = path.join(dir, 'stage');
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'action.yml', 'templates']) cpSync(path.join(ROOT, f), path.join(stage, f), { recursive: true });
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'action.yml', 'templates'])
+    cpSync(path.join(ROOT, f), path.join(stage, f), { recursive: true });
   cpSync(BUNDLE, path.join(stage, 'dist'), { recursive: true });
   const packed = await runCommand('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: stage, env });
   if (packed.code !== 0) throw new Error(`npm pack failed: ${packed.stderr}`);

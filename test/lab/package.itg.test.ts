@@ -25,7 +25,12 @@ let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'mtu-preflight-pkg-'));
   cache = path.join(work, 'cache');
-  env = cleanEnv({ npm_config_cache: cache, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' });
+  env = cleanEnv({
+    npm_config_cache: cache,
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+  });
   tarball = await packTarball(work, env);
   loopback = await startLoopback();
 });
@@ -37,7 +42,12 @@ afterAll(async () => {
 
 describe('the npm package', () => {
   it('package.json has what a registry and npx need', () => {
-    expect(pkg).toMatchObject({ name: 'mtu-preflight', type: 'module', license: 'MIT', bin: { 'mtu-preflight': 'dist/cli.js' } });
+    expect(pkg).toMatchObject({
+      name: 'mtu-preflight',
+      type: 'module',
+      license: 'MIT',
+      bin: { 'mtu-preflight': 'dist/cli.js' },
+    });
     expect(pkg.files).toEqual(expect.arrayContaining(['dist/', 'action.yml', 'templates/', 'README.md', 'LICENSE']));
     expect(pkg.engines.node).toMatch(/^>=\d+/);
     expect(pkg.exports['./package.json']).toBe('./package.json');
@@ -54,7 +64,15 @@ describe('the npm package', () => {
     const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
     const top = new Set(files.map((f) => (f.includes('/') ? `${f.split('/')[0]}/` : f)));
     expect([...top].sort()).toEqual(['LICENSE', 'README.md', 'action.yml', 'dist/', 'package.json', 'templates/']);
-    expect(files).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/action.js', 'templates/gitlab-ci.yml', 'templates/mtu-preflight/template.yml', 'templates/drone.yml']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/cli.js',
+        'dist/action.js',
+        'templates/gitlab-ci.yml',
+        'templates/mtu-preflight/template.yml',
+        'templates/drone.yml',
+      ]),
+    );
   });
 
   it('installs offline from an empty cache, and its bin prints --help', async () => {
@@ -85,7 +103,19 @@ describe('the npm package', () => {
     const app = path.join(work, 'app');
     const r = await runCommand(
       path.join(app, 'node_modules/.bin/mtu-preflight'),
-      ['--registries', 'none', '--url', `${loopback.origin}x`, '--ca-file', loopback.caFile, '--docker', 'off', '--json', '--timeout', '15'],
+      [
+        '--registries',
+        'none',
+        '--url',
+        `${loopback.origin}x`,
+        '--ca-file',
+        loopback.caFile,
+        '--docker',
+        'off',
+        '--json',
+        '--timeout',
+        '15',
+      ],
       { cwd: app, env },
     );
     expect(r.code, r.stderr).toBe(0);

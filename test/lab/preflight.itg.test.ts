@@ -20,7 +20,15 @@ async function withLab(opts: LabOptions): Promise<Lab> {
   return lab;
 }
 
-const big = (l: Lab, path = '/big.tgz') => ['--url', `https://${l.registryName}${path}`, '--registries', 'none', '--ca-file', l.caFile, '--json'];
+const big = (l: Lab, path = '/big.tgz') => [
+  '--url',
+  `https://${l.registryName}${path}`,
+  '--registries',
+  'none',
+  '--ca-file',
+  l.caFile,
+  '--json',
+];
 
 describe('preflight in the lab', () => {
   it('healthy 1500 path: pass, exit 0, in under 3 s', async () => {
@@ -67,7 +75,15 @@ describe('preflight in the lab', () => {
 
   it('an unresolvable name is dns-failure, never an MTU finding', async () => {
     const l = await withLab({ bottleneckMtu: 1450, dropFragNeeded: true });
-    const r = await runCli(l, ['--url', 'https://rubygems.org/downloads/x.gem', '--registries', 'none', '--ca-file', l.caFile, '--json']);
+    const r = await runCli(l, [
+      '--url',
+      'https://rubygems.org/downloads/x.gem',
+      '--registries',
+      'none',
+      '--ca-file',
+      l.caFile,
+      '--json',
+    ]);
     expect(r.code).toBe(1);
     expect(codes(r)).toEqual(['dns-failure']);
     expect(r.report!.findings[0]!.summary).toContain('rubygems.org');
@@ -110,7 +126,10 @@ describe('preflight in the lab', () => {
 
   it('text output names the hop and the fix', async () => {
     const l = await withLab({ bottleneckMtu: 1450, dropFragNeeded: true });
-    const r = await runCli(l, big(l).filter((a) => a !== '--json'));
+    const r = await runCli(
+      l,
+      big(l).filter((a) => a !== '--json'),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/pmtu-blackhole/);
     expect(r.stdout).toMatch(/clamp-mss-to-pmtu/);

@@ -29,7 +29,8 @@ let targets: string[];
 const servers: https.Server[] = [];
 const sockets = new Set<net.Socket>();
 /** A tmux server of our own, its socket in the test's folder: no other tmux session is touched, nothing is left. */
-const tmux = (...args: string[]) => spawnSync('tmux', ['-S', path.join(work, 'tmux.sock'), ...args], { encoding: 'utf8' });
+const tmux = (...args: string[]) =>
+  spawnSync('tmux', ['-S', path.join(work, 'tmux.sock'), ...args], { encoding: 'utf8' });
 
 /** 64 KiB in 4 KiB drops every 150 ms (about 2.4 s), after `headerDelayMs`: the progress stays on screen a while. */
 function dripServer(key: Buffer, cert: Buffer, headerDelayMs: number): https.Server {
@@ -55,9 +56,29 @@ beforeAll(async () => {
   const keyFile = path.join(work, 'key.pem');
   caFile = path.join(work, 'cert.pem');
   const san = `subjectAltName=${HOSTS.map((h) => `IP:${h}`).join(',')}`;
-  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', caFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', san], {
-    encoding: 'utf8',
-  });
+  const gen = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      caFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      san,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (gen.status !== 0) throw new Error(`openssl could not make a test certificate: ${gen.stderr}`);
   const key = readFileSync(keyFile);
   const cert = readFileSync(caFile);
@@ -92,7 +113,18 @@ afterEach(() => {
 /** A script that runs the CLI as a user would (no proxies, no extra CAs), then says how it ended and waits. */
 function writeRunner(name: string): string {
   const file = path.join(work, name);
-  const args = ['--registries', 'none', ...targets.flatMap((t) => ['--url', t]), '--ca-file', caFile, '--docker', 'off', '--no-lint', '--timeout', '30'];
+  const args = [
+    '--registries',
+    'none',
+    ...targets.flatMap((t) => ['--url', t]),
+    '--ca-file',
+    caFile,
+    '--docker',
+    'off',
+    '--no-lint',
+    '--timeout',
+    '30',
+  ];
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   writeFileSync(
     file,
@@ -122,7 +154,17 @@ describe('live progress in a 100x30 tmux pane', () => {
   it('one line per target, none wider than the pane, redrawn in place; afterwards only the report', async () => {
     const runner = writeRunner('run-tmux.sh');
     // `exec sleep` keeps the pane (and what it shows) after the CLI has ended.
-    const started = tmux('new-session', '-d', '-s', 'progress', '-x', String(COLUMNS), '-y', String(ROWS), `sh ${runner}; exec sleep 600`);
+    const started = tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'progress',
+      '-x',
+      String(COLUMNS),
+      '-y',
+      String(ROWS),
+      `sh ${runner}; exec sleep 600`,
+    );
     expect(started.status, started.stderr).toBe(0);
 
     const whileRunning: string[][] = [];
@@ -147,12 +189,19 @@ describe('live progress in a 100x30 tmux pane', () => {
       expect(new Set(progress.map((l) => l.split(' ')[0])).size).toBe(progress.length);
     }
     // Seen for a while: frames with all three targets on their own line, in flight.
-    const full = whileRunning.filter((s) => s.filter((l) => PROGRESS_LINE.test(l) && IN_FLIGHT.test(l)).length === HOSTS.length);
+    const full = whileRunning.filter(
+      (s) => s.filter((l) => PROGRESS_LINE.test(l) && IN_FLIGHT.test(l)).length === HOSTS.length,
+    );
     expect(full.length, whileRunning.map((s) => s.join('\n')).join('\n----\n')).toBeGreaterThan(3);
-    expect(full.some((s) => s.some((l) => l.includes('waiting for response')) && s.some((l) => l.includes('downloading')))).toBe(true);
+    expect(
+      full.some((s) => s.some((l) => l.includes('waiting for response')) && s.some((l) => l.includes('downloading'))),
+    ).toBe(true);
 
     const everything = capture(true);
-    expect(everything.filter((l) => PROGRESS_LINE.test(l)), everything.join('\n')).toEqual([]);
+    expect(
+      everything.filter((l) => PROGRESS_LINE.test(l)),
+      everything.join('\n'),
+    ).toEqual([]);
     for (const line of everything) expect(line.length, line).toBeLessThanOrEqual(COLUMNS);
     expect(everything.join('\n')).toMatch(REPORT_HEADER);
     expect(everything.join('\n')).toMatch(/^__EXIT [01]$/m);
@@ -167,7 +216,10 @@ describe('live progress on a terminal of unknown width', () => {
     const runner = writeRunner('run-script.sh');
     // script's own input is no terminal, so the pseudo-terminal it makes has no size: process.stderr.columns is 0.
     const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const child = spawn('script', ['-qec', `sh ${runner}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: work });
+      const child = spawn('script', ['-qec', `sh ${runner}`, '/dev/null'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: work,
+      });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -186,7 +238,8 @@ describe('live progress on a terminal of unknown width', () => {
     const inFlight = drawn.filter((l) => PROGRESS_LINE.test(l) && IN_FLIGHT.test(l));
     expect(inFlight.length).toBeGreaterThan(0);
     // The whole line fits in 80 columns: host, phase, bytes and time all shown.
-    for (const line of inFlight) expect(line).toMatch(/^127\.0\.0\.[123] +\S.* \d+(\.\d+)? (B|KB|MB)\s+\d+(\.\d+)? m?s$/);
+    for (const line of inFlight)
+      expect(line).toMatch(/^127\.0\.0\.[123] +\S.* \d+(\.\d+)? (B|KB|MB)\s+\d+(\.\d+)? m?s$/);
     expect(r.out).toMatch(/mtu-preflight \S+ +(PASS|WARN|FAIL) /);
     expect(r.out).toMatch(/__EXIT [01]/);
   });

@@ -29,13 +29,23 @@ beforeAll(async () => {
   lab = await createLab({ tlsKey: 'ec-p256' });
   dir = mkdtempSync(path.join(os.tmpdir(), 'mtu-preflight-proxy-'));
   chmodSync(dir, 0o755);
-  for (const [name, port, extra] of [['open', 8888, ''], ['auth', 8889, `BasicAuth bot ${PASSWORD}\n`]] as const) {
+  for (const [name, port, extra] of [
+    ['open', 8888, ''],
+    ['auth', 8889, `BasicAuth bot ${PASSWORD}\n`],
+  ] as const) {
     const conf = path.join(dir, `${name}.conf`);
-    writeFileSync(conf, `User nobody\nGroup nogroup\nPort ${port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nAllow 127.0.0.1\nConnectPort 443\nLogLevel Connect\n${extra}`);
+    writeFileSync(
+      conf,
+      `User nobody\nGroup nogroup\nPort ${port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nAllow 127.0.0.1\nConnectPort 443\nLogLevel Connect\n${extra}`,
+    );
     const child = lab.spawn('tinyproxy', ['-d', '-c', conf]);
     let log = '';
-    child.stdout!.on('data', (d: Buffer) => { log += d; });
-    child.stderr!.on('data', (d: Buffer) => { log += d; });
+    child.stdout!.on('data', (d: Buffer) => {
+      log += d;
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      log += d;
+    });
     proxyLogs[name] = () => log;
   }
   // tinyproxy has no readiness signal in the foreground: wait for both listening sockets.
@@ -55,7 +65,18 @@ afterAll(async () => {
 });
 
 const target = (l: Lab, p = '/big.tgz') => `https://${l.registryName}${p}`;
-const base = (l: Lab) => ['--registries', 'none', '--ca-file', l.caFile, '--docker', 'off', '--timeout', '6', '--stall-timeout', '2'];
+const base = (l: Lab) => [
+  '--registries',
+  'none',
+  '--ca-file',
+  l.caFile,
+  '--docker',
+  'off',
+  '--timeout',
+  '6',
+  '--stall-timeout',
+  '2',
+];
 
 describe('a real proxy (tinyproxy in the runner namespace)', () => {
   it('HTTPS_PROXY is honoured: the probe goes through it (viaProxy) and succeeds', async () => {
@@ -78,7 +99,9 @@ describe('a real proxy (tinyproxy in the runner namespace)', () => {
 
   it('NO_PROXY is honoured: the registry is reached directly, the proxy sees nothing', async () => {
     const before = proxyLogs.open!().length;
-    const r = await runCli(lab, ['--url', target(lab), ...base(lab), '--json'], { env: { HTTPS_PROXY: OPEN, NO_PROXY: `localhost,.lab.test` } });
+    const r = await runCli(lab, ['--url', target(lab), ...base(lab), '--json'], {
+      env: { HTTPS_PROXY: OPEN, NO_PROXY: `localhost,.lab.test` },
+    });
     expect(r.code, r.stderr).toBe(0);
     const p = r.report!.layers[0]!.probes[0]!;
     expect(p).toMatchObject({ outcome: 'ok', address: lab.registryIp });
@@ -99,7 +122,11 @@ describe('a real proxy (tinyproxy in the runner namespace)', () => {
   });
 
   it('a proxy that refuses the CONNECT (port not allowed): proxy-error naming its answer', async () => {
-    const r = await runCli(lab, ['--url', target(lab, '').replace(lab.registryName, `${lab.registryName}:8443`) + '/x', ...base(lab), '--json'], { env: { HTTPS_PROXY: OPEN } });
+    const r = await runCli(
+      lab,
+      ['--url', target(lab, '').replace(lab.registryName, `${lab.registryName}:8443`) + '/x', ...base(lab), '--json'],
+      { env: { HTTPS_PROXY: OPEN } },
+    );
     expect(r.code).toBe(1);
     expect(codes(r)).toEqual(['proxy-error']);
     expect(r.report!.findings[0]!.summary).toMatch(/Proxy response \(403\)/);
@@ -115,7 +142,12 @@ describe('proxy credentials are never printed', () => {
     const url = `https://deploy:urlT0ken@${lab.registryName}/big.tgz`;
     const outputs: string[] = [];
     for (const proxy of [AUTH, AUTH.replace(PASSWORD, `${PASSWORD}-wrong`)]) {
-      for (const format of [['--json'], ['--format', 'markdown'], ['--format', 'text', '--color', 'always'], ['--report-file', reportFile]]) {
+      for (const format of [
+        ['--json'],
+        ['--format', 'markdown'],
+        ['--format', 'text', '--color', 'always'],
+        ['--report-file', reportFile],
+      ]) {
         const r = await runCli(lab, ['--url', url, ...base(lab), ...format], { env: { HTTPS_PROXY: proxy } });
         outputs.push(r.stdout, r.stderr);
         if (format[0] === '--report-file') outputs.push(readFileSync(reportFile, 'utf8'));
@@ -133,7 +165,9 @@ describe('proxy credentials are never printed', () => {
     expect(outputs.join('\n').length).toBeGreaterThan(1000);
     expect(leaks(outputs.join('\n'))).toEqual([]);
     // A usage error that quotes a URL masks its credentials too.
-    const bad = await runCli(lab, ['--url', `ftp://deploy:urlT0ken@${lab.registryName}/x`, '--registries', 'none'], { env: { HTTPS_PROXY: AUTH } });
+    const bad = await runCli(lab, ['--url', `ftp://deploy:urlT0ken@${lab.registryName}/x`, '--registries', 'none'], {
+      env: { HTTPS_PROXY: AUTH },
+    });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/got 'ftp:\/\/\*\*\*:\*\*\*@registry\.lab\.test\/x'/);
     expect(leaks(bad.stdout + bad.stderr)).toEqual([]);
@@ -174,12 +208,18 @@ describe('proxy credentials are never printed', () => {
       const lines = r.stdout.split('\n');
       // The runner replaces registered secrets with *** in everything after ::add-mask::; it must come first.
       const masks = lines.filter((l) => l.startsWith('::add-mask::'));
-      expect(masks).toEqual(expect.arrayContaining([`::add-mask::${ok ? PASSWORD : `${PASSWORD}-wrong`}`, '::add-mask::urlT0ken']));
+      expect(masks).toEqual(
+        expect.arrayContaining([`::add-mask::${ok ? PASSWORD : `${PASSWORD}-wrong`}`, '::add-mask::urlT0ken']),
+      );
       expect(lines.findIndex((l) => !l.startsWith('::add-mask::'))).toBeGreaterThanOrEqual(masks.length);
       outputs.push(lines.filter((l) => !l.startsWith('::add-mask::')).join('\n'), r.stderr);
       if (!ok) expect(r.stdout).toMatch(/^::error title=mtu-preflight%3A proxy-error::/m);
     }
-    outputs.push(readFileSync(summaryFile, 'utf8'), readFileSync(outputFile, 'utf8'), readFileSync(path.join(temp, 'mtu-preflight-report.json'), 'utf8'));
+    outputs.push(
+      readFileSync(summaryFile, 'utf8'),
+      readFileSync(outputFile, 'utf8'),
+      readFileSync(path.join(temp, 'mtu-preflight-report.json'), 'utf8'),
+    );
     expect(outputs.join('\n')).toContain('http://***:***@127.0.0.1:8889');
     expect(leaks(outputs.join('\n'))).toEqual([]);
   });

@@ -14,7 +14,14 @@
  * carrying the tool's label is left on the daemon.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildProbeImageRootfs, importProbeImage, labelledLeftovers, startNestedDockerd, type NestedDockerd, type NestedDockerdOptions } from './harness/docker-lab.js';
+import {
+  buildProbeImageRootfs,
+  importProbeImage,
+  labelledLeftovers,
+  startNestedDockerd,
+  type NestedDockerd,
+  type NestedDockerdOptions,
+} from './harness/docker-lab.js';
 import { createLab, labAvailable, RUNNER_LINK, type Lab, type LabOptions } from './harness/lab.js';
 import { codes, dockerArgs, runCli, type CliRun } from './cli.js';
 
@@ -53,7 +60,10 @@ afterEach(async () => {
 const BLACK_HOLE_1450: LabOptions = { runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true };
 
 /** A lab, `before(lab)` in its runner namespace, a dockerd there (lab DNS for containers), the probe image imported. */
-async function dind(daemonOpts: Omit<NestedDockerdOptions, 'netns' | 'dns'>, before?: (l: Lab) => Promise<void>): Promise<{ l: Lab; d: NestedDockerd }> {
+async function dind(
+  daemonOpts: Omit<NestedDockerdOptions, 'netns' | 'dns'>,
+  before?: (l: Lab) => Promise<void>,
+): Promise<{ l: Lab; d: NestedDockerd }> {
   lab = await createLab(BLACK_HOLE_1450);
   await before?.(lab);
   daemon = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp], ...daemonOpts });
@@ -79,7 +89,9 @@ async function sh(l: Lab, cmd: string, a: string[]): Promise<string> {
 async function swarmInit(l: Lab, d: NestedDockerd): Promise<void> {
   swarm = true;
   await must(d, ['swarm', 'init', '--advertise-addr', l.runnerIp]);
-  expect(await must(d, ['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.NodeAddr}}'])).toBe(`active ${l.runnerIp}`);
+  expect(await must(d, ['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.NodeAddr}}'])).toBe(
+    `active ${l.runnerIp}`,
+  );
 }
 
 const args = (l: Lab, extra: string[] = []) => dockerArgs(l, IMAGE, extra);
@@ -87,30 +99,63 @@ const args = (l: Lab, extra: string[] = []) => dockerArgs(l, IMAGE, extra);
 const cli = (l: Lab, d: NestedDockerd) => runCli(l, args(l), { env: { DOCKER_HOST: d.host } });
 
 const layer = (r: CliRun, id: string) => r.report?.layers.find((x) => x.id === id);
-const findingOn = (r: CliRun, code: string, layerId: string) => r.report?.findings.find((f) => f.code === code && f.layer === layerId);
+const findingOn = (r: CliRun, code: string, layerId: string) =>
+  r.report?.findings.find((f) => f.code === code && f.layer === layerId);
 const outcomes = (r: CliRun, id: string) => layer(r, id)?.probes.map((p) => p.outcome) ?? [];
-const snippets = (f: { fix?: { steps: Array<{ snippet: string }> } } | undefined) => (f?.fix?.steps ?? []).map((s) => s.snippet).join('\n');
+const snippets = (f: { fix?: { steps: Array<{ snippet: string }> } } | undefined) =>
+  (f?.fix?.steps ?? []).map((s) => s.snippet).join('\n');
 
 /** One line per scenario for the issue's note (as docker.itg.test.ts prints). */
 function record(name: string, r: CliRun): void {
   const f = r.report?.findings.find((x) => x.verified) ?? r.report?.findings[0];
   const v = f?.verified ? ` verified ${f.verified.mtu} ${f.verified.ok ? 'ok' : 'NOT ok'}: ${f.verified.detail}` : '';
-  console.log(`[shapes-lab] ${name}: exit ${r.code}, ${r.report?.verdict}, ${(r.ms / 1000).toFixed(1)} s to verdict, codes ${codes(r).join(',') || '-'}, recommended ${r.report?.recommendedMtu ?? '-'}${v}`);
+  console.log(
+    `[shapes-lab] ${name}: exit ${r.code}, ${r.report?.verdict}, ${(r.ms / 1000).toFixed(1)} s to verdict, codes ${codes(r).join(',') || '-'}, recommended ${r.report?.recommendedMtu ?? '-'}${v}`,
+  );
 }
 
 /** The report's findings and layers, for a reader to check against the issue. */
 function dump(name: string, r: CliRun): void {
   if (!r.report) {
-    console.log(`[shapes-lab] ${name}: no JSON report; exit ${r.code ?? '?'}\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`);
+    console.log(
+      `[shapes-lab] ${name}: no JSON report; exit ${r.code ?? '?'}\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`,
+    );
     return;
   }
-  const pick = ['driver', 'bridge', 'mtuOption', 'containerMtu', 'parent', 'parentMtu', 'gwbridge', 'attachable', 'ingress', 'swarm', 'swarmNodes', 'overlay', 'overlayIface', 'overlayMtu', 'egressIface', 'variant'];
-  const facts = (f: Record<string, unknown> | undefined) => pick.filter((k) => f?.[k] !== undefined).map((k) => `${k}=${String(f![k])}`).join(' ');
+  const pick = [
+    'driver',
+    'bridge',
+    'mtuOption',
+    'containerMtu',
+    'parent',
+    'parentMtu',
+    'gwbridge',
+    'attachable',
+    'ingress',
+    'swarm',
+    'swarmNodes',
+    'overlay',
+    'overlayIface',
+    'overlayMtu',
+    'egressIface',
+    'variant',
+  ];
+  const facts = (f: Record<string, unknown> | undefined) =>
+    pick
+      .filter((k) => f?.[k] !== undefined)
+      .map((k) => `${k}=${String(f![k])}`)
+      .join(' ');
   const lines = [
     `[shapes-lab] ${name}: findings`,
-    ...r.report.findings.map((f) => `  ${f.code} [${f.severity}] on ${f.layer}, recommended ${f.recommendedMtu ?? '-'}${f.verified ? `, verified ${f.verified.mtu} ${f.verified.ok}` : ''}\n    ${f.summary}${f.fix ? `\n    fix: ${f.fix.summary}` : ''}`),
+    ...r.report.findings.map(
+      (f) =>
+        `  ${f.code} [${f.severity}] on ${f.layer}, recommended ${f.recommendedMtu ?? '-'}${f.verified ? `, verified ${f.verified.mtu} ${f.verified.ok}` : ''}\n    ${f.summary}${f.fix ? `\n    fix: ${f.fix.summary}` : ''}`,
+    ),
     `[shapes-lab] ${name}: layers (id kind parent mtu probes facts)`,
-    ...r.report.layers.map((x) => `  ${x.id} ${x.kind} ${x.parent ?? '-'} ${x.mtu ?? '-'} [${x.probes.map((p) => p.outcome + (p.stall ? `@${p.stall.phase}` : '')).join(',')}] ${facts(x.facts)}${x.notes.length ? `\n    notes: ${x.notes.join(' | ')}` : ''}`),
+    ...r.report.layers.map(
+      (x) =>
+        `  ${x.id} ${x.kind} ${x.parent ?? '-'} ${x.mtu ?? '-'} [${x.probes.map((p) => p.outcome + (p.stall ? `@${p.stall.phase}` : '')).join(',')}] ${facts(x.facts)}${x.notes.length ? `\n    notes: ${x.notes.join(' | ')}` : ''}`,
+    ),
   ];
   console.log(lines.join('\n'));
 }
@@ -140,9 +185,16 @@ describe('network shapes in the lab (issue 6)', () => {
     const gw = layer(r, 'docker-net-docker_gwbridge')!;
     expect(gw).toMatchObject({ kind: 'docker-network', parent: 'docker', mtu: 1500 });
     expect(gw.facts).toMatchObject({ driver: 'bridge', gwbridge: true });
-    const onOverlay = r.report!.layers.filter((x) => x.kind === 'container' && x.parent === 'docker-net-docker_gwbridge');
+    const onOverlay = r.report!.layers.filter(
+      (x) => x.kind === 'container' && x.parent === 'docker-net-docker_gwbridge',
+    );
     expect(onOverlay).toHaveLength(1);
-    expect(onOverlay[0]!.facts).toMatchObject({ overlay: 'ov1500', overlayIface: 'eth0', overlayMtu: 1450, egressIface: 'eth1' });
+    expect(onOverlay[0]!.facts).toMatchObject({
+      overlay: 'ov1500',
+      overlayIface: 'eth0',
+      overlayMtu: 1450,
+      egressIface: 'eth1',
+    });
     expect(onOverlay[0]!.mtu).toBe(1500);
     // Its download left by eth1 (docker_gwbridge, MSS 1460) through the black hole: TCP connects, TLS stalls.
     const p = onOverlay[0]!.probes[0]!;
@@ -169,11 +221,16 @@ describe('network shapes in the lab (issue 6)', () => {
     const { l, d } = await dind({ mtu: 1450 });
     // docker_gwbridge takes an MTU only when created, and it is created by hand before the node joins a swarm.
     await must(d, [
-      'network', 'create',
-      '--opt', 'com.docker.network.bridge.name=docker_gwbridge',
-      '--opt', 'com.docker.network.bridge.enable_icc=false',
-      '--opt', 'com.docker.network.bridge.enable_ip_masquerade=true',
-      '--opt', `${MTU_OPT}=1450`,
+      'network',
+      'create',
+      '--opt',
+      'com.docker.network.bridge.name=docker_gwbridge',
+      '--opt',
+      'com.docker.network.bridge.enable_icc=false',
+      '--opt',
+      'com.docker.network.bridge.enable_ip_masquerade=true',
+      '--opt',
+      `${MTU_OPT}=1450`,
       'docker_gwbridge',
     ]);
     await swarmInit(l, d);
@@ -196,17 +253,27 @@ describe('network shapes in the lab (issue 6)', () => {
     expect(layer(r, 'docker')!.facts).toMatchObject({ swarm: 'active' });
     expect(layer(r, 'docker-net-ov1450')).toMatchObject({ mtu: 1400, facts: { driver: 'overlay', mtuOption: 1450 } });
     expect(layer(r, 'docker-net-ingress')).toMatchObject({ mtu: 1400, facts: { ingress: true, mtuOption: 1450 } });
-    expect(layer(r, 'docker-net-docker_gwbridge')).toMatchObject({ mtu: 1450, facts: { gwbridge: true, mtuOption: 1450 } });
-    const onOverlay = r.report!.layers.filter((x) => x.kind === 'container' && x.parent === 'docker-net-docker_gwbridge');
+    expect(layer(r, 'docker-net-docker_gwbridge')).toMatchObject({
+      mtu: 1450,
+      facts: { gwbridge: true, mtuOption: 1450 },
+    });
+    const onOverlay = r.report!.layers.filter(
+      (x) => x.kind === 'container' && x.parent === 'docker-net-docker_gwbridge',
+    );
     expect(onOverlay).toHaveLength(1);
-    expect(onOverlay[0]).toMatchObject({ mtu: 1450, facts: { overlay: 'ov1450', overlayMtu: 1400, egressIface: 'eth1' } });
+    expect(onOverlay[0]).toMatchObject({
+      mtu: 1450,
+      facts: { overlay: 'ov1450', overlayMtu: 1400, egressIface: 'eth1' },
+    });
     expect(onOverlay[0]!.probes.map((x) => x.outcome)).toEqual(['ok']);
     expect(outcomes(r, 'docker-container-bridge')).toEqual(['ok']);
     expect(r.report!.layers.some((x) => x.facts?.purpose === 'verify')).toBe(false);
 
     expect.soft(r.code).toBe(0);
     expect.soft(r.report!.verdict).toBe('pass');
-    const onDocker = r.report!.findings.filter((f) => f.layer.startsWith('docker') && ['mtu-mismatch', 'pmtu-blackhole'].includes(f.code));
+    const onDocker = r.report!.findings.filter(
+      (f) => f.layer.startsWith('docker') && ['mtu-mismatch', 'pmtu-blackhole'].includes(f.code),
+    );
     expect.soft(onDocker.map((f) => `${f.code} on ${f.layer}`)).toEqual([]);
 
     expect(await labelledLeftovers(d)).toEqual([]);
@@ -215,18 +282,31 @@ describe('network shapes in the lab (issue 6)', () => {
   it('macvlan on eth0 with com.docker.network.driver.mtu=1500 over a 1450 parent: the option is ignored, containers get 1450 and download', async () => {
     const { l, d } = await dind({ mtu: 1450 });
     // What the kernel says to a macvlan above its parent's MTU (in the runner namespace, removed at once).
-    const kernel = await l.exec('sh', ['-c', 'ip link add link eth0 name mvk mtu 1500 type macvlan mode bridge; rc=$?; ip link del mvk 2>/dev/null; exit $rc']);
-    console.log(`[shapes-lab] kernel: ip link add link eth0 (MTU 1450) type macvlan mtu 1500 -> exit ${kernel.code}: ${kernel.stderr.trim()}`);
+    const kernel = await l.exec('sh', [
+      '-c',
+      'ip link add link eth0 name mvk mtu 1500 type macvlan mode bridge; rc=$?; ip link del mvk 2>/dev/null; exit $rc',
+    ]);
+    console.log(
+      `[shapes-lab] kernel: ip link add link eth0 (MTU 1450) type macvlan mtu 1500 -> exit ${kernel.code}: ${kernel.stderr.trim()}`,
+    );
     expect(kernel.code).not.toBe(0);
     expect(kernel.stderr).toMatch(/Invalid argument/);
 
     await must(d, [
-      'network', 'create', '-d', 'macvlan',
-      '-o', 'parent=eth0',
-      '-o', `${MTU_OPT}=1500`,
-      '--subnet', RUNNER_LINK.subnet,
-      '--gateway', RUNNER_LINK.router,
-      '--ip-range', MACVLAN_RANGE,
+      'network',
+      'create',
+      '-d',
+      'macvlan',
+      '-o',
+      'parent=eth0',
+      '-o',
+      `${MTU_OPT}=1500`,
+      '--subnet',
+      RUNNER_LINK.subnet,
+      '--gateway',
+      RUNNER_LINK.router,
+      '--ip-range',
+      MACVLAN_RANGE,
       'mv1500',
     ]);
 

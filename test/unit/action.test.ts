@@ -3,7 +3,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runAction, type ActionCore, type ActionDeps } from '../../src/main/action.js';
 import { readInputs } from '../../src/config/action-inputs.js';
-import { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigFile, resolveConfigPath } from '../../src/config/config-file.js';
+import {
+  DEFAULT_CONFIG_FILE,
+  loadConfigFile,
+  parseConfigFile,
+  resolveConfigPath,
+} from '../../src/config/config-file.js';
 import { OPTION_HELP, OPTION_NAMES, UsageError, parseOptions } from '../../src/config/options.js';
 import type { Report } from '../../src/model/report.js';
 import { loadReport } from './render/fixtures.js';
@@ -44,7 +49,10 @@ describe('readInputs', () => {
   it('feeds parseOptions: inputs override the config file, empty inputs leave it alone', async () => {
     const file = await loadConfigFile(configFixture('valid.yml'));
     const { values } = readInputs(inputsFrom({ timeout: '45', docker: '' }));
-    const o = parseOptions([{ source: 'config', ...file }, { source: 'input', values }]);
+    const o = parseOptions([
+      { source: 'config', ...file },
+      { source: 'input', values },
+    ]);
     expect(o.timeoutMs).toBe(45_000);
     expect(o.docker).toBe('required');
     expect(o.stallTimeoutMs).toBe(5_000);
@@ -52,7 +60,9 @@ describe('readInputs', () => {
 
   it('names the input in errors', () => {
     const { values } = readInputs(inputsFrom({ timeout: 'abc' }));
-    expect(() => parseOptions([{ source: 'input', values }])).toThrow("Input 'timeout' must be a positive number of seconds, got 'abc'.");
+    expect(() => parseOptions([{ source: 'input', values }])).toThrow(
+      "Input 'timeout' must be a positive number of seconds, got 'abc'.",
+    );
   });
 });
 
@@ -71,7 +81,14 @@ describe('config file', () => {
       lint: false,
     });
     const o = parseOptions([{ source: 'config', values, file }]);
-    expect(o).toMatchObject({ registries: ['npm', 'pypi'], timeoutMs: 30_000, maxBytes: 4 * 1024 * 1024, strict: true, docker: 'required', lintDir: null });
+    expect(o).toMatchObject({
+      registries: ['npm', 'pypi'],
+      timeoutMs: 30_000,
+      maxBytes: 4 * 1024 * 1024,
+      strict: true,
+      docker: 'required',
+      lintDir: null,
+    });
     expect(o.urls).toHaveLength(2);
   });
 
@@ -80,9 +97,18 @@ describe('config file', () => {
   });
 
   it.each([
-    ['malformed.yml', /^Config file '.*malformed\.yml' is not valid YAML at line 3: Tabs are not allowed as indentation\.$/],
-    ['not-a-mapping.yml', /^Config file '.*not-a-mapping\.yml' must be a mapping of option names to values \(such as 'timeout: 30'\), got a list\.$/],
-    ['nested-list.yml', /^Config key 'url' in .*nested-list\.yml must be a list of single values; item 2 is a mapping\.$/],
+    [
+      'malformed.yml',
+      /^Config file '.*malformed\.yml' is not valid YAML at line 3: Tabs are not allowed as indentation\.$/,
+    ],
+    [
+      'not-a-mapping.yml',
+      /^Config file '.*not-a-mapping\.yml' must be a mapping of option names to values \(such as 'timeout: 30'\), got a list\.$/,
+    ],
+    [
+      'nested-list.yml',
+      /^Config key 'url' in .*nested-list\.yml must be a list of single values; item 2 is a mapping\.$/,
+    ],
     ['does-not-exist.yml', /^Config file '.*does-not-exist\.yml' does not exist; expected a YAML file/],
   ])('%s is a usage error with one clear line', async (name, message) => {
     const err = await loadConfigFile(configFixture(name)).catch((e: unknown) => e);
@@ -97,11 +123,15 @@ describe('config file', () => {
 
   it('an unknown key with a typo gets a suggestion naming the file', async () => {
     const file = await loadConfigFile(configFixture('typo.yml'));
-    expect(() => parseOptions([{ source: 'config', ...file }])).toThrow(/^Unknown config key 'stall-timout' in .*typo\.yml \(did you mean 'stall-timeout'\?\)/);
+    expect(() => parseOptions([{ source: 'config', ...file }])).toThrow(
+      /^Unknown config key 'stall-timout' in .*typo\.yml \(did you mean 'stall-timeout'\?\)/,
+    );
   });
 
   it('a duplicate key is malformed YAML, with its line', () => {
-    expect(() => parseConfigFile('timeout: 30\nregistries: npm\ntimeout: 40\n', 'x.yml')).toThrow("Config file 'x.yml' is not valid YAML at line 3: Map keys must be unique.");
+    expect(() => parseConfigFile('timeout: 30\nregistries: npm\ntimeout: 40\n', 'x.yml')).toThrow(
+      "Config file 'x.yml' is not valid YAML at line 3: Map keys must be unique.",
+    );
   });
 
   it('a scalar at the top level is not a mapping', () => {
@@ -138,7 +168,11 @@ describe('action.yml', () => {
 });
 
 /** A stand-in for @actions/core that records what the Action did. */
-function recordingDeps(inputs: Record<string, string>, report: Report | (() => Promise<Report>), env: NodeJS.ProcessEnv = {}) {
+function recordingDeps(
+  inputs: Record<string, string>,
+  report: Report | (() => Promise<Report>),
+  env: NodeJS.ProcessEnv = {},
+) {
   const calls: Array<[string, ...unknown[]]> = [];
   const record =
     (name: string) =>
@@ -192,12 +226,16 @@ describe('runAction (with a recording core)', () => {
   it('fails a bad input with its one-line message and exit code 2, and does nothing else', async () => {
     const { deps, calls, exit } = recordingDeps({ timeout: 'abc' }, loadReport('healthy-pass'));
     await runAction(deps);
-    expect(calls.filter((c) => c[0] !== 'cleanup')).toEqual([['setFailed', "Input 'timeout' must be a positive number of seconds, got 'abc'."]]);
+    expect(calls.filter((c) => c[0] !== 'cleanup')).toEqual([
+      ['setFailed', "Input 'timeout' must be a positive number of seconds, got 'abc'."],
+    ]);
     expect(exit).toEqual([2]);
   });
 
   it('masks proxy credentials before anything else', async () => {
-    const { deps, calls } = recordingDeps({}, loadReport('healthy-pass'), { HTTPS_PROXY: 'http://bot:s3cret@proxy:3128' });
+    const { deps, calls } = recordingDeps({}, loadReport('healthy-pass'), {
+      HTTPS_PROXY: 'http://bot:s3cret@proxy:3128',
+    });
     await runAction(deps);
     expect(calls.slice(0, 2)).toEqual([
       ['setSecret', 'bot'],
@@ -206,7 +244,10 @@ describe('runAction (with a recording core)', () => {
   });
 
   it('on a failing run: outputs, summary, one annotation per finding, the log, and a one-line failure', async () => {
-    const { deps, named, exit } = recordingDeps({}, loadReport('nested-docker-blackhole'), { RUNNER_TEMP: '/runner/_temp', GITHUB_STEP_SUMMARY: '/runner/summary.md' });
+    const { deps, named, exit } = recordingDeps({}, loadReport('nested-docker-blackhole'), {
+      RUNNER_TEMP: '/runner/_temp',
+      GITHUB_STEP_SUMMARY: '/runner/summary.md',
+    });
     await runAction(deps);
     expect(named('setOutput')).toEqual([
       ['verdict', 'fail'],
@@ -222,7 +263,9 @@ describe('runAction (with a recording core)', () => {
     expect(named('startGroup')).toEqual([['mtu-preflight report: FAIL']]);
     expect(named('info').at(-1)).toEqual(['FAIL: exit code 1 (1 error, 0 warnings).']);
     const [failure] = named('setFailed')[0]!;
-    expect(failure).toMatch(/^mtu-preflight FAIL: pmtu-blackhole: docker network bridge \(docker0\) MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: /);
+    expect(failure).toMatch(
+      /^mtu-preflight FAIL: pmtu-blackhole: docker network bridge \(docker0\) MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: /,
+    );
     expect(failure).not.toContain('\n');
     expect(exit).toEqual([1]);
     expect(named('cleanup')).toHaveLength(1);
@@ -247,12 +290,19 @@ describe('runAction (with a recording core)', () => {
     Object.assign(report.findings[0]!, { code: 'ci-config-mtu', file: '.gitlab-ci.yml', line: 12 });
     const { deps, named } = recordingDeps({}, report);
     await runAction(deps);
-    expect(named('warning')[0]![1]).toEqual({ title: 'mtu-preflight: ci-config-mtu', file: '.gitlab-ci.yml', startLine: 12 });
+    expect(named('warning')[0]![1]).toEqual({
+      title: 'mtu-preflight: ci-config-mtu',
+      file: '.gitlab-ci.yml',
+      startLine: 12,
+    });
   });
 
   it('gives up on a run that outlives its timeout', async () => {
     vi.useFakeTimers();
-    const { deps, named, exit } = recordingDeps({ timeout: '5', 'stall-timeout': '1' }, () => new Promise<Report>(() => {}));
+    const { deps, named, exit } = recordingDeps(
+      { timeout: '5', 'stall-timeout': '1' },
+      () => new Promise<Report>(() => {}),
+    );
     const done = runAction(deps);
     await vi.advanceTimersByTimeAsync(5_000 + 2_000);
     await done;

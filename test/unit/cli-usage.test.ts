@@ -15,13 +15,19 @@ let cli: string;
 
 beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'mtu-preflight-cli-usage-'));
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs'), path.join(tmp, 'dist')], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs'), path.join(tmp, 'dist')], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
   cli = path.join(tmp, 'dist/cli.js');
   mkdirSync(path.join(tmp, 'work'));
   mkdirSync(path.join(tmp, 'with-config'));
   writeFileSync(path.join(tmp, 'typo.yml'), 'registries: npm\nstall-timout: 5\n');
   writeFileSync(path.join(tmp, 'tabs.yml'), 'registries: npm\n\tdocker: auto\n');
-  writeFileSync(path.join(tmp, 'bomb.yml'), 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n');
+  writeFileSync(
+    path.join(tmp, 'bomb.yml'),
+    'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n',
+  );
   writeFileSync(path.join(tmp, 'with-config/.mtu-preflight.yml'), 'timeout: soon\n');
 }, 60_000);
 
@@ -30,25 +36,85 @@ afterAll(() => {
 });
 
 const CASES: Array<[string, string[], RegExp]> = [
-  ['non-numeric timeout', ['--timeout', 'abc'], /^mtu-preflight: --timeout must be a positive number of seconds, got 'abc'\.$/],
-  ['negative stall-timeout', ['--stall-timeout', '-1'], /^mtu-preflight: --stall-timeout must be a positive number of seconds, got '-1'\.$/],
+  [
+    'non-numeric timeout',
+    ['--timeout', 'abc'],
+    /^mtu-preflight: --timeout must be a positive number of seconds, got 'abc'\.$/,
+  ],
+  [
+    'negative stall-timeout',
+    ['--stall-timeout', '-1'],
+    /^mtu-preflight: --stall-timeout must be a positive number of seconds, got '-1'\.$/,
+  ],
   ['huge timeout', ['--timeout', '1e9'], /^mtu-preflight: --timeout must be at most 3600 seconds, got '1e9'\.$/],
-  ['unknown registry', ['--registries', 'npm,cargo'], /^mtu-preflight: --registries has unknown registry 'cargo'; expected some of npm, rubygems/],
-  ['non-HTTP URL', ['--url', 'ftp://mirror.test/big.iso'], /^mtu-preflight: --url must be an absolute http:\/\/ or https:\/\/ URL, got 'ftp:\/\/mirror\.test\/big\.iso'\.$/],
-  ['malformed URL with credentials', ['--url', 'https://bot:s3cret@'], /^mtu-preflight: --url must be an absolute http:\/\/ or https:\/\/ URL, got 'https:\/\/\*\*\*:\*\*\*@'\.$/],
-  ['unknown flag with a typo', ['--timout', '5'], /^mtu-preflight: Unknown flag --timout \(did you mean '--timeout'\?\)/],
+  [
+    'unknown registry',
+    ['--registries', 'npm,cargo'],
+    /^mtu-preflight: --registries has unknown registry 'cargo'; expected some of npm, rubygems/,
+  ],
+  [
+    'non-HTTP URL',
+    ['--url', 'ftp://mirror.test/big.iso'],
+    /^mtu-preflight: --url must be an absolute http:\/\/ or https:\/\/ URL, got 'ftp:\/\/mirror\.test\/big\.iso'\.$/,
+  ],
+  [
+    'malformed URL with credentials',
+    ['--url', 'https://bot:s3cret@'],
+    /^mtu-preflight: --url must be an absolute http:\/\/ or https:\/\/ URL, got 'https:\/\/\*\*\*:\*\*\*@'\.$/,
+  ],
+  [
+    'unknown flag with a typo',
+    ['--timout', '5'],
+    /^mtu-preflight: Unknown flag --timout \(did you mean '--timeout'\?\)/,
+  ],
   ['a positional argument', ['npm'], /^mtu-preflight: Unexpected argument 'npm'/],
   ['missing config file', ['--config', 'nope.yml'], /^mtu-preflight: Config file 'nope\.yml' does not exist/],
   ['a directory as config', ['--config', '.'], /^mtu-preflight: Config file '\.' cannot be read \(EISDIR\)/],
-  ['malformed YAML', ['--config', '../tabs.yml'], /^mtu-preflight: Config file '\.\.\/tabs\.yml' is not valid YAML at line 2: Tabs are not allowed as indentation\.$/],
-  ['an alias bomb', ['--config', '../bomb.yml'], /^mtu-preflight: Config file '\.\.\/bomb\.yml' cannot be read as a mapping: Excessive alias count/],
-  ['unknown config key', ['--config', '../typo.yml'], /^mtu-preflight: Unknown config key 'stall-timout' in \.\.\/typo\.yml \(did you mean 'stall-timeout'\?\)/],
-  ['bad value in the default config file', ['--cwd-with-config'], /^mtu-preflight: Config key 'timeout' must be a positive number of seconds, got 'soon' in \.mtu-preflight\.yml\.$/],
-  ['unreadable ca-file', ['--ca-file', 'nope.pem', '--registries', 'none', '--url', 'https://a.test/x', '--docker', 'off'], /^mtu-preflight: ca-file 'nope\.pem' cannot be read \(ENOENT\)/],
-  ['report-file in a missing directory', ['--report-file', 'no/such/dir/r.json'], /^mtu-preflight: --report-file 'no\/such\/dir\/r\.json' cannot be written \(ENOENT\); expected a file path in a writable directory\.$/],
-  ['report-file that is a directory', ['--report-file', '.'], /^mtu-preflight: --report-file '\.' cannot be written \(EISDIR\)/],
-  ['a switch given a word that is no yes or no', ['--lint', 'maybe'], /^mtu-preflight: --lint must be true or false, got 'maybe'\.$/],
-  ['stall-timeout not below timeout', ['--timeout', '3', '--stall-timeout', '3'], /^mtu-preflight: stall-timeout \(3 s\) must be shorter than timeout \(3 s\)/],
+  [
+    'malformed YAML',
+    ['--config', '../tabs.yml'],
+    /^mtu-preflight: Config file '\.\.\/tabs\.yml' is not valid YAML at line 2: Tabs are not allowed as indentation\.$/,
+  ],
+  [
+    'an alias bomb',
+    ['--config', '../bomb.yml'],
+    /^mtu-preflight: Config file '\.\.\/bomb\.yml' cannot be read as a mapping: Excessive alias count/,
+  ],
+  [
+    'unknown config key',
+    ['--config', '../typo.yml'],
+    /^mtu-preflight: Unknown config key 'stall-timout' in \.\.\/typo\.yml \(did you mean 'stall-timeout'\?\)/,
+  ],
+  [
+    'bad value in the default config file',
+    ['--cwd-with-config'],
+    /^mtu-preflight: Config key 'timeout' must be a positive number of seconds, got 'soon' in \.mtu-preflight\.yml\.$/,
+  ],
+  [
+    'unreadable ca-file',
+    ['--ca-file', 'nope.pem', '--registries', 'none', '--url', 'https://a.test/x', '--docker', 'off'],
+    /^mtu-preflight: ca-file 'nope\.pem' cannot be read \(ENOENT\)/,
+  ],
+  [
+    'report-file in a missing directory',
+    ['--report-file', 'no/such/dir/r.json'],
+    /^mtu-preflight: --report-file 'no\/such\/dir\/r\.json' cannot be written \(ENOENT\); expected a file path in a writable directory\.$/,
+  ],
+  [
+    'report-file that is a directory',
+    ['--report-file', '.'],
+    /^mtu-preflight: --report-file '\.' cannot be written \(EISDIR\)/,
+  ],
+  [
+    'a switch given a word that is no yes or no',
+    ['--lint', 'maybe'],
+    /^mtu-preflight: --lint must be true or false, got 'maybe'\.$/,
+  ],
+  [
+    'stall-timeout not below timeout',
+    ['--timeout', '3', '--stall-timeout', '3'],
+    /^mtu-preflight: stall-timeout \(3 s\) must be shorter than timeout \(3 s\)/,
+  ],
 ];
 
 describe('the bundled CLI on bad input', () => {

@@ -17,38 +17,74 @@ describe('options: defaults and valid values', () => {
   });
 
   it('takes every form a user types', () => {
-    const o = fromFlags('--registries', 'npm,pypi', '--url=https://example.test/big.tgz', '--url', 'http://mirror.test/x', '--timeout', '7.5', '--stall-timeout=2', '--max-bytes', '512K', '--strict', '--json', '--no-lint');
+    const o = fromFlags(
+      '--registries',
+      'npm,pypi',
+      '--url=https://example.test/big.tgz',
+      '--url',
+      'http://mirror.test/x',
+      '--timeout',
+      '7.5',
+      '--stall-timeout=2',
+      '--max-bytes',
+      '512K',
+      '--strict',
+      '--json',
+      '--no-lint',
+    );
     expect(o.registries).toEqual(['npm', 'pypi']);
     expect(o.urls).toEqual(['https://example.test/big.tgz', 'http://mirror.test/x']);
-    expect(o).toMatchObject({ timeoutMs: 7500, stallTimeoutMs: 2000, maxBytes: 524288, strict: true, format: 'json', lintDir: null });
+    expect(o).toMatchObject({
+      timeoutMs: 7500,
+      stallTimeoutMs: 2000,
+      maxBytes: 524288,
+      strict: true,
+      format: 'json',
+      lintDir: null,
+    });
   });
 
   it('lets flags override the config file', () => {
     const o = parseOptions([
-      { source: 'config', values: { timeout: 30, registries: ['npm'], urls: ['https://a.test/f'] }, file: '.mtu-preflight.yml' },
+      {
+        source: 'config',
+        values: { timeout: 30, registries: ['npm'], urls: ['https://a.test/f'] },
+        file: '.mtu-preflight.yml',
+      },
       { source: 'flag', values: { timeout: '10' } },
     ]);
-    expect(o).toMatchObject({ timeoutMs: 10_000, registries: ['npm'], urls: ['https://a.test/f'], configFile: '.mtu-preflight.yml' });
+    expect(o).toMatchObject({
+      timeoutMs: 10_000,
+      registries: ['npm'],
+      urls: ['https://a.test/f'],
+      configFile: '.mtu-preflight.yml',
+    });
   });
 
   it('treats blank Action inputs as not given', () => {
-    expect(fromInputs({ timeout: '', registries: '', strict: '' })).toMatchObject({ timeoutMs: DEFAULTS.timeoutMs, strict: false });
+    expect(fromInputs({ timeout: '', registries: '', strict: '' })).toMatchObject({
+      timeoutMs: DEFAULTS.timeoutMs,
+      strict: false,
+    });
     expect(fromInputs({ registries: 'none', url: 'https://a.test/f' }).registries).toEqual([]);
   });
 });
 
 describe('options: a switch takes a value as the next argument too', () => {
   // The CLI takes no positional arguments, so the word after a switch can only be its value.
-  it.each([...BOOLEAN_OPTIONS])('--%s false, --%s=false and --no-%s mean the same, and so do true and the bare flag', (name) => {
-    const off = fromFlags('--no-' + name);
-    const on = fromFlags('--' + name);
-    expect(off).not.toEqual(on);
-    for (const word of ['false', 'no', '0', 'off', 'FALSE']) {
-      expect(fromFlags('--' + name, word)).toEqual(off);
-      expect(fromFlags(`--${name}=${word}`)).toEqual(off);
-    }
-    for (const word of ['true', 'yes', '1', 'on']) expect(fromFlags('--' + name, word)).toEqual(on);
-  });
+  it.each([...BOOLEAN_OPTIONS])(
+    '--%s false, --%s=false and --no-%s mean the same, and so do true and the bare flag',
+    (name) => {
+      const off = fromFlags('--no-' + name);
+      const on = fromFlags('--' + name);
+      expect(off).not.toEqual(on);
+      for (const word of ['false', 'no', '0', 'off', 'FALSE']) {
+        expect(fromFlags('--' + name, word)).toEqual(off);
+        expect(fromFlags(`--${name}=${word}`)).toEqual(off);
+      }
+      for (const word of ['true', 'yes', '1', 'on']) expect(fromFlags('--' + name, word)).toEqual(on);
+    },
+  );
 
   it('--lint false turns the lint off, --strict true and --insecure false are taken', () => {
     expect(fromFlags('--lint', 'false').lintDir).toBeNull();
@@ -56,7 +92,11 @@ describe('options: a switch takes a value as the next argument too', () => {
   });
 
   it('a switch followed by another flag, or last, is on', () => {
-    expect(fromFlags('--strict', '--timeout', '5', '--insecure')).toMatchObject({ strict: true, insecure: true, timeoutMs: 5000 });
+    expect(fromFlags('--strict', '--timeout', '5', '--insecure')).toMatchObject({
+      strict: true,
+      insecure: true,
+      timeoutMs: 5000,
+    });
     expect(fromFlags('--json', '--no-lint')).toMatchObject({ format: 'json', lintDir: null });
   });
 
@@ -95,7 +135,10 @@ const BAD_FLAGS: Array<[string[], RegExp]> = [
   [['--registries', ','], /--registries must be a list of registries/],
   [['--registries', 'none'], /^Nothing to probe/],
   [['--url', 'not a url'], /--url must be an absolute http:\/\/ or https:\/\/ URL, got 'not a url'/],
-  [['--url', 'ftp://mirror.test/file'], /--url must be an absolute http:\/\/ or https:\/\/ URL, got 'ftp:\/\/mirror.test\/file'/],
+  [
+    ['--url', 'ftp://mirror.test/file'],
+    /--url must be an absolute http:\/\/ or https:\/\/ URL, got 'ftp:\/\/mirror.test\/file'/,
+  ],
   [['--url', 'file:///etc/passwd'], /--url must be an absolute http/],
   [['--url', '/relative/path'], /--url must be an absolute http/],
   [['--url', 'https://'], /--url must be an absolute http/],
@@ -119,11 +162,17 @@ const BAD_FLAGS: Array<[string[], RegExp]> = [
   [['--timeout', '0.0001'], /^--timeout must be at least 0\.1 seconds, got '0\.0001'\.$/],
   [['--stall-timeout', '0.01'], /--stall-timeout must be at least 0\.1 seconds/],
   [['--timeout', '5m'], /--timeout must be a positive number of seconds, got '5m'/],
-  [['--registries', 'none,npm'], /--registries must be either none or a list of registries .*, not both, got 'none,npm'/],
+  [
+    ['--registries', 'none,npm'],
+    /--registries must be either none or a list of registries .*, not both, got 'none,npm'/,
+  ],
   [['--url', 'javascript:alert(1)'], /--url must be an absolute http/],
   [['--url', 'https://example.com:99999/x'], /--url must be an absolute http/],
   [['--url', 'https://exa mple.com/x'], /--url must be an absolute http/],
-  [['--url', `not a url ${'x'.repeat(5000)}`], /^--url must be an absolute http:\/\/ or https:\/\/ URL, got 'not a url x{190}…'\.$/],
+  [
+    ['--url', `not a url ${'x'.repeat(5000)}`],
+    /^--url must be an absolute http:\/\/ or https:\/\/ URL, got 'not a url x{190}…'\.$/,
+  ],
   [['--timeout', '5\nrm -rf /'], /^--timeout must be a positive number of seconds, got '5\\x0arm -rf \/'\.$/],
   [['--max-bytes', '99999999999999999999999'], /--max-bytes must be between 1024 and 1073741824 bytes/],
   [['--min-throughput', '0'], /--min-throughput must be between 1 and/],
@@ -155,8 +204,12 @@ describe('options: bad input is one clear line', () => {
   });
 
   it('names Action inputs the way the workflow file does', () => {
-    expect(() => fromInputs({ timeout: 'abc' })).toThrow("Input 'timeout' must be a positive number of seconds, got 'abc'.");
-    expect(() => fromInputs({ 'stall-timout': '3' })).toThrow("Unknown input 'stall-timout' (did you mean 'stall-timeout'?)");
+    expect(() => fromInputs({ timeout: 'abc' })).toThrow(
+      "Input 'timeout' must be a positive number of seconds, got 'abc'.",
+    );
+    expect(() => fromInputs({ 'stall-timout': '3' })).toThrow(
+      "Unknown input 'stall-timout' (did you mean 'stall-timeout'?)",
+    );
   });
 
   it('names config keys and the file', () => {

@@ -24,7 +24,9 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-length': 64 * 1024 });
     res.end(Buffer.alloc(64 * 1024, 0x62));
   });
-  port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+  port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+  );
   emptyRoot = mkdtempSync(path.join(os.tmpdir(), 'mtu-preflight-no-sys-'));
 });
 
@@ -52,7 +54,19 @@ function deps(platform: NodeJS.Platform, root: string) {
 }
 
 const options = () =>
-  parseOptions([{ source: 'flag', values: { registries: 'none', url: [`http://preflight.test:${port}/big`], timeout: '5', 'stall-timeout': '1', 'max-bytes': '16K', docker: 'off' } }]);
+  parseOptions([
+    {
+      source: 'flag',
+      values: {
+        registries: 'none',
+        url: [`http://preflight.test:${port}/big`],
+        timeout: '5',
+        'stall-timeout': '1',
+        'max-bytes': '16K',
+        docker: 'off',
+      },
+    },
+  ]);
 
 describe('run() degraded but correct', () => {
   it('not Linux (darwin): probes and passes; says the interface audit was skipped; runs no Linux command', async () => {
@@ -64,9 +78,13 @@ describe('run() degraded but correct', () => {
     expect(host.probes[0]).toMatchObject({ outcome: 'ok', capped: true, address: '127.0.0.1' });
     expect(host.interfaces).toEqual([]);
     expect(report.uplinkMtu).toBeUndefined();
-    expect(host.notes).toEqual(['interface audit skipped: darwin is not Linux (no /sys/class/net); the probes still ran']);
+    expect(host.notes).toEqual([
+      'interface audit skipped: darwin is not Linux (no /sys/class/net); the probes still ran',
+    ]);
     // The lint's notes are its own (report.lint), no longer the host layer's; the text still says them with the host.
-    expect(report.lint).toEqual({ notes: ['CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu'] });
+    expect(report.lint).toEqual({
+      notes: ['CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu'],
+    });
     expect(renderText(report, { color: false })).toContain('CI config lint skipped: the uplink MTU is unknown');
     expect(commands).toEqual([]);
     expect(renderText(report, { color: false })).toContain('interface audit skipped: darwin is not Linux');
@@ -88,10 +106,24 @@ describe('run() degraded but correct', () => {
 
   it('not Linux, and the probe stalls: transfer-stall (no ss to corroborate a black hole), by the deadline', async () => {
     const silent = http.createServer(() => undefined);
-    const silentPort = await new Promise<number>((resolve) => silent.listen(0, '127.0.0.1', () => resolve((silent.address() as net.AddressInfo).port)));
+    const silentPort = await new Promise<number>((resolve) =>
+      silent.listen(0, '127.0.0.1', () => resolve((silent.address() as net.AddressInfo).port)),
+    );
     try {
       const { d, commands } = deps('darwin', '/');
-      const o = parseOptions([{ source: 'flag', values: { registries: 'none', url: [`http://preflight.test:${silentPort}/big`], timeout: '3', 'stall-timeout': '0.5', docker: 'off', lint: 'false' } }]);
+      const o = parseOptions([
+        {
+          source: 'flag',
+          values: {
+            registries: 'none',
+            url: [`http://preflight.test:${silentPort}/big`],
+            timeout: '3',
+            'stall-timeout': '0.5',
+            docker: 'off',
+            lint: 'false',
+          },
+        },
+      ]);
       const t0 = performance.now();
       const report = await run(o, d);
       expect(performance.now() - t0).toBeLessThan(3000);

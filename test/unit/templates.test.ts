@@ -14,12 +14,62 @@ const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url),
 
 /** https://docs.gitlab.com/ci/yaml/ job keywords. */
 const GITLAB_JOB_KEYS = new Set([
-  'after_script', 'allow_failure', 'artifacts', 'before_script', 'cache', 'coverage', 'dependencies', 'environment', 'extends', 'hooks',
-  'id_tokens', 'identity', 'image', 'inherit', 'interruptible', 'manual_confirmation', 'needs', 'pages', 'parallel', 'release',
-  'resource_group', 'retry', 'rules', 'run', 'script', 'secrets', 'services', 'stage', 'tags', 'timeout', 'trigger', 'variables', 'when',
+  'after_script',
+  'allow_failure',
+  'artifacts',
+  'before_script',
+  'cache',
+  'coverage',
+  'dependencies',
+  'environment',
+  'extends',
+  'hooks',
+  'id_tokens',
+  'identity',
+  'image',
+  'inherit',
+  'interruptible',
+  'manual_confirmation',
+  'needs',
+  'pages',
+  'parallel',
+  'release',
+  'resource_group',
+  'retry',
+  'rules',
+  'run',
+  'script',
+  'secrets',
+  'services',
+  'stage',
+  'tags',
+  'timeout',
+  'trigger',
+  'variables',
+  'when',
 ]);
-const GITLAB_SERVICE_KEYS = new Set(['name', 'alias', 'entrypoint', 'command', 'variables', 'pull_policy', 'docker', 'kubernetes']);
-const GITLAB_ARTIFACT_KEYS = new Set(['paths', 'exclude', 'expire_in', 'expose_as', 'name', 'public', 'access', 'reports', 'untracked', 'when']);
+const GITLAB_SERVICE_KEYS = new Set([
+  'name',
+  'alias',
+  'entrypoint',
+  'command',
+  'variables',
+  'pull_policy',
+  'docker',
+  'kubernetes',
+]);
+const GITLAB_ARTIFACT_KEYS = new Set([
+  'paths',
+  'exclude',
+  'expire_in',
+  'expose_as',
+  'name',
+  'public',
+  'access',
+  'reports',
+  'untracked',
+  'when',
+]);
 
 /** The mtu-preflight command line of a script line, with variables (and templating) replaced by their values. */
 function preflightArgs(line: string, values: Record<string, string>): string[] {
@@ -45,7 +95,8 @@ describe('templates/gitlab-ci.yml', () => {
 
   it('defines only the hidden job and the ready job: nothing global leaks into the including pipeline', () => {
     expect(Object.keys(doc).sort()).toEqual(['.mtu-preflight', 'mtu-preflight']);
-    for (const job of Object.values(doc)) for (const k of Object.keys(job)) expect(GITLAB_JOB_KEYS.has(k), k).toBe(true);
+    for (const job of Object.values(doc))
+      for (const k of Object.keys(job)) expect(GITLAB_JOB_KEYS.has(k), k).toBe(true);
     expect(doc['mtu-preflight']).toEqual({ extends: '.mtu-preflight', stage: '.pre' });
   });
 
@@ -73,19 +124,36 @@ describe('templates/gitlab-ci.yml', () => {
     const job = doc['.mtu-preflight'];
     expect(job.script).toHaveLength(1);
     const line: string = job.script[0];
-    for (const name of line.match(/\$\{?(MTU_PREFLIGHT_\w+)/g) ?? []) expect(job.variables).toHaveProperty(name.replace(/^\$\{?/, ''));
+    for (const name of line.match(/\$\{?(MTU_PREFLIGHT_\w+)/g) ?? [])
+      expect(job.variables).toHaveProperty(name.replace(/^\$\{?/, ''));
     const args = preflightArgs(line, job.variables);
     expect(args).toContain('--report-file');
     const o = expectValidCommand(args);
-    expect(o).toMatchObject({ registries: ['npm', 'rubygems', 'pecl'], strict: false, timeoutMs: 30_000, reportFile: 'mtu-preflight-report.json' });
+    expect(o).toMatchObject({
+      registries: ['npm', 'rubygems', 'pecl'],
+      strict: false,
+      timeoutMs: 30_000,
+      reportFile: 'mtu-preflight-report.json',
+    });
     const custom = expectValidCommand(
-      preflightArgs(line, { ...job.variables, MTU_PREFLIGHT_STRICT: 'true', MTU_PREFLIGHT_REGISTRIES: 'npm,pypi', MTU_PREFLIGHT_ARGS: '--url https://mirror.example/big.tgz' }),
+      preflightArgs(line, {
+        ...job.variables,
+        MTU_PREFLIGHT_STRICT: 'true',
+        MTU_PREFLIGHT_REGISTRIES: 'npm,pypi',
+        MTU_PREFLIGHT_ARGS: '--url https://mirror.example/big.tgz',
+      }),
     );
-    expect(custom).toMatchObject({ registries: ['npm', 'pypi'], strict: true, urls: ['https://mirror.example/big.tgz'] });
+    expect(custom).toMatchObject({
+      registries: ['npm', 'pypi'],
+      strict: true,
+      urls: ['https://mirror.example/big.tgz'],
+    });
   });
 
   it("the README's integrity hash is this file's (sha256-<base64>): include: remote: stays verifiable", () => {
-    const hash = `sha256-${createHash('sha256').update(readFileSync(new URL('../../templates/gitlab-ci.yml', import.meta.url))).digest('base64')}`;
+    const hash = `sha256-${createHash('sha256')
+      .update(readFileSync(new URL('../../templates/gitlab-ci.yml', import.meta.url)))
+      .digest('base64')}`;
     expect(read('README.md')).toContain(`integrity: ${hash}`);
   });
 });
@@ -119,14 +187,19 @@ describe('templates/mtu-preflight/template.yml (CI/CD component)', () => {
 
   it('with the inputs interpolated, the job matches the include template and its command line is valid', () => {
     const inputs = header.spec.inputs as Record<string, { default: unknown }>;
-    const interpolated = parse(text.replace(/\$\[\[\s*inputs\.([\w-]+)\s*\]\]/g, (_m, k: string) => String(inputs[k]!.default)));
+    const interpolated = parse(
+      text.replace(/\$\[\[\s*inputs\.([\w-]+)\s*\]\]/g, (_m, k: string) => String(inputs[k]!.default)),
+    );
     const job = interpolated['mtu-preflight'];
-    const include = (parse(read('templates/gitlab-ci.yml')) as any)['.mtu-preflight'];
+    const include = parse(read('templates/gitlab-ci.yml'))['.mtu-preflight'];
     expect(job.stage).toBe('.pre');
     expect(job.services).toEqual(include.services);
     expect(job.script).toEqual(include.script);
     expect(job.variables).toEqual(include.variables);
-    expect(expectValidCommand(preflightArgs(job.script[0], job.variables))).toMatchObject({ strict: false, timeoutMs: 30_000 });
+    expect(expectValidCommand(preflightArgs(job.script[0], job.variables))).toMatchObject({
+      strict: false,
+      timeoutMs: 30_000,
+    });
   });
 });
 
@@ -136,10 +209,16 @@ describe('templates/drone.yml, drone-template.yml, woodpecker.yml', () => {
     expect(p).toMatchObject({ kind: 'pipeline', type: 'docker', name: 'mtu-preflight' });
     expect(p.steps).toHaveLength(1);
     const [step] = p.steps;
-    expect(step).toMatchObject({ name: 'mtu-preflight', image: expect.stringMatching(/^node:/), environment: { DOCKER_HOST: 'unix:///var/run/docker.sock' } });
+    expect(step).toMatchObject({
+      name: 'mtu-preflight',
+      image: expect.stringMatching(/^node:/),
+      environment: { DOCKER_HOST: 'unix:///var/run/docker.sock' },
+    });
     expect(step.commands.length).toBeGreaterThan(0);
     expectValidCommand(preflightArgs(step.commands.at(-1), {}));
-    expect(p.services).toEqual([{ name: 'docker', image: 'docker:dind', privileged: true, volumes: [{ name: 'dockersock', path: '/var/run' }] }]);
+    expect(p.services).toEqual([
+      { name: 'docker', image: 'docker:dind', privileged: true, volumes: [{ name: 'dockersock', path: '/var/run' }] },
+    ]);
     expect(step.volumes).toEqual([{ name: 'dockersock', path: '/var/run' }]);
     expect(p.volumes).toEqual([{ name: 'dockersock', temp: {} }]);
   });
@@ -168,10 +247,19 @@ describe('templates/drone.yml, drone-template.yml, woodpecker.yml', () => {
     const p = parse(read('templates/woodpecker.yml'));
     expect(p.kind).toBeUndefined();
     const [step] = p.steps;
-    expect(step).toMatchObject({ name: 'mtu-preflight', image: expect.stringMatching(/^node:/), environment: { DOCKER_HOST: 'tcp://docker:2375' } });
+    expect(step).toMatchObject({
+      name: 'mtu-preflight',
+      image: expect.stringMatching(/^node:/),
+      environment: { DOCKER_HOST: 'tcp://docker:2375' },
+    });
     expectValidCommand(preflightArgs(step.commands.at(-1), {}));
     const [svc] = p.services;
-    expect(svc).toMatchObject({ name: 'docker', image: 'docker:dind', privileged: true, environment: { DOCKER_TLS_CERTDIR: '' } });
+    expect(svc).toMatchObject({
+      name: 'docker',
+      image: 'docker:dind',
+      privileged: true,
+      environment: { DOCKER_TLS_CERTDIR: '' },
+    });
     // Woodpecker services accept neither command nor commands.
     expect(svc.command).toBeUndefined();
     expect(svc.commands).toBeUndefined();
@@ -186,7 +274,11 @@ describe('README snippets', () => {
 
   it('every YAML snippet of "Use it" parses', () => {
     expect(yamlBlocks.length).toBeGreaterThanOrEqual(7);
-    for (const b of yamlBlocks) expect(parseAllDocuments(b).flatMap((d) => d.errors), b).toEqual([]);
+    for (const b of yamlBlocks)
+      expect(
+        parseAllDocuments(b).flatMap((d) => d.errors),
+        b,
+      ).toEqual([]);
   });
 
   it('the Drone pipeline to paste is templates/drone.yml; the GitLab include names the template with its integrity', () => {
@@ -196,7 +288,7 @@ describe('README snippets', () => {
     expect(include.remote).toMatch(/\/templates\/gitlab-ci\.yml$/);
     expect(include.integrity).toMatch(/^sha256-[A-Za-z0-9+/]{43}=$/);
     const step = parse(yamlBlocks.find((b) => b.includes('mtu-preflight/mtu-preflight@v0'))!).steps[1];
-    const actionInputs = Object.keys((parse(read('action.yml')) as any).inputs);
+    const actionInputs = Object.keys(parse(read('action.yml')).inputs);
     for (const k of Object.keys(step.with)) expect(actionInputs).toContain(k);
   });
 });

@@ -59,12 +59,19 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
   let destroyed = false;
 
   const raw = async (method: string, path: string, opts: CallOptions): Promise<DockerResponse> => {
-    if ((closed && !opts.cleanup) || destroyed) throw new DockerApiError(DockerCode.CLOSED, `docker API call ${method} ${path} refused: the run is being cleaned up`);
+    if ((closed && !opts.cleanup) || destroyed)
+      throw new DockerApiError(
+        DockerCode.CLOSED,
+        `docker API call ${method} ${path} refused: the run is being cleaned up`,
+      );
     const ms = Math.floor(opts.deadline - now());
     if (ms <= 0) throw new DockerApiError(DockerCode.DEADLINE, `no time left for ${method} ${path}`);
     const ctl = new AbortController();
     inflight.add(ctl);
-    const timer = setTimeout(() => ctl.abort(new DockerApiError(DockerCode.DEADLINE, `${method} ${path} did not finish by the deadline`)), ms);
+    const timer = setTimeout(
+      () => ctl.abort(new DockerApiError(DockerCode.DEADLINE, `${method} ${path} did not finish by the deadline`)),
+      ms,
+    );
     timer.unref?.();
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) qs.set(k, String(v));
@@ -79,13 +86,21 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
       body = opts.body;
     }
     try {
-      const res = await request(url, { method: method as 'GET', headers, body: body ?? null, dispatcher: agent, signal: ctl.signal });
+      const res = await request(url, {
+        method: method as 'GET',
+        headers,
+        body: body ?? null,
+        dispatcher: agent,
+        signal: ctl.signal,
+      });
       const buf = Buffer.from(await res.body.arrayBuffer());
       return { status: res.statusCode, body: buf, contentType: String(res.headers['content-type'] ?? '') };
     } catch (err) {
       if (ctl.signal.aborted) {
         const reason = ctl.signal.reason;
-        throw reason instanceof DockerApiError ? reason : new DockerApiError(DockerCode.ABORTED, `${method} ${path} aborted`);
+        throw reason instanceof DockerApiError
+          ? reason
+          : new DockerApiError(DockerCode.ABORTED, `${method} ${path} aborted`);
       }
       const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
       const code = e.code && e.code !== 'UND_ERR_SOCKET' ? e.code : (e.cause?.code ?? e.code ?? DockerCode.ERROR);
@@ -148,7 +163,8 @@ export function describeUnreachable(err: unknown, host: string): string {
     case DockerCode.HOST_UNSUPPORTED:
       return `docker: ${e.message}`;
     default:
-      if (e.code && isTlsCode(e.code)) return `docker: TLS to ${host} failed (${e.code}): check DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) and DOCKER_TLS_VERIFY`;
+      if (e.code && isTlsCode(e.code))
+        return `docker: TLS to ${host} failed (${e.code}): check DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) and DOCKER_TLS_VERIFY`;
       return `docker: no daemon at ${host} (${e.code ?? 'error'}: ${e.message ?? ''})`;
   }
 }

@@ -22,7 +22,6 @@ import { loadProbeScript } from './probe-script.js';
 import { ensureImage, runProbeBuild, runProbeContainer, type InnerRun, type ProbeJob } from './runs.js';
 import { verifyMtus } from './verify.js';
 
-
 export interface DockerLayerDeps {
   env: NodeJS.ProcessEnv;
   /** The run's clock (ctx.deadline is in its terms). */
@@ -55,7 +54,9 @@ export async function collectDockerLayers(ctx: LayerContext, deps: DockerLayerDe
   const { now } = deps;
   const required = ctx.options.docker === 'required';
   const unreachable = (message: string, endpoint?: DockerEndpoint): CollectedLayers =>
-    required ? { layers: [unreachableDaemonLayer(ctx.hostId, message, endpoint)], notes: [] } : { layers: [], notes: [message] };
+    required
+      ? { layers: [unreachableDaemonLayer(ctx.hostId, message, endpoint)], notes: [] }
+      : { layers: [], notes: [message] };
 
   let endpoint: DockerEndpoint;
   try {
@@ -83,11 +84,19 @@ export async function collectDockerLayers(ctx: LayerContext, deps: DockerLayerDe
   // A run cannot outlive --timeout; a minute of slack for clocks and slow removal.
   const session = openSession(api, randomBytes(6).toString('hex'), wallNow() + ctx.options.timeoutMs + 60_000, now);
   const unregister = (deps.onCleanup ?? onCleanup)(() => session.cancel());
-  const observation: DaemonObservation = { endpoint, inspection, required, probeImage: ctx.options.probeImage, notes: [] };
+  const observation: DaemonObservation = {
+    endpoint,
+    inspection,
+    required,
+    probeImage: ctx.options.probeImage,
+    notes: [],
+  };
   // Cancelled by SIGINT/SIGTERM: the process is exiting with the signal's code, so the collector returns nothing
   // rather than a report of aborted probes.
   const settle = (): CollectedLayers | Promise<CollectedLayers> =>
-    session.cancelled ? new Promise<CollectedLayers>(() => undefined) : { layers: buildDaemonLayers(observation, ctx.hostId), notes: [] };
+    session.cancelled
+      ? new Promise<CollectedLayers>(() => undefined)
+      : { layers: buildDaemonLayers(observation, ctx.hostId), notes: [] };
   try {
     await probeDaemon(ctx, deps, api, session, observation, workDeadline);
     return settle();
@@ -111,13 +120,22 @@ function probesItself(n: DockerNetwork): boolean {
 }
 
 /** The probes inside one daemon; what they find goes into `o` as it comes (a failure keeps what came before it). */
-async function probeDaemon(ctx: LayerContext, deps: DockerLayerDeps, api: DockerClient, session: RunSession, o: DaemonObservation, workDeadline: number): Promise<void> {
+async function probeDaemon(
+  ctx: LayerContext,
+  deps: DockerLayerDeps,
+  api: DockerClient,
+  session: RunSession,
+  o: DaemonObservation,
+  workDeadline: number,
+): Promise<void> {
   const { now } = deps;
   const networks = o.inspection.networks.filter((n) => n.origin !== 'mtu-preflight');
   const probed = networks.filter(probesItself);
   const shapeNets = probed.slice(0, MAX_SHAPE_PROBES);
   if (probed.length > shapeNets.length) {
-    o.notes.push(`probed from ${shapeNets.length} of ${probed.length} overlay/macvlan/ipvlan networks (${shapeNets.map((n) => n.name).join(', ')}); the others are checked by their options only`);
+    o.notes.push(
+      `probed from ${shapeNets.length} of ${probed.length} overlay/macvlan/ipvlan networks (${shapeNets.map((n) => n.name).join(', ')}); the others are checked by their options only`,
+    );
   }
   const [, image, script] = await Promise.all([
     sweepLeftovers(api, (deps.wallNow ?? Date.now)(), Math.min(workDeadline, now() + 3000))
@@ -139,7 +157,9 @@ async function probeDaemon(ctx: LayerContext, deps: DockerLayerDeps, api: Docker
   const job = probeJob(ctx, deps, api, session, script);
   const loopbackProxy = Object.entries(job.env).find(([k, v]) => !/no_proxy/i.test(k) && LOOPBACK_PROXY.test(v));
   if (loopbackProxy) {
-    o.notes.push(`${loopbackProxy[0]} points at loopback (${loopbackProxy[1].replace(/\/\/[^@/]*@/, '//***@')}): containers on a bridge have their own loopback, so their probes cannot use that proxy`);
+    o.notes.push(
+      `${loopbackProxy[0]} points at loopback (${loopbackProxy[1].replace(/\/\/[^@/]*@/, '//***@')}): containers on a bridge have their own loopback, so their probes cannot use that proxy`,
+    );
   }
 
   // (a) the default bridge (`docker run`), (b) the daemon's own namespace, (c) the other network shapes and (d) a
@@ -148,14 +168,22 @@ async function probeDaemon(ctx: LayerContext, deps: DockerLayerDeps, api: Docker
   const defaultNet = networks.find((n) => n.isDefault);
   const buildWork: Promise<InnerRun | undefined> = defaultNet
     ? // Settled whatever happens: if the steps below throw, nobody awaits it.
-      runProbeBuild(job, `mtu-preflight-probe:${session.runId}`, workDeadline).catch((err: Error) => ({ error: `build step failed: ${err.message}`, ms: 0 }))
+      runProbeBuild(job, `mtu-preflight-probe:${session.runId}`, workDeadline).catch((err: Error) => ({
+        error: `build step failed: ${err.message}`,
+        ms: 0,
+      }))
     : Promise.resolve(undefined);
   const [bridge, host, ...onShapes] = await Promise.all([
     defaultNet ? runProbeContainer(job, 'bridge', session.name('bridge'), workDeadline) : Promise.resolve(undefined),
     runProbeContainer(job, 'host', session.name('host'), workDeadline),
     ...shapeNets.map((n, i) => runProbeContainer(job, n.name, session.name(`net${i}`), workDeadline)),
   ]);
-  const runs: DaemonRuns = { ...(bridge ? { bridge } : {}), host: host!, shapes: shapeNets.map((net, i) => ({ net, run: onShapes[i]! })), verify: [] };
+  const runs: DaemonRuns = {
+    ...(bridge ? { bridge } : {}),
+    host: host,
+    shapes: shapeNets.map((net, i) => ({ net, run: onShapes[i]! })),
+    verify: [],
+  };
   // Docker creates docker_gwbridge on a node's first overlay container: our probe may just have made it.
   if (runs.shapes.some((r) => r.net.driver === 'overlay') && !networks.some((n) => n.gwbridge)) {
     const gw = await inspectNetwork(api, GWBRIDGE, Math.min(workDeadline, now() + 3000));
@@ -165,11 +193,20 @@ async function probeDaemon(ctx: LayerContext, deps: DockerLayerDeps, api: Docker
 
   // (e) the verification of a lower MTU, when the diagnosis asks for one, while the build step finishes.
   const mtu = ctx.planVerification(buildDaemonLayers(o, ctx.hostId));
-  const [build, verified] = await Promise.all([buildWork, mtu !== undefined ? verifyMtus(job, session, mtu, workDeadline) : Promise.resolve([])]);
+  const [build, verified] = await Promise.all([
+    buildWork,
+    mtu !== undefined ? verifyMtus(job, session, mtu, workDeadline) : Promise.resolve([]),
+  ]);
   o.runs = { ...runs, ...(build ? { build } : {}), verify: verified };
 }
 
-function probeJob(ctx: LayerContext, deps: DockerLayerDeps, api: DockerClient, session: RunSession, script: string): ProbeJob {
+function probeJob(
+  ctx: LayerContext,
+  deps: DockerLayerDeps,
+  api: DockerClient,
+  session: RunSession,
+  script: string,
+): ProbeJob {
   return {
     api,
     now: deps.now,

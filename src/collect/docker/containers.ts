@@ -21,7 +21,10 @@ export function ifaceMtu(run: InnerRun, name = 'eth0'): number | undefined {
 export function egressOf(run: InnerRun): { iface: string; mtu: number } | undefined {
   const o = run.output;
   if (!o) return undefined;
-  const u = o.uplinks.reduce<(typeof o.uplinks)[number] | undefined>((m, x) => (!m || x.effectiveMtu < m.effectiveMtu ? x : m), undefined);
+  const u = o.uplinks.reduce<(typeof o.uplinks)[number] | undefined>(
+    (m, x) => (!m || x.effectiveMtu < m.effectiveMtu ? x : m),
+    undefined,
+  );
   if (u) return { iface: u.iface, mtu: u.effectiveMtu };
   const last = o.interfaces
     .filter((i) => i.kind !== 'loopback')
@@ -34,7 +37,8 @@ export function egressOf(run: InnerRun): { iface: string; mtu: number } | undefi
 export function refineNetworkMtu(net: DockerNetworkLayer, run: InnerRun, iface = 'eth0'): void {
   const seen = ifaceMtu(run, iface);
   if (seen === undefined) return;
-  if (net.mtu !== undefined && net.mtu !== seen) net.notes.push(`option/default says MTU ${net.mtu}, a container on it saw ${iface} MTU ${seen}: using ${seen}`);
+  if (net.mtu !== undefined && net.mtu !== seen)
+    net.notes.push(`option/default says MTU ${net.mtu}, a container on it saw ${iface} MTU ${seen}: using ${seen}`);
   net.mtu = seen;
   net.containerMtu = seen;
 }
@@ -43,13 +47,30 @@ export function refineNetworkMtu(net: DockerNetworkLayer, run: InnerRun, iface =
  * A container on an overlay: eth0 is the overlay (VXLAN), its traffic to the targets leaves by docker_gwbridge
  * (eth1). It hangs under the docker_gwbridge layer, its MTU the way-out interface's; the overlay layer records eth0.
  */
-export function overlayContainerLayer(net: DockerNetwork, overlay: DockerNetworkLayer, gw: DockerNetworkLayer | undefined, run: InnerRun, image: string): InnerLayer {
+export function overlayContainerLayer(
+  net: DockerNetwork,
+  overlay: DockerNetworkLayer,
+  gw: DockerNetworkLayer | undefined,
+  run: InnerRun,
+  image: string,
+): InnerLayer {
   const out = egressOf(run);
-  const overlayIface = out && out.iface !== 'eth0' ? 'eth0' : (run.output?.interfaces.find((i) => i.kind !== 'loopback' && i.name !== out?.iface)?.name ?? 'eth0');
+  const overlayIface =
+    out && out.iface !== 'eth0'
+      ? 'eth0'
+      : (run.output?.interfaces.find((i) => i.kind !== 'loopback' && i.name !== out?.iface)?.name ?? 'eth0');
   refineNetworkMtu(overlay, run, overlayIface);
   if (gw && out) refineNetworkMtu(gw, run, out.iface);
   const overlayMtu = ifaceMtu(run, overlayIface);
-  const layer = containerLayer(containerLayerId(net.name), `container on overlay ${net.name}${gw ? ` (leaves by ${GWBRIDGE})` : ''}`, 'container', gw ?? overlay, run, 'overlay', image);
+  const layer = containerLayer(
+    containerLayerId(net.name),
+    `container on overlay ${net.name}${gw ? ` (leaves by ${GWBRIDGE})` : ''}`,
+    'container',
+    gw ?? overlay,
+    run,
+    'overlay',
+    image,
+  );
   if (out) {
     layer.mtu = out.mtu;
     layer.egressIface = out.iface;
@@ -58,7 +79,15 @@ export function overlayContainerLayer(net: DockerNetwork, overlay: DockerNetwork
   return layer;
 }
 
-export function containerLayer(id: string, name: string, kind: InnerLayer['kind'], parent: DockerNetworkLayer, run: InnerRun, variant: ContainerVariant, image: string): InnerLayer {
+export function containerLayer(
+  id: string,
+  name: string,
+  kind: InnerLayer['kind'],
+  parent: DockerNetworkLayer,
+  run: InnerRun,
+  variant: ContainerVariant,
+  image: string,
+): InnerLayer {
   const o = run.output;
   const mtu = ifaceMtu(run);
   return {

@@ -57,8 +57,12 @@ export function parseDockerHost(value: string, tls: DockerTls | undefined, sourc
     };
   }
   const scheme = /^([a-z]+):\/\//.exec(v)?.[1];
-  if (scheme === 'ssh') throw new EndpointError(`${source} '${v}': ssh:// daemons are reached through the docker CLI, which this tool does not use; expose the daemon on a unix socket or tcp:// instead`);
-  if (scheme === 'npipe') throw new EndpointError(`${source} '${v}': Windows named pipes are not supported (Linux daemons only)`);
+  if (scheme === 'ssh')
+    throw new EndpointError(
+      `${source} '${v}': ssh:// daemons are reached through the docker CLI, which this tool does not use; expose the daemon on a unix socket or tcp:// instead`,
+    );
+  if (scheme === 'npipe')
+    throw new EndpointError(`${source} '${v}': Windows named pipes are not supported (Linux daemons only)`);
   throw new EndpointError(`${source} '${v}' is not unix:///path or tcp://host:port`);
 }
 
@@ -66,7 +70,9 @@ export function parseDockerHost(value: string, tls: DockerTls | undefined, sourc
 export function parseDockerConfig(json: string): { currentContext?: string } {
   try {
     const c = JSON.parse(json) as { currentContext?: unknown };
-    return typeof c.currentContext === 'string' && c.currentContext && c.currentContext !== 'default' ? { currentContext: c.currentContext } : {};
+    return typeof c.currentContext === 'string' && c.currentContext && c.currentContext !== 'default'
+      ? { currentContext: c.currentContext }
+      : {};
   } catch {
     return {};
   }
@@ -75,9 +81,16 @@ export function parseDockerConfig(json: string): { currentContext?: string } {
 /** contexts/meta/<sha256(name)>/meta.json -> the docker endpoint's Host and SkipTLSVerify. */
 export function parseContextMeta(json: string): { name?: string; host?: string; skipTlsVerify: boolean } {
   try {
-    const m = JSON.parse(json) as { Name?: string; Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } } };
+    const m = JSON.parse(json) as {
+      Name?: string;
+      Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } };
+    };
     const d = m.Endpoints?.docker;
-    return { ...(m.Name ? { name: m.Name } : {}), ...(d?.Host ? { host: d.Host } : {}), skipTlsVerify: d?.SkipTLSVerify === true };
+    return {
+      ...(m.Name ? { name: m.Name } : {}),
+      ...(d?.Host ? { host: d.Host } : {}),
+      skipTlsVerify: d?.SkipTLSVerify === true,
+    };
   } catch {
     return { skipTlsVerify: false };
   }
@@ -96,7 +109,9 @@ export interface EndpointIo {
 }
 
 async function readTls(io: EndpointIo, dir: string, verify: boolean): Promise<DockerTls> {
-  const [ca, cert, key] = await Promise.all(['ca.pem', 'cert.pem', 'key.pem'].map((f) => io.readFile(path.join(dir, f))));
+  const [ca, cert, key] = await Promise.all(
+    ['ca.pem', 'cert.pem', 'key.pem'].map((f) => io.readFile(path.join(dir, f))),
+  );
   return { verify, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
@@ -112,15 +127,25 @@ export async function resolveDockerEndpoint(io: EndpointIo): Promise<DockerEndpo
     const tls = wantTls ? await readTls(io, certDir, verify) : undefined;
     const ep = parseDockerHost(env.DOCKER_HOST, tls, 'DOCKER_HOST');
     const missing = tls ? (['ca', 'cert', 'key'] as const).filter((k) => !tls[k]).map((k) => `${k}.pem`) : [];
-    if (ep.tls && missing.length) ep.notes = [`${certDir} has no ${missing.join(', ')} (DOCKER_CERT_PATH${env.DOCKER_CERT_PATH ? '' : ' unset: ~/.docker'})`];
+    if (ep.tls && missing.length)
+      ep.notes = [
+        `${certDir} has no ${missing.join(', ')} (DOCKER_CERT_PATH${env.DOCKER_CERT_PATH ? '' : ' unset: ~/.docker'})`,
+      ];
     return ep;
   }
-  const contextName = env.DOCKER_CONTEXT || parseDockerConfig((await io.readFile(path.join(configDir, 'config.json'))) ?? '{}').currentContext;
+  const contextName =
+    env.DOCKER_CONTEXT ||
+    parseDockerConfig((await io.readFile(path.join(configDir, 'config.json'))) ?? '{}').currentContext;
   if (contextName && contextName !== 'default') {
     const dir = contextDirName(contextName);
-    const meta = parseContextMeta((await io.readFile(path.join(configDir, 'contexts', 'meta', dir, 'meta.json'))) ?? '');
+    const meta = parseContextMeta(
+      (await io.readFile(path.join(configDir, 'contexts', 'meta', dir, 'meta.json'))) ?? '',
+    );
     const source = `docker context "${contextName}"`;
-    if (!meta.host) throw new EndpointError(`${source} has no docker endpoint (${path.join(configDir, 'contexts', 'meta', dir, 'meta.json')} missing or unreadable)`);
+    if (!meta.host)
+      throw new EndpointError(
+        `${source} has no docker endpoint (${path.join(configDir, 'contexts', 'meta', dir, 'meta.json')} missing or unreadable)`,
+      );
     const tlsDir = path.join(configDir, 'contexts', 'tls', dir, 'docker');
     const tls = await readTls(io, tlsDir, !meta.skipTlsVerify);
     const hasTlsFiles = !!(tls.ca || tls.cert);

@@ -12,7 +12,6 @@
 import type { DockerClient } from './api.js';
 import { GWBRIDGE, MTU_OPTION, overlayMtu, PARENT_DRIVERS } from '../../model/net.js';
 
-
 export interface DockerVersion {
   version: string;
   apiVersion: string;
@@ -25,7 +24,14 @@ export interface DockerVersion {
 
 /** `GET /version`, or `docker version --format '{{json .}}'` (the same object under `Server`). */
 export function parseVersion(json: unknown): DockerVersion {
-  type Raw = { Version?: string; ApiVersion?: string; Os?: string; Arch?: string; KernelVersion?: string; Server?: Raw | null };
+  type Raw = {
+    Version?: string;
+    ApiVersion?: string;
+    Os?: string;
+    Arch?: string;
+    KernelVersion?: string;
+    Server?: Raw | null;
+  };
   const outer = (json ?? {}) as Raw;
   const v = outer.Server && typeof outer.Server === 'object' ? outer.Server : outer;
   const version = String(v.Version ?? 'unknown');
@@ -101,9 +107,14 @@ export function parseNetworkInspect(json: unknown): DockerNetwork | undefined {
   const raw = options[MTU_OPTION];
   const parsed = raw !== undefined ? Number.parseInt(raw, 10) : Number.NaN;
   const mtuOption = Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
-  const isDefault = options['com.docker.network.bridge.default_bridge'] === 'true' || (n.Name === 'bridge' && driver === 'bridge');
+  const isDefault =
+    options['com.docker.network.bridge.default_bridge'] === 'true' || (n.Name === 'bridge' && driver === 'bridge');
   const id = String(n.Id ?? '');
-  const bridge = driver === 'bridge' ? (options['com.docker.network.bridge.name'] ?? (isDefault ? 'docker0' : id ? `br-${id.slice(0, 12)}` : undefined)) : undefined;
+  const bridge =
+    driver === 'bridge'
+      ? (options['com.docker.network.bridge.name'] ??
+        (isDefault ? 'docker0' : id ? `br-${id.slice(0, 12)}` : undefined))
+      : undefined;
   const origin = labels['io.mtu-preflight']
     ? 'mtu-preflight'
     : labels['com.docker.compose.project'] || labels['com.docker.compose.network']
@@ -113,7 +124,11 @@ export function parseNetworkInspect(json: unknown): DockerNetwork | undefined {
         : undefined;
   const overlay = driver === 'overlay';
   const encrypted = overlay && 'encrypted' in options;
-  const mtu = overlay ? overlayMtu(mtuOption, encrypted) : PARENT_DRIVERS.has(driver) ? undefined : (mtuOption ?? (driver === 'bridge' ? 1500 : undefined));
+  const mtu = overlay
+    ? overlayMtu(mtuOption, encrypted)
+    : PARENT_DRIVERS.has(driver)
+      ? undefined
+      : (mtuOption ?? (driver === 'bridge' ? 1500 : undefined));
   const parent = PARENT_DRIVERS.has(driver) ? options.parent : undefined;
   const mode = driver === 'macvlan' ? options.macvlan_mode : driver === 'ipvlan' ? options.ipvlan_mode : undefined;
   return {
@@ -190,6 +205,12 @@ export async function inspectDaemon(api: DockerClient, deadline: number): Promis
 }
 
 /** GET /networks/<name>: one network, or undefined when there is none by that name (or the call fails). */
-export async function inspectNetwork(api: DockerClient, name: string, deadline: number): Promise<DockerNetwork | undefined> {
-  return api.call('GET', `/networks/${encodeURIComponent(name)}`, { deadline }).then(parseNetworkInspect, () => undefined);
+export async function inspectNetwork(
+  api: DockerClient,
+  name: string,
+  deadline: number,
+): Promise<DockerNetwork | undefined> {
+  return api
+    .call('GET', `/networks/${encodeURIComponent(name)}`, { deadline })
+    .then(parseNetworkInspect, () => undefined);
 }

@@ -14,7 +14,6 @@ import type { DockerEndpoint } from './endpoint.js';
 import type { DaemonInspection, DockerNetwork } from './inspect.js';
 import type { InnerRun } from './runs.js';
 
-
 /** What the probe containers of one daemon measured. */
 export interface DaemonRuns {
   /** On the default bridge; undefined when the daemon has none. */
@@ -78,7 +77,17 @@ export function buildDaemonLayers(o: DaemonObservation, parent: string): Layer[]
     const bridgeLayer = defaultNet ? layerOf(defaultNet) : undefined;
     const inner: Layer[] = [];
     if (bridgeLayer && runs.bridge) {
-      inner.push(containerLayer('docker-container-bridge', 'container on the default bridge', 'container', bridgeLayer, runs.bridge, 'bridge', o.probeImage));
+      inner.push(
+        containerLayer(
+          'docker-container-bridge',
+          'container on the default bridge',
+          'container',
+          bridgeLayer,
+          runs.bridge,
+          'bridge',
+          o.probeImage,
+        ),
+      );
       refineNetworkMtu(bridgeLayer, runs.bridge);
     }
     const overlayRuns = runs.shapes.filter((r) => r.net.driver === 'overlay');
@@ -89,17 +98,48 @@ export function buildDaemonLayers(o: DaemonObservation, parent: string): Layer[]
       if (net.driver === 'overlay') inner.push(overlayContainerLayer(net, layer, gw, run, o.probeImage));
       else {
         const variant = net.driver as ContainerVariant;
-        inner.push(containerLayer(containerLayerId(net.name), `container on ${net.driver} network ${net.name}`, 'container', layer, run, variant, o.probeImage));
+        inner.push(
+          containerLayer(
+            containerLayerId(net.name),
+            `container on ${net.driver} network ${net.name}`,
+            'container',
+            layer,
+            run,
+            variant,
+            o.probeImage,
+          ),
+        );
         refineNetworkMtu(layer, run);
       }
     }
     layers.push(...inner);
     if (bridgeLayer && runs.build) {
-      layers.push(containerLayer('docker-build', 'docker build RUN step (default bridge)', 'build-step', bridgeLayer, runs.build, 'build', o.probeImage));
+      layers.push(
+        containerLayer(
+          'docker-build',
+          'docker build RUN step (default bridge)',
+          'build-step',
+          bridgeLayer,
+          runs.build,
+          'build',
+          o.probeImage,
+        ),
+      );
     }
     for (const v of runs.verify) {
       const net = verificationNetworkLayer(v.mtu, daemon.id);
-      layers.push(net, containerLayer(`docker-container-verify-${v.mtu}`, `container on the MTU ${v.mtu} network`, 'container', net, v.run, 'verify', o.probeImage));
+      layers.push(
+        net,
+        containerLayer(
+          `docker-container-verify-${v.mtu}`,
+          `container on the MTU ${v.mtu} network`,
+          'container',
+          net,
+          v.run,
+          'verify',
+          o.probeImage,
+        ),
+      );
     }
   }
   daemon.notes.push(...(o.lateNotes ?? []));
@@ -121,9 +161,23 @@ function daemonLayer(o: DaemonObservation, parent: string): DockerDaemonLayer {
     reachable: true,
     required: o.required,
     endpoint: { host: o.endpoint.host, source: o.endpoint.source },
-    version: { version: v.version, apiVersion: v.apiVersion, ...(v.os ? { os: v.os } : {}), ...(v.kernel ? { kernel: v.kernel } : {}), ...(v.major !== undefined ? { major: v.major } : {}) },
+    version: {
+      version: v.version,
+      apiVersion: v.apiVersion,
+      ...(v.os ? { os: v.os } : {}),
+      ...(v.kernel ? { kernel: v.kernel } : {}),
+      ...(v.major !== undefined ? { major: v.major } : {}),
+    },
     probeImage: o.probeImage,
-    ...(swarm && swarm.state !== 'inactive' ? { swarm: { state: swarm.state, ...(swarm.nodes ? { nodes: swarm.nodes } : {}), ...(swarm.nodeAddr ? { nodeAddr: swarm.nodeAddr } : {}) } } : {}),
+    ...(swarm && swarm.state !== 'inactive'
+      ? {
+          swarm: {
+            state: swarm.state,
+            ...(swarm.nodes ? { nodes: swarm.nodes } : {}),
+            ...(swarm.nodeAddr ? { nodeAddr: swarm.nodeAddr } : {}),
+          },
+        }
+      : {}),
     ...(o.probeImageMissing !== undefined ? { probeImageMissing: o.probeImageMissing } : {}),
   };
 }
@@ -153,7 +207,12 @@ function applyParents(nets: DockerNetworkLayer[], daemon: DockerDaemonLayer): vo
       net.notes.push(`the parent ${parent.name} is not an interface of the daemon's namespace`);
       continue;
     }
-    net.parentIface = { ...parent, mtu: iface.mtu, kind: iface.kind, ...(iface.tunnelOverhead ? { tunnelOverhead: iface.tunnelOverhead } : {}) };
+    net.parentIface = {
+      ...parent,
+      mtu: iface.mtu,
+      kind: iface.kind,
+      ...(iface.tunnelOverhead ? { tunnelOverhead: iface.tunnelOverhead } : {}),
+    };
     net.mtu ??= iface.mtu;
   }
 }

@@ -32,11 +32,25 @@ interface Labelled {
 
 const filter = (label: string) => JSON.stringify({ label: [label] });
 
-async function listLabelled(api: DockerClient, label: string, deadline: number): Promise<{ containers: Labelled[]; networks: Labelled[]; images: Labelled[] }> {
+async function listLabelled(
+  api: DockerClient,
+  label: string,
+  deadline: number,
+): Promise<{ containers: Labelled[]; networks: Labelled[]; images: Labelled[] }> {
   const [containers, networks, images] = await Promise.all([
-    api.call<Labelled[]>('GET', '/containers/json', { query: { all: 1, filters: filter(label) }, deadline, cleanup: true }).catch(() => []),
-    api.call<Labelled[]>('GET', '/networks', { query: { filters: filter(label) }, deadline, cleanup: true }).catch(() => []),
-    api.call<Labelled[]>('GET', '/images/json', { query: { all: 1, filters: filter(label) }, deadline, cleanup: true }).catch(() => []),
+    api
+      .call<Labelled[]>('GET', '/containers/json', {
+        query: { all: 1, filters: filter(label) },
+        deadline,
+        cleanup: true,
+      })
+      .catch(() => []),
+    api
+      .call<Labelled[]>('GET', '/networks', { query: { filters: filter(label) }, deadline, cleanup: true })
+      .catch(() => []),
+    api
+      .call<Labelled[]>('GET', '/images/json', { query: { all: 1, filters: filter(label) }, deadline, cleanup: true })
+      .catch(() => []),
   ]);
   return { containers: containers ?? [], networks: networks ?? [], images: images ?? [] };
 }
@@ -45,14 +59,29 @@ async function listLabelled(api: DockerClient, label: string, deadline: number):
  * Remove containers, then networks (they cannot go while a container is attached), then images (likewise).
  * Never throws; returns how many of each were removed.
  */
-async function removeAll(api: DockerClient, ids: { containers: Iterable<string>; networks: Iterable<string>; images: Iterable<string> }, deadline: number) {
+async function removeAll(
+  api: DockerClient,
+  ids: { containers: Iterable<string>; networks: Iterable<string>; images: Iterable<string> },
+  deadline: number,
+) {
   // A 404 (already gone) or a failure counts as not removed; the caller cannot do more than try.
-  const ok = (p: Promise<unknown>) => p.then(() => 1, () => 0);
-  const c = await Promise.all([...new Set(ids.containers)].map((id) => ok(api.call('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 }, deadline, cleanup: true }))));
-  const n = await Promise.all([...new Set(ids.networks)].map((id) => ok(api.call('DELETE', `/networks/${id}`, { deadline, cleanup: true }))));
+  const ok = (p: Promise<unknown>) =>
+    p.then(
+      () => 1,
+      () => 0,
+    );
+  const c = await Promise.all(
+    [...new Set(ids.containers)].map((id) =>
+      ok(api.call('DELETE', `/containers/${id}`, { query: { force: 1, v: 1 }, deadline, cleanup: true })),
+    ),
+  );
+  const n = await Promise.all(
+    [...new Set(ids.networks)].map((id) => ok(api.call('DELETE', `/networks/${id}`, { deadline, cleanup: true }))),
+  );
   // Images one by one: removing a child can untag/remove its parent, and parallel deletes then race for it.
   let i = 0;
-  for (const id of new Set(ids.images)) i += await ok(api.call('DELETE', `/images/${id}`, { query: { force: 1 }, deadline, cleanup: true }));
+  for (const id of new Set(ids.images))
+    i += await ok(api.call('DELETE', `/images/${id}`, { query: { force: 1 }, deadline, cleanup: true }));
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   return { containers: sum(c), networks: sum(n), images: i };
 }
@@ -72,7 +101,11 @@ export async function removeRun(api: DockerClient, runId: string, created: Creat
 }
 
 /** Remove leftovers of earlier runs whose deadline has passed. Returns what was removed. */
-export async function sweepLeftovers(api: DockerClient, wallNow: number, deadline: number): Promise<{ containers: number; networks: number; images: number }> {
+export async function sweepLeftovers(
+  api: DockerClient,
+  wallNow: number,
+  deadline: number,
+): Promise<{ containers: number; networks: number; images: number }> {
   const listed = await listLabelled(api, `${LABEL}=1`, deadline);
   const expired = (x: Labelled) => {
     const exp = Number(x.Labels?.[LABEL_EXPIRES]);

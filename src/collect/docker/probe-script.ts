@@ -23,7 +23,9 @@ export const PROBE_BUILD_OPTIONS = {
   target: 'node20',
   minify: true,
   legalComments: 'none',
-  banner: { js: "import { createRequire as __mtpCreateRequire } from 'node:module'; const require = __mtpCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __mtpCreateRequire } from 'node:module'; const require = __mtpCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 } as const;
 

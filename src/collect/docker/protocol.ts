@@ -37,7 +37,8 @@ export function encodeProbeConfig(c: InnerProbeConfig): string {
 
 export function decodeProbeConfig(word: string): InnerProbeConfig {
   const c = JSON.parse(Buffer.from(word, 'base64url').toString('utf8')) as InnerProbeConfig;
-  if (c.v !== PROBE_PROTOCOL || !Array.isArray(c.targets)) throw new Error(`probe config: expected protocol ${PROBE_PROTOCOL}`);
+  if (c.v !== PROBE_PROTOCOL || !Array.isArray(c.targets))
+    throw new Error(`probe config: expected protocol ${PROBE_PROTOCOL}`);
   return c;
 }
 

@@ -48,7 +48,10 @@ function probeFiles(job: ProbeJob): TarEntry[] {
 }
 
 function containerEnv(job: ProbeJob): string[] {
-  return [...Object.entries(job.env).map(([k, v]) => `${k}=${v}`), ...(job.ca ? [`NODE_EXTRA_CA_CERTS=${PROBE_DIR}/ca.pem`] : [])];
+  return [
+    ...Object.entries(job.env).map(([k, v]) => `${k}=${v}`),
+    ...(job.ca ? [`NODE_EXTRA_CA_CERTS=${PROBE_DIR}/ca.pem`] : []),
+  ];
 }
 
 const errText = (err: unknown) => {
@@ -57,11 +60,20 @@ const errText = (err: unknown) => {
 };
 
 /** Run the probe in a short-lived container on `network` ('bridge', 'host', or a network name). */
-export async function runProbeContainer(job: ProbeJob, network: string, name: string, deadline: number): Promise<InnerRun> {
+export async function runProbeContainer(
+  job: ProbeJob,
+  network: string,
+  name: string,
+  deadline: number,
+): Promise<InnerRun> {
   const { api, now } = job;
   const t0 = now();
   const budgetMs = Math.floor(deadline - now() - CONTAINER_OVERHEAD_MS);
-  if (budgetMs < job.config.stallTimeoutMs + 500) return { error: `not enough time left to probe (${Math.max(0, budgetMs)} ms, the stall timeout needs ${job.config.stallTimeoutMs + 500}): raise --timeout`, ms: 0 };
+  if (budgetMs < job.config.stallTimeoutMs + 500)
+    return {
+      error: `not enough time left to probe (${Math.max(0, budgetMs)} ms, the stall timeout needs ${job.config.stallTimeoutMs + 500}): raise --timeout`,
+      ms: 0,
+    };
   const word = encodeProbeConfig({ ...job.config, budgetMs });
   let id: string | undefined;
   try {
@@ -81,25 +93,47 @@ export async function runProbeContainer(job: ProbeJob, network: string, name: st
     });
     id = created.Id;
     job.created.containers.add(id);
-    await api.call('PUT', `/containers/${id}/archive`, { query: { path: '/' }, body: createTar(probeFiles(job)), contentType: 'application/x-tar', deadline });
+    await api.call('PUT', `/containers/${id}/archive`, {
+      query: { path: '/' },
+      body: createTar(probeFiles(job)),
+      contentType: 'application/x-tar',
+      deadline,
+    });
     await api.call('POST', `/containers/${id}/start`, { deadline });
-    const waited = await api.call<{ StatusCode?: number }>('POST', `/containers/${id}/wait`, { query: { condition: 'not-running' }, deadline });
-    const logs = await api.raw('GET', `/containers/${id}/logs`, { query: { stdout: 1, stderr: 1 }, deadline: deadline + 1000 });
+    const waited = await api.call<{ StatusCode?: number }>('POST', `/containers/${id}/wait`, {
+      query: { condition: 'not-running' },
+      deadline,
+    });
+    const logs = await api.raw('GET', `/containers/${id}/logs`, {
+      query: { stdout: 1, stderr: 1 },
+      deadline: deadline + 1000,
+    });
     const { stdout, stderr } = demuxLogs(logs.body);
     const output = findProbeOutput(stdout);
     const exitCode = waited?.StatusCode;
     const ms = Math.round(now() - t0);
     if (output) return { output, ms, ...(exitCode !== undefined ? { exitCode } : {}) };
     const tail = (stderr || stdout).trim().split('\n').slice(-3).join(' | ').slice(0, 400);
-    return { error: `the probe printed no answer (exit ${exitCode ?? '?'})${tail ? `: ${tail}` : ''}`, ms, ...(exitCode !== undefined ? { exitCode } : {}) };
+    return {
+      error: `the probe printed no answer (exit ${exitCode ?? '?'})${tail ? `: ${tail}` : ''}`,
+      ms,
+      ...(exitCode !== undefined ? { exitCode } : {}),
+    };
   } catch (err) {
-    const hint = err instanceof DockerApiError && err.status !== undefined && id ? ` (the probe image ${job.image} must contain node)` : '';
+    const hint =
+      err instanceof DockerApiError && err.status !== undefined && id
+        ? ` (the probe image ${job.image} must contain node)`
+        : '';
     return { error: `${errText(err)}${hint}`, ms: Math.round(now() - t0) };
   } finally {
     if (id) {
       const cid = id;
       const removed = api
-        .call('DELETE', `/containers/${cid}`, { query: { force: 1, v: 1 }, deadline: Math.max(deadline, now()) + 3000, cleanup: true })
+        .call('DELETE', `/containers/${cid}`, {
+          query: { force: 1, v: 1 },
+          deadline: Math.max(deadline, now()) + 3000,
+          cleanup: true,
+        })
         .then(() => job.created.containers.delete(cid))
         .catch(() => undefined);
       // Past the deadline the run's cleanup removes it; do not hold the report for it.
@@ -116,7 +150,11 @@ export async function runProbeBuild(job: ProbeJob, tag: string, deadline: number
   const { api, now } = job;
   const t0 = now();
   const budgetMs = Math.floor(deadline - now() - BUILD_OVERHEAD_MS);
-  if (budgetMs < job.config.stallTimeoutMs + 500) return { error: `not enough time left for a build step (${Math.max(0, budgetMs)} ms, the stall timeout needs ${job.config.stallTimeoutMs + 500}): raise --timeout`, ms: 0 };
+  if (budgetMs < job.config.stallTimeoutMs + 500)
+    return {
+      error: `not enough time left for a build step (${Math.max(0, budgetMs)} ms, the stall timeout needs ${job.config.stallTimeoutMs + 500}): raise --timeout`,
+      ms: 0,
+    };
   const word = encodeProbeConfig({ ...job.config, budgetMs });
   const labels = Object.entries(job.labels)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
@@ -162,7 +200,11 @@ export async function runProbeBuild(job: ProbeJob, tag: string, deadline: number
     return { error: errText(err), ms: Math.round(now() - t0) };
   } finally {
     const removed = api
-      .call('DELETE', `/images/${tag}`, { query: { force: 1 }, deadline: Math.max(deadline, now()) + 3000, cleanup: true })
+      .call('DELETE', `/images/${tag}`, {
+        query: { force: 1 },
+        deadline: Math.max(deadline, now()) + 3000,
+        cleanup: true,
+      })
       .then(() => job.created.images.delete(tag))
       .catch(() => undefined);
     if (now() < deadline) await removed;
@@ -181,15 +223,22 @@ export function splitImageRef(ref: string): { fromImage: string; tag?: string } 
 export type ImageState = { ok: true; pulled: boolean; id?: string } | { ok: false; reason: string };
 
 /** Make sure the probe image is there, per --pull. */
-export async function ensureImage(api: DockerClient, image: string, pull: PullPolicy, deadline: number): Promise<ImageState> {
+export async function ensureImage(
+  api: DockerClient,
+  image: string,
+  pull: PullPolicy,
+  deadline: number,
+): Promise<ImageState> {
   let present: { Id?: string } | undefined;
   try {
     present = await api.call<{ Id?: string }>('GET', `/images/${image}/json`, { deadline });
   } catch (err) {
-    if (!(err instanceof DockerApiError && err.status === 404)) return { ok: false, reason: `cannot inspect image ${image}: ${errText(err)}` };
+    if (!(err instanceof DockerApiError && err.status === 404))
+      return { ok: false, reason: `cannot inspect image ${image}: ${errText(err)}` };
   }
   if (present && pull !== 'always') return { ok: true, pulled: false, ...(present.Id ? { id: present.Id } : {}) };
-  if (!present && pull === 'never') return { ok: false, reason: `probe image ${image} is not on the daemon and --pull is never` };
+  if (!present && pull === 'never')
+    return { ok: false, reason: `probe image ${image} is not on the daemon and --pull is never` };
   const { fromImage, tag } = splitImageRef(image);
   try {
     const res = await api.raw('POST', '/images/create', { query: { fromImage, ...(tag ? { tag } : {}) }, deadline });
@@ -203,4 +252,3 @@ export async function ensureImage(api: DockerClient, image: string, pull: PullPo
     return present ? { ok: true, pulled: false } : { ok: false, reason: `pulling ${image} failed: ${errText(err)}` };
   }
 }
-

@@ -12,23 +12,44 @@ export interface Attempted {
   run: InnerRun;
 }
 
-const allOk = (run: InnerRun) => !!run.output && run.output.probes.length > 0 && run.output.probes.every((p) => p.outcome === 'ok');
+const allOk = (run: InnerRun) =>
+  !!run.output && run.output.probes.length > 0 && run.output.probes.every((p) => p.outcome === 'ok');
 
 /** Every attempt, largest MTU first. */
-export async function verifyMtus(job: ProbeJob, session: RunSession, recommended: number, deadline: number): Promise<Attempted[]> {
+export async function verifyMtus(
+  job: ProbeJob,
+  session: RunSession,
+  recommended: number,
+  deadline: number,
+): Promise<Attempted[]> {
   const attempt = async (mtu: number): Promise<Attempted> => {
     const t0 = job.now();
     let netId: string | undefined;
     try {
       const net = await job.api.call<{ Id: string }>('POST', '/networks/create', {
-        json: { Name: session.name(`mtu${mtu}`), Driver: 'bridge', CheckDuplicate: true, Options: { [MTU_OPTION]: String(mtu) }, Labels: session.labels },
+        json: {
+          Name: session.name(`mtu${mtu}`),
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Options: { [MTU_OPTION]: String(mtu) },
+          Labels: session.labels,
+        },
         deadline,
       });
       netId = net.Id;
       job.created.networks.add(netId);
-      return { mtu, run: await runProbeContainer(job, session.name(`mtu${mtu}`), session.name(`verify${mtu}`), deadline) };
+      return {
+        mtu,
+        run: await runProbeContainer(job, session.name(`mtu${mtu}`), session.name(`verify${mtu}`), deadline),
+      };
     } catch (err) {
-      return { mtu, run: { error: `could not create a network with MTU ${mtu}: ${(err as Error).message}`, ms: Math.round(job.now() - t0) } };
+      return {
+        mtu,
+        run: {
+          error: `could not create a network with MTU ${mtu}: ${(err as Error).message}`,
+          ms: Math.round(job.now() - t0),
+        },
+      };
     } finally {
       if (netId) {
         const id = netId;

@@ -5,7 +5,8 @@ export function detectCi(env: NodeJS.ProcessEnv, exists: (p: string) => boolean 
   let system: CiSystem = 'local';
   if (env.GITHUB_ACTIONS === 'true') system = 'github-actions';
   else if (env.GITLAB_CI) system = 'gitlab-ci';
-  else if (env.CI_SYSTEM_NAME === 'woodpecker' || env.WOODPECKER === 'true' || env.CI === 'woodpecker') system = 'woodpecker';
+  else if (env.CI_SYSTEM_NAME === 'woodpecker' || env.WOODPECKER === 'true' || env.CI === 'woodpecker')
+    system = 'woodpecker';
   else if (env.DRONE === 'true') system = 'drone';
   else if (env.JENKINS_URL || env.JENKINS_HOME) system = 'jenkins';
   else if (env.BUILDKITE === 'true') system = 'buildkite';
@@ -15,4 +16,3 @@ export function detectCi(env: NodeJS.ProcessEnv, exists: (p: string) => boolean 
     container: exists('/.dockerenv') || exists('/run/.containerenv') || !!env.container,
   };
 }
-

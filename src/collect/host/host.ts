@@ -24,21 +24,38 @@ export interface HostScan {
 export const HOST_LAYER_ID = 'host';
 
 export async function collectHost(deps: HostDeps): Promise<HostScan> {
-  const layer: Layer = { id: HOST_LAYER_ID, kind: 'host', name: 'runner (this network namespace)', interfaces: [], uplinks: [], probes: [], notes: [] };
+  const layer: Layer = {
+    id: HOST_LAYER_ID,
+    kind: 'host',
+    name: 'runner (this network namespace)',
+    interfaces: [],
+    uplinks: [],
+    probes: [],
+    notes: [],
+  };
   let routes: Route[] = [];
   if (deps.platform !== 'linux') {
-    layer.notes.push(`interface audit skipped: ${deps.platform} is not Linux (no /sys/class/net); the probes still ran`);
+    layer.notes.push(
+      `interface audit skipped: ${deps.platform} is not Linux (no /sys/class/net); the probes still ran`,
+    );
     return { layer, routes };
   }
   try {
     layer.interfaces = parseSysClassNet(await readSysClassNet(deps.root));
     // Every namespace has at least lo: an empty /sys/class/net is a sandbox's stand-in, not this namespace's view.
-    if (layer.interfaces.length === 0) layer.notes.push('/sys/class/net lists no interfaces (a sandbox without sysfs?): interfaces and uplink MTUs unknown');
+    if (layer.interfaces.length === 0)
+      layer.notes.push(
+        '/sys/class/net lists no interfaces (a sandbox without sysfs?): interfaces and uplink MTUs unknown',
+      );
   } catch (err) {
-    layer.notes.push(`could not read /sys/class/net (${(err as NodeJS.ErrnoException).code ?? 'error'}): interfaces and uplink MTUs unknown`);
+    layer.notes.push(
+      `could not read /sys/class/net (${(err as NodeJS.ErrnoException).code ?? 'error'}): interfaces and uplink MTUs unknown`,
+    );
   }
   const [v4, v6] = await Promise.all(
-    ['proc/net/route', 'proc/net/ipv6_route'].map((p) => readFile(path.join(deps.root, p), 'utf8').catch(() => undefined)),
+    ['proc/net/route', 'proc/net/ipv6_route'].map((p) =>
+      readFile(path.join(deps.root, p), 'utf8').catch(() => undefined),
+    ),
   );
   if (v4 !== undefined) routes = routes.concat(parseProcNetRoute(v4));
   else layer.notes.push('could not read /proc/net/route: IPv4 uplinks unknown');

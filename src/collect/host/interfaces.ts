@@ -47,7 +47,9 @@ export async function readSysClassNet(root = '/'): Promise<SysNetSnapshot> {
       const dir = path.join(base, name);
       const entry: SysNetEntry = {};
       const [mtu, operstate, type, uevent, ifindex, iflink, tunFlags] = await Promise.all(
-        ['mtu', 'operstate', 'type', 'uevent', 'ifindex', 'iflink', 'tun_flags'].map((f) => readText(path.join(dir, f))),
+        ['mtu', 'operstate', 'type', 'uevent', 'ifindex', 'iflink', 'tun_flags'].map((f) =>
+          readText(path.join(dir, f)),
+        ),
       );
       Object.assign(entry, { mtu, operstate, type, uevent, ifindex, iflink, tunFlags });
       try {
@@ -121,7 +123,10 @@ export function explainMtu(iface: Pick<NetInterface, 'name' | 'mtu' | 'kind'>): 
   const overhead = TUNNEL_OVERHEAD[iface.kind];
   const label = TUNNEL_LABEL[iface.kind];
   if (overhead && label) {
-    const exact = 1500 - overhead === iface.mtu ? `: ${iface.mtu} = 1500 - ${overhead} bytes of ${label} overhead` : ` (${label} adds ${overhead} bytes per packet)`;
+    const exact =
+      1500 - overhead === iface.mtu
+        ? `: ${iface.mtu} = 1500 - ${overhead} bytes of ${label} overhead`
+        : ` (${label} adds ${overhead} bytes per packet)`;
     return `${iface.name} is a ${label} tunnel${exact}`;
   }
   if (/^tailscale/.test(iface.name)) return `${iface.name} is a Tailscale (WireGuard) tunnel: Tailscale uses MTU 1280`;

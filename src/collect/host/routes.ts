@@ -16,7 +16,16 @@ export function parseProcNetRoute(text: string): Route[] {
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 8) continue;
-    const [iface, dst, gw, flags, , , metric, mask] = f as [string, string, string, string, string, string, string, string];
+    const [iface, dst, gw, flags, , , metric, mask] = f as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     if ((Number.parseInt(flags, 16) & 0x1) === 0) continue; // RTF_UP
     const destination = hexToIpv4(dst);
     const gateway = hexToIpv4(gw);
@@ -72,7 +81,7 @@ function compressIpv6(full: string): string {
   const parts = full.split(':');
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < parts.length; ) {
+  for (let i = 0; i < parts.length;) {
     if (parts[i] !== '0') {
       i++;
       continue;
@@ -122,7 +131,8 @@ export function lookupRoute(routes: readonly Route[], address: string): Route | 
   let best: Route | undefined;
   for (const r of routes) {
     if (r.family !== family || !inPrefix(address, r)) continue;
-    if (!best || r.prefixLength > best.prefixLength || (r.prefixLength === best.prefixLength && r.metric < best.metric)) best = r;
+    if (!best || r.prefixLength > best.prefixLength || (r.prefixLength === best.prefixLength && r.metric < best.metric))
+      best = r;
   }
   return best;
 }
@@ -184,7 +194,8 @@ export function resolveUplink(
   if (get?.cachedPmtu !== undefined) uplink.cachedPmtu = get.cachedPmtu;
   const why = explainMtu(iface);
   if (why) uplink.explanation = why;
-  else if (get?.routeMtu !== undefined && get.routeMtu < iface.mtu) uplink.explanation = `the route to ${address} sets mtu ${get.routeMtu}`;
+  else if (get?.routeMtu !== undefined && get.routeMtu < iface.mtu)
+    uplink.explanation = `the route to ${address} sets mtu ${get.routeMtu}`;
   else if (get?.cachedPmtu !== undefined && get.cachedPmtu < iface.mtu)
     uplink.explanation = `the kernel learned a path MTU of ${get.cachedPmtu} to ${address} from ICMP (PMTUD is working on this path)`;
   return uplink;

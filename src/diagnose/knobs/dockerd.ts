@@ -24,7 +24,9 @@ export function dockerdMtuArgs(mtu: number, engine?: number): string[] {
 
 /** /etc/docker/daemon.json: `mtu` for docker0, and (Docker 24+) `default-network-opts` for every other bridge network. */
 export function daemonJsonText(mtu: number, engine?: number): string {
-  const opts = hasDefaultNetworkOpts(engine) ? { 'default-network-opts': { bridge: { [MTU_OPTION]: String(mtu) } } } : {};
+  const opts = hasDefaultNetworkOpts(engine)
+    ? { 'default-network-opts': { bridge: { [MTU_OPTION]: String(mtu) } } }
+    : {};
   return JSON.stringify({ mtu, ...opts }, null, 2);
 }
 
@@ -33,7 +35,11 @@ export function daemonJsonStep(mtu: number, engine?: number, title?: string): Fi
   const caveat = hasDefaultNetworkOpts(engine)
     ? ''
     : ` (Docker ${engine} has no default-network-opts, added in ${DEFAULT_NETWORK_OPTS_RELEASE}: give user-defined networks the option themselves)`;
-  return { title: title ?? `dockerd (any host): /etc/docker/daemon.json, then restart docker${caveat}`, language: 'json', snippet: daemonJsonText(mtu, engine) };
+  return {
+    title: title ?? `dockerd (any host): /etc/docker/daemon.json, then restart docker${caveat}`,
+    language: 'json',
+    snippet: daemonJsonText(mtu, engine),
+  };
 }
 
 /**
@@ -42,7 +48,8 @@ export function daemonJsonStep(mtu: number, engine?: number, title?: string): Fi
  */
 export function systemdDropInStep(mtu: number, engine?: number): FixStep {
   return {
-    title: 'dockerd under systemd: /etc/systemd/system/docker.service.d/mtu.conf (empty ExecStart= clears the packaged one)',
+    title:
+      'dockerd under systemd: /etc/systemd/system/docker.service.d/mtu.conf (empty ExecStart= clears the packaged one)',
     language: 'ini',
     snippet: `[Service]\nExecStart=\nExecStart=/usr/bin/dockerd ${dockerdMtuArgs(mtu, engine).join(' ')} -H fd:// --containerd=/run/containerd/containerd.sock`,
   };

@@ -35,7 +35,9 @@ function ciDockerSteps(ci: CiFact, mtu: number, engine?: number): FixStep[] {
 export function fixDockerMtu(ci: CiFact, mtu: number, engine?: number): Fix {
   const ciSteps = ciDockerSteps(ci, mtu, engine);
   // The CI system's own daemon.json step (a self-hosted GitHub runner) makes the generic one say the same thing twice.
-  const generic = [daemonJsonStep(mtu, engine), systemdDropInStep(mtu, engine), composeStep(mtu)].filter((g) => !ciSteps.some((c) => c.snippet === g.snippet));
+  const generic = [daemonJsonStep(mtu, engine), systemdDropInStep(mtu, engine), composeStep(mtu)].filter(
+    (g) => !ciSteps.some((c) => c.snippet === g.snippet),
+  );
   const steps = [...ciSteps, ...generic];
   return {
     summary: `Set the Docker MTU to ${mtu}: dockerd --mtu=${mtu} for the default bridge, plus ${MTU_OPTION}=${mtu} for user-defined networks.`,
@@ -47,7 +49,11 @@ export function fixDockerMtu(ci: CiFact, mtu: number, engine?: number): Fix {
 export function fixNetworkMtu(network: string, mtu: number, engine?: number): Fix {
   return {
     summary: `Re-create network ${network} with ${MTU_OPTION}=${mtu}${hasDefaultNetworkOpts(engine) ? ', or set default-network-opts in daemon.json' : ''}.`,
-    steps: [networkCreateStep(network, mtu), composeStep(mtu), ...(hasDefaultNetworkOpts(engine) ? [daemonJsonStep(mtu, engine)] : [])],
+    steps: [
+      networkCreateStep(network, mtu),
+      composeStep(mtu),
+      ...(hasDefaultNetworkOpts(engine) ? [daemonJsonStep(mtu, engine)] : []),
+    ],
   };
 }
 
@@ -71,7 +77,9 @@ export function fixUserNetworkMtu(ci: CiFact, net: NetworkOrigin, mtu: number, e
       summary: opts
         ? `${net.name} is created by the Actions runner for a \`container:\` or services job and keeps 1500 whatever dockerd --mtu says: set default-network-opts (mtu ${mtu}) on the runner's dockerd.`
         : `${net.name} is created by the Actions runner for a \`container:\` or services job and keeps 1500 whatever dockerd --mtu says; Docker ${engine} cannot change that default (default-network-opts needs ${DEFAULT_NETWORK_OPTS_RELEASE}): upgrade the runner's dockerd and set it, or clamp the MSS on the host.`,
-      steps: [...ciDockerSteps({ ...ci, system: 'github-actions' }, mtu, engine), daemonJsonStep(mtu, engine)].filter((s, i, all) => all.findIndex((o) => o.snippet === s.snippet) === i),
+      steps: [...ciDockerSteps({ ...ci, system: 'github-actions' }, mtu, engine), daemonJsonStep(mtu, engine)].filter(
+        (s, i, all) => all.findIndex((o) => o.snippet === s.snippet) === i,
+      ),
     };
   }
   if (net.origin === 'compose') {
@@ -93,7 +101,11 @@ export function fixHostBridgeMtu(ci: CiFact, bridge: string, mtu: number, engine
   return {
     summary: `Set ${bridge}'s MTU to ${mtu} where the host configures it, and dockerd --mtu=${mtu} for the containers dockerd attaches to ${bridge} (dockerd --bridge=${bridge} does not change the bridge's own MTU).`,
     steps: [
-      { title: `Now (the bridge; restart the containers on it, or restart dockerd with --mtu=${mtu})`, language: 'sh', snippet: `ip link set dev ${bridge} mtu ${mtu}` },
+      {
+        title: `Now (the bridge; restart the containers on it, or restart dockerd with --mtu=${mtu})`,
+        language: 'sh',
+        snippet: `ip link set dev ${bridge} mtu ${mtu}`,
+      },
       {
         title: `Persistently: ifupdown (/etc/network/interfaces), or netplan \`bridges: ${bridge}: mtu: ${mtu}\``,
         language: 'ini',

@@ -21,7 +21,8 @@ const SCALE_SET_DIND_ARGS = ['dockerd', '--host=unix:///var/run/docker.sock', '-
 
 export function arcLegacyStep(mtu: number): FixStep {
   return {
-    title: 'Actions Runner Controller (legacy RunnerDeployment, v0.18.0+): runner spec (dockerd --mtu: docker0, not the networks of `container:` jobs)',
+    title:
+      'Actions Runner Controller (legacy RunnerDeployment, v0.18.0+): runner spec (dockerd --mtu: docker0, not the networks of `container:` jobs)',
     language: 'yaml',
     snippet: `spec:\n  template:\n    spec:\n      dockerMTU: ${mtu}`,
   };
@@ -29,7 +30,8 @@ export function arcLegacyStep(mtu: number): FixStep {
 
 export function arcScaleSetStep(mtu: number, engine?: number): FixStep {
   return {
-    title: 'ARC runner scale sets (dind mode): leave containerMode empty and give the dind container in template.spec these args (the chart\'s, plus the MTU)',
+    title:
+      "ARC runner scale sets (dind mode): leave containerMode empty and give the dind container in template.spec these args (the chart's, plus the MTU)",
     language: 'yaml',
     snippet: `args: ${flowList([...SCALE_SET_DIND_ARGS, ...dockerdMtuArgs(mtu, engine)])}`,
   };
@@ -48,9 +50,17 @@ export function runnerHostStep(mtu: number, engine?: number): FixStep {
 
 /** The GitHub Actions steps of a Docker MTU fix: ARC's when on Kubernetes, then the runner host's dockerd. */
 export function githubSteps(kubernetes: boolean, mtu: number, engine?: number): FixStep[] {
-  const steps = [...(kubernetes ? [arcLegacyStep(mtu), arcScaleSetStep(mtu, engine)] : []), runnerHostStep(mtu, engine)];
+  const steps = [
+    ...(kubernetes ? [arcLegacyStep(mtu), arcScaleSetStep(mtu, engine)] : []),
+    runnerHostStep(mtu, engine),
+  ];
   // Before Docker 24 nothing sets the job networks' MTU: clamping the MSS on the host is what still works.
-  if (!hasDefaultNetworkOpts(engine)) steps.push(mssClampStep(`Runner host on Docker ${engine}: clamp the MSS of what containers send through it (works for the job networks too)`));
+  if (!hasDefaultNetworkOpts(engine))
+    steps.push(
+      mssClampStep(
+        `Runner host on Docker ${engine}: clamp the MSS of what containers send through it (works for the job networks too)`,
+      ),
+    );
   return steps;
 }
 
@@ -62,7 +72,11 @@ export function fixRunnerNetwork(mtu: number, what: string): Fix {
   return {
     summary: `A workflow cannot set the MTU of the network the runner creates for ${what}: set default-network-opts ${MTU_OPTION}=${mtu} (and mtu ${mtu}) on the runner's dockerd.`,
     steps: [
-      { title: 'Self-hosted runner host: /etc/docker/daemon.json, then restart docker', language: 'json', snippet: daemonJsonText(mtu) },
+      {
+        title: 'Self-hosted runner host: /etc/docker/daemon.json, then restart docker',
+        language: 'json',
+        snippet: daemonJsonText(mtu),
+      },
       arcScaleSetStep(mtu),
     ],
   };

@@ -12,7 +12,11 @@ import { MTU_OPTION, mssFor } from '../../model/net.js';
  * reaches the network containers are on.
  */
 export function mssClampStep(title: string): FixStep {
-  return { title, language: 'sh', snippet: 'iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu' };
+  return {
+    title,
+    language: 'sh',
+    snippet: 'iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu',
+  };
 }
 
 /**
@@ -20,7 +24,12 @@ export function mssClampStep(title: string): FixStep {
  * shrink. Advertising a smaller MSS on our route makes every server send segments that fit; MSS clamping
  * on the router that owns the small link fixes it for everyone behind it.
  */
-export function fixPathBlackhole(iface: string | undefined, gateway: string | undefined, mtu: number, family: 4 | 6 = 4): Fix {
+export function fixPathBlackhole(
+  iface: string | undefined,
+  gateway: string | undefined,
+  mtu: number,
+  family: 4 | 6 = 4,
+): Fix {
   const route = gateway ? `default via ${gateway} dev ${iface ?? 'IFACE'}` : `default dev ${iface ?? 'IFACE'}`;
   const mss = mssFor(mtu, family);
   return {
@@ -51,7 +60,11 @@ export function fixParentMtu(driver: string, network: string, parent: string, mt
   return {
     summary: `Set the MTU of ${parent}, the parent of ${driver} network ${network}, to ${mtu}: its containers take the parent's MTU (Docker ignores ${MTU_OPTION} for ${driver}).`,
     steps: [
-      { title: `Now (containers started afterwards get it; running ones keep theirs until restarted)`, language: 'sh', snippet: `ip link set dev ${parent} mtu ${mtu}` },
+      {
+        title: `Now (containers started afterwards get it; running ones keep theirs until restarted)`,
+        language: 'sh',
+        snippet: `ip link set dev ${parent} mtu ${mtu}`,
+      },
       {
         title: `Persistently: the parent's own configuration (netplan shown; ifupdown: \`mtu ${mtu}\` under \`iface ${parent}\`)`,
         language: 'yaml',

@@ -13,7 +13,11 @@ import { GWBRIDGE, MTU_OPTION } from '../../model/net.js';
  * to give is the underlay's MTU. An overlay cannot be changed in place: it is re-created (its services detached).
  * The routing mesh (ingress) is re-created the same way with --ingress: `docker swarm init` has no MTU option.
  */
-export function fixOverlayMtu(net: { name: string; ingress?: boolean; attachable?: boolean; encrypted?: boolean }, underlayMtu: number, containerMtu: number): Fix {
+export function fixOverlayMtu(
+  net: { name: string; ingress?: boolean; attachable?: boolean; encrypted?: boolean },
+  underlayMtu: number,
+  containerMtu: number,
+): Fix {
   const opts = `${net.attachable ? ' --attachable' : ''}${net.encrypted ? ' --opt encrypted' : ''} --opt ${MTU_OPTION}=${underlayMtu}`;
   const why = `the overlay driver takes the option as the underlay's MTU and subtracts VXLAN's 50 bytes itself: containers get ${containerMtu}`;
   if (net.ingress) {

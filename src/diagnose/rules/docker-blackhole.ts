@@ -29,7 +29,8 @@ import {
   type Attempt,
 } from './docker-common.js';
 
-const fixFor = (input: DiagnosisInput, net: DockerNetworkLayer, mtu: number, engine: number | undefined) => fixForNetwork(input.ci, net, mtu, engine);
+const fixFor = (input: DiagnosisInput, net: DockerNetworkLayer, mtu: number, engine: number | undefined) =>
+  fixForNetwork(input.ci, net, mtu, engine);
 
 /** The knob in one phrase, for the summary (the finding's fix has the commands). */
 function setMtuText(net: DockerNetworkLayer, mtu: number): string {
@@ -77,13 +78,20 @@ export function verificationMtu(layers: readonly Layer[]): number | undefined {
   return undefined;
 }
 
-export function verdictOf(attempts: Attempt[], recommended: number): { verified?: Finding['verified']; mtu: number; evidence: string[] } {
+export function verdictOf(
+  attempts: Attempt[],
+  recommended: number,
+): { verified?: Finding['verified']; mtu: number; evidence: string[] } {
   if (attempts.length === 0) return { mtu: recommended, evidence: [] };
   const evidence = attempts.map((a) => `verification: ${attemptText(a)}`);
   const best = attempts.find((a) => a.ok);
   if (!best) {
     const tried = attempts.map((a) => a.mtu).join(', ');
-    return { mtu: recommended, evidence, verified: { mtu: recommended, ok: false, detail: `no tried MTU worked (${tried}): ${attemptText(attempts[0]!)}` } };
+    return {
+      mtu: recommended,
+      evidence,
+      verified: { mtu: recommended, ok: false, detail: `no tried MTU worked (${tried}): ${attemptText(attempts[0]!)}` },
+    };
   }
   const worse = attempts.filter((a) => a.mtu > best.mtu && !a.ok);
   const detail = [...worse.map(attemptText), attemptText(best)].join('; ');
@@ -124,7 +132,11 @@ export const dockerBlackhole: Rule = {
             summary: `${stalls.map(({ p }) => p.host).join(', ')} from a container on ${where}: ${stalledText(stalls[0]!.p)}. The daemon's own namespace could not be compared, so the cause is not confirmed.`,
             evidence: [...stalls.map(({ c, p }) => probeLine(c.name, p)), ...mtuEvidence],
             targets: [...new Set(stalls.map(({ p }) => p.target))],
-            fix: { summary: 'Re-run with the probe image available so the daemon namespace (--network host) can be compared.', steps: [] },
+            fix: {
+              summary:
+                'Re-run with the probe image available so the daemon namespace (--network host) can be compared.',
+              steps: [],
+            },
           });
           continue;
         }
@@ -136,18 +148,29 @@ export const dockerBlackhole: Rule = {
           recommended === undefined
             ? undefined
             : tunnel !== undefined
-              ? { mtu: recommended - tunnel, evidence: [`parent ${net.parentIface?.name}: a ${net.parentIface?.kind ?? 'tunnel'} tunnel, ${tunnel} bytes of encapsulation inside MTU ${recommended}`] }
+              ? {
+                  mtu: recommended - tunnel,
+                  evidence: [
+                    `parent ${net.parentIface?.name}: a ${net.parentIface?.kind ?? 'tunnel'} tunnel, ${tunnel} bytes of encapsulation inside MTU ${recommended}`,
+                  ],
+                }
               : verdictOf(verificationAttempts(input.layers, daemon), recommended);
         const okOuter = [...new Set(contrast.map(({ p }) => outer.get(p.url)))].filter((p): p is ProbeResult => !!p);
         const first = stalls[0]!;
-        const verifiedText = v?.verified ? (v.verified.ok ? ` (verified: ${v.verified.detail})` : ` (not verified: ${v.verified.detail})`) : '';
+        const verifiedText = v?.verified
+          ? v.verified.ok
+            ? ` (verified: ${v.verified.detail})`
+            : ` (not verified: ${v.verified.detail})`
+          : '';
         findings.push({
           code: 'pmtu-blackhole',
           severity: 'error',
           layer: net.id,
           summary:
             `${where} MTU ${innerMtu ?? '?'} exceeds ${uplinkText(daemon)}: from a container on it ${first.p.host} ${stalledText(first.p)}` +
-            (okOuter[0] ? `, while the daemon's own namespace fetched ${okOuter[0].host} in ${fmtMs(okOuter[0].phases.doneMs)}` : '') +
+            (okOuter[0]
+              ? `, while the daemon's own namespace fetched ${okOuter[0].host} in ${fmtMs(okOuter[0].phases.doneMs)}`
+              : '') +
             `. Path-MTU black hole.` +
             (v ? ` Fix: ${setMtuText(net, v.mtu)}${verifiedText}.` : ''),
           // One line per fact: several inner probes compare against the same outer probe.
@@ -178,8 +201,8 @@ export const dockerBlackhole: Rule = {
             `${where} MTU ${innerMtu} exceeds ${uplinkText(daemon)}: downloads from a container on it worked because ICMP "fragmentation needed" ` +
             `reaches the servers (PMTUD repaired the path), but they stall wherever that ICMP is filtered. Set the Docker MTU to ${outerMtu}.`,
           evidence: [...inner.flatMap((c) => c.probes.map((p) => probeLine(c.name, p))), ...mtuEvidence],
-          recommendedMtu: outerMtu!,
-          fix: fixFor(input, net, outerMtu!, engineOf(daemon)),
+          recommendedMtu: outerMtu,
+          fix: fixFor(input, net, outerMtu, engineOf(daemon)),
         });
       }
     }

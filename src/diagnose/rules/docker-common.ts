@@ -1,5 +1,11 @@
 /** Reading the docker layers (daemon -> network -> container/build step) the way the docker-* rules need them. */
-import { isInner, type DockerDaemonLayer, type DockerNetworkLayer, type InnerLayer, type Layer } from '../../model/layers.js';
+import {
+  isInner,
+  type DockerDaemonLayer,
+  type DockerNetworkLayer,
+  type InnerLayer,
+  type Layer,
+} from '../../model/layers.js';
 import { isParentDriver, mssFor } from '../../model/net.js';
 import type { CiFact, Fix, ProbeResult, Uplink } from '../../model/report.js';
 import { fixDockerMtu, fixGwbridgeMtu, fixHostBridgeMtu, fixParentMtu, fixUserNetworkMtu } from '../knobs/fixes.js';
@@ -51,7 +57,8 @@ export function networkText(net: DockerNetworkLayer): string {
     return `docker network ${name} (${net.bridge}${hostBridgeOf(net) ? ', dockerd --bridge' : ''})`;
   }
   if (isOverlay(net)) return `docker network ${name} (overlay${net.overlay?.ingress ? ', ingress' : ''})`;
-  if (onParent(net)) return `docker network ${name} (${net.driver}${net.parentIface ? ` on ${net.parentIface.name}` : ''})`;
+  if (onParent(net))
+    return `docker network ${name} (${net.driver}${net.parentIface ? ` on ${net.parentIface.name}` : ''})`;
   return `docker network ${name}`;
 }
 
@@ -71,7 +78,11 @@ export function fixForNetwork(ci: CiFact, net: DockerNetworkLayer, mtu: number, 
   if (onParent(net) && net.parentIface) return fixParentMtu(net.driver, net.network, net.parentIface.name, mtu);
   return fixUserNetworkMtu(
     ci,
-    { name: net.network, ...(net.origin ? { origin: net.origin } : {}), ...(net.composeProject ? { composeProject: net.composeProject } : {}) },
+    {
+      name: net.network,
+      ...(net.origin ? { origin: net.origin } : {}),
+      ...(net.composeProject ? { composeProject: net.composeProject } : {}),
+    },
     mtu,
     engine,
   );
@@ -83,7 +94,12 @@ export function fetched(p: ProbeResult): string {
   return `${fmtBytes(p.bytes)} in ${fmtMs(p.phases.doneMs)}${p.phases.ttfbMs !== undefined ? ` (body ${fmtMs(bodyMs)})` : ''}`;
 }
 
-const PHASE = { connect: 'the TLS handshake', tls: 'the TLS handshake', headers: 'the response', body: 'the download' } as const;
+const PHASE = {
+  connect: 'the TLS handshake',
+  tls: 'the TLS handshake',
+  headers: 'the response',
+  body: 'the download',
+} as const;
 
 /** "TCP connected in 7 ms, then the TLS handshake stalled (0 B, nothing for 3.0 s)". */
 export function stalledText(p: ProbeResult): string {
@@ -106,13 +122,21 @@ export interface Attempt {
 
 /** The verification networks of a daemon and what their containers measured, largest MTU first. */
 export function verificationAttempts(layers: readonly Layer[], daemon: DockerDaemonLayer): Attempt[] {
-  const nets = layers.filter((l): l is DockerNetworkLayer => l.kind === 'docker-network' && l.parent === daemon.id && l.purpose === 'verify' && l.mtu !== undefined);
+  const nets = layers.filter(
+    (l): l is DockerNetworkLayer =>
+      l.kind === 'docker-network' && l.parent === daemon.id && l.purpose === 'verify' && l.mtu !== undefined,
+  );
   return nets
     .map((n) => {
       const c = childrenOf(layers, n)[0];
       const probes = c?.probes ?? [];
       const note = c?.notes.find((x) => x.startsWith('no probe result'));
-      return { mtu: n.mtu!, ok: probes.length > 0 && probes.every((p) => p.outcome === 'ok'), probes, ...(note ? { note } : {}) };
+      return {
+        mtu: n.mtu!,
+        ok: probes.length > 0 && probes.every((p) => p.outcome === 'ok'),
+        probes,
+        ...(note ? { note } : {}),
+      };
     })
     .sort((a, b) => b.mtu - a.mtu);
 }
@@ -123,7 +147,8 @@ export function attemptText(a: Attempt): string {
     return `a network with MTU ${a.mtu} fetched ${fmtBytes(p.bytes)} in ${fmtMs(p.phases.doneMs)}`;
   }
   const stalled = a.probes.find((p) => p.outcome === 'stall');
-  if (stalled) return `a network with MTU ${a.mtu} still stalled (${PHASE[stalled.stall?.phase ?? 'tls']}, nothing for ${fmtMs(stalled.stall?.idleMs)})`;
+  if (stalled)
+    return `a network with MTU ${a.mtu} still stalled (${PHASE[stalled.stall?.phase ?? 'tls']}, nothing for ${fmtMs(stalled.stall?.idleMs)})`;
   const other = a.probes.find((p) => p.outcome !== 'ok');
   if (other) return `a network with MTU ${a.mtu}: ${other.outcome}${other.error ? ` (${other.error.code})` : ''}`;
   return `a network with MTU ${a.mtu}: ${a.note ?? 'no result'}`;

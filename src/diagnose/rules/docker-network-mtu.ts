@@ -9,7 +9,18 @@ import type { DockerNetworkLayer } from '../../model/layers.js';
 import { ETHERNET_MTU, MTU_OPTION, mssFor } from '../../model/net.js';
 import type { Finding } from '../../model/report.js';
 import type { DiagnosisInput, Rule } from '../rule.js';
-import { childrenOf, daemonOf, engineOf, existingNetworks, fixForNetwork, isGwbridge, isOverlay, networkText, onParent, uplinkText } from './docker-common.js';
+import {
+  childrenOf,
+  daemonOf,
+  engineOf,
+  existingNetworks,
+  fixForNetwork,
+  isGwbridge,
+  isOverlay,
+  networkText,
+  onParent,
+  uplinkText,
+} from './docker-common.js';
 
 export const dockerNetworkMtu: Rule = {
   id: 'docker-network-mtu',
@@ -23,7 +34,9 @@ export const dockerNetworkMtu: Rule = {
       if (childrenOf(input.layers, net).some((c) => c.probes.length > 0)) continue; // docker-blackhole judged it
       const daemon = daemonOf(input.layers, net);
       if (!daemon) continue;
-      const defaultBridge = input.layers.find((l): l is DockerNetworkLayer => l.kind === 'docker-network' && l.parent === daemon.id && l.isDefault);
+      const defaultBridge = input.layers.find(
+        (l): l is DockerNetworkLayer => l.kind === 'docker-network' && l.parent === daemon.id && l.isDefault,
+      );
       const option = defaultBridge?.mtuOption;
       const dockerdMtu = option !== undefined && option < ETHERNET_MTU ? option : undefined;
       const ref = daemon.mtu ?? (net.isDefault ? undefined : dockerdMtu);
@@ -31,8 +44,13 @@ export const dockerNetworkMtu: Rule = {
       const name = net.network;
       const isDefault = net.isDefault;
       const against = daemon.mtu !== undefined ? uplinkText(daemon) : `the default bridge's MTU ${ref} (dockerd --mtu)`;
-      const why = !isDefault && dockerdMtu !== undefined ? ` dockerd --mtu=${dockerdMtu} applies to the default bridge only; this network kept ${net.mtu}.` : '';
-      const role = isGwbridge(net) ? ' Containers on swarm overlays reach everything outside the swarm through it.' : '';
+      const why =
+        !isDefault && dockerdMtu !== undefined
+          ? ` dockerd --mtu=${dockerdMtu} applies to the default bridge only; this network kept ${net.mtu}.`
+          : '';
+      const role = isGwbridge(net)
+        ? ' Containers on swarm overlays reach everything outside the swarm through it.'
+        : '';
       findings.push({
         code: 'mtu-mismatch',
         severity: 'warning',
@@ -42,7 +60,9 @@ export const dockerNetworkMtu: Rule = {
           `${name}: driver ${net.driver}, ${net.mtuOption !== undefined ? `${MTU_OPTION}=${net.mtuOption}` : `no ${MTU_OPTION} option (driver default)`}`,
           ...(dockerdMtu !== undefined ? [`default bridge: ${MTU_OPTION}=${dockerdMtu}`] : []),
           ...(daemon.mtu !== undefined ? [`daemon namespace uplink MTU ${daemon.mtu}`] : []),
-          ...(net.origin ? [`created by ${net.origin}${net.composeProject ? ` (project ${net.composeProject})` : ''}`] : []),
+          ...(net.origin
+            ? [`created by ${net.origin}${net.composeProject ? ` (project ${net.composeProject})` : ''}`]
+            : []),
         ],
         recommendedMtu: ref,
         fix: fixForNetwork(input.ci, net, ref, engineOf(daemon)),

@@ -51,7 +51,9 @@ export const dockerOverlay: Rule = {
           `${name}: ${option !== undefined ? `${MTU_OPTION}=${option}` : `no ${MTU_OPTION} option (the driver takes ${ETHERNET_MTU})`}, taken as the underlay's MTU: containers get ${option ?? ETHERNET_MTU} - ${VXLAN_OVERHEAD} = ${net.mtu}`,
           ...seen,
           `daemon namespace: ${uplink ? `uplink ${uplink.iface} MTU ${uplink.effectiveMtu}${uplink.explanation ? ` (${uplink.explanation})` : ''}` : `uplink MTU ${underlay}`}`,
-          ...(nodes === 1 ? ['this node is alone in its swarm: nothing crosses the underlay yet, so no probe can show the loss'] : []),
+          ...(nodes === 1
+            ? ['this node is alone in its swarm: nothing crosses the underlay yet, so no probe can show the loss']
+            : []),
         ],
         recommendedMtu: fits,
         fix: fixOverlayMtu(

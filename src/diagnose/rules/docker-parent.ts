@@ -31,7 +31,9 @@ export const dockerParent: Rule = {
       const option = net.mtuOption;
       const seen = childrenOf(input.layers, net).find((c) => c.mtu !== undefined);
       const containerMtu = seen?.mtu ?? parentMtu;
-      const parentLine = parent ? `parent ${parent}: ${parentMtu !== undefined ? `MTU ${parentMtu}` : 'MTU unknown'}${net.parentIface?.kind ? `, ${net.parentIface.kind}` : ''}` : undefined;
+      const parentLine = parent
+        ? `parent ${parent}: ${parentMtu !== undefined ? `MTU ${parentMtu}` : 'MTU unknown'}${net.parentIface?.kind ? `, ${net.parentIface.kind}` : ''}`
+        : undefined;
       const seenLine = seen ? `${seen.name}: eth0 MTU ${seen.mtu}` : undefined;
 
       if (option !== undefined && containerMtu !== undefined && option !== containerMtu) {
@@ -42,7 +44,11 @@ export const dockerParent: Rule = {
           summary:
             `${networkText(net)} has ${MTU_OPTION}=${option}, which Docker does not apply to ${driver} networks: ` +
             `containers on it get ${parent ? `the MTU of the parent ${parent}, ` : ''}${containerMtu}.`,
-          evidence: [`${name}: ${MTU_OPTION}=${option} (ignored by the ${driver} driver, moby/libnetwork#2274)`, ...(parentLine ? [parentLine] : []), ...(seenLine ? [seenLine] : [])],
+          evidence: [
+            `${name}: ${MTU_OPTION}=${option} (ignored by the ${driver} driver, moby/libnetwork#2274)`,
+            ...(parentLine ? [parentLine] : []),
+            ...(seenLine ? [seenLine] : []),
+          ],
           fix: {
             summary: `Drop the option from ${name}'s definition: it changes nothing. The MTU of ${driver} containers is set on the parent${parent ? ` (ip link set dev ${parent} mtu N)` : ''}.`,
             steps: [],
@@ -66,7 +72,11 @@ export const dockerParent: Rule = {
             `${networkText(net)}: the parent ${parent} is a ${kind} tunnel with MTU ${parentMtu}, but its packets carry ${overhead} bytes of ` +
             `encapsulation over ${uplink.iface} (MTU ${uplink.mtu}): at most ${fits} fits. Containers on it advertise MSS ${mssFor(containerMtu ?? parentMtu)} ` +
             `and their large transfers stall wherever ICMP "fragmentation needed" is filtered. Fix: set ${parent}'s MTU to ${fits}.`,
-          evidence: [parentLine!, ...(seenLine ? [seenLine] : []), `daemon namespace: uplink ${uplink.iface} MTU ${uplink.mtu}`],
+          evidence: [
+            parentLine!,
+            ...(seenLine ? [seenLine] : []),
+            `daemon namespace: uplink ${uplink.iface} MTU ${uplink.mtu}`,
+          ],
           recommendedMtu: fits,
           fix: fixParentMtu(driver, name, parent, fits),
         });

@@ -34,7 +34,11 @@ export function hostView(input: DiagnosisInput): DiagnosisInput {
   const covered = coveredBridges(input.layers);
   const layers = input.layers
     .filter((l) => !INNER_KINDS.has(l.kind))
-    .map((l) => (l.kind === 'host' && covered.size ? { ...l, interfaces: l.interfaces.filter((i) => !(i.kind === 'bridge' && covered.has(i.name))) } : l));
+    .map((l) =>
+      l.kind === 'host' && covered.size
+        ? { ...l, interfaces: l.interfaces.filter((i) => !(i.kind === 'bridge' && covered.has(i.name))) }
+        : l,
+    );
   return { ...input, layers };
 }
 
@@ -44,4 +48,7 @@ export function withoutVerification(input: DiagnosisInput): DiagnosisInput {
   return skip.size ? { ...input, layers: input.layers.filter((l) => !skip.has(l.id)) } : input;
 }
 
-export const scoped = (rule: Rule, view: (f: DiagnosisInput) => DiagnosisInput): Rule => ({ id: rule.id, evaluate: (f) => rule.evaluate(view(f)) });
+export const scoped = (rule: Rule, view: (f: DiagnosisInput) => DiagnosisInput): Rule => ({
+  id: rule.id,
+  evaluate: (f) => rule.evaluate(view(f)),
+});

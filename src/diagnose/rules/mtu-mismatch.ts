@@ -14,19 +14,26 @@ export const mtuMismatch: Rule = {
     const findings: Finding[] = [];
     for (const layer of input.layers) {
       if (layer.kind !== 'host' || layer.mtu === undefined) continue;
-      const uplink = layer.uplinks.reduce<(typeof layer.uplinks)[number] | undefined>((m, u) => (!m || u.effectiveMtu < m.effectiveMtu ? u : m), undefined);
+      const uplink = layer.uplinks.reduce<(typeof layer.uplinks)[number] | undefined>(
+        (m, u) => (!m || u.effectiveMtu < m.effectiveMtu ? u : m),
+        undefined,
+      );
       const uplinkMtu = layer.mtu;
       for (const br of layer.interfaces) {
         if (br.kind !== 'bridge' || br.mtu <= uplinkMtu) continue;
         const idle = (br.ports?.length ?? 0) === 0;
-        const uplinkText = uplink ? `uplink ${uplink.iface} MTU ${uplinkMtu}` : `this namespace's uplink MTU ${uplinkMtu}`;
+        const uplinkText = uplink
+          ? `uplink ${uplink.iface} MTU ${uplinkMtu}`
+          : `this namespace's uplink MTU ${uplinkMtu}`;
         findings.push({
           code: 'mtu-mismatch',
           severity: 'warning',
           layer: layer.id,
           summary:
             `${br.name} MTU ${br.mtu} exceeds ${uplinkText}: containers on ${br.name} advertise MSS ${br.mtu - 40} and their large downloads stall wherever ICMP "fragmentation needed" is filtered.` +
-            (idle ? ` (${br.name} has no ports now; before Docker 25 docker0 shows 1500 until a container attaches, so check with --docker.)` : ''),
+            (idle
+              ? ` (${br.name} has no ports now; before Docker 25 docker0 shows 1500 until a container attaches, so check with --docker.)`
+              : ''),
           evidence: [
             `${br.name}: ${br.kind}, MTU ${br.mtu}, ${idle ? 'no ports' : `ports ${br.ports!.join(', ')}`}`,
             uplink

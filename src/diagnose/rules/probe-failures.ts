@@ -47,7 +47,7 @@ function describe(p: ProbeResult, host: string): { code: FindingCode; summary: s
       return {
         code: 'tls-error',
         summary: unknownCa
-          ? `${host}: TLS certificate not trusted (${err!.code}${TLS_CAUSE[err!.code] ? `: ${TLS_CAUSE[err!.code]}` : ''}): a TLS-intercepting proxy is likely in the path. Not an MTU problem.`
+          ? `${host}: TLS certificate not trusted (${err.code}${TLS_CAUSE[err.code] ? `: ${TLS_CAUSE[err.code]}` : ''}): a TLS-intercepting proxy is likely in the path. Not an MTU problem.`
           : `${host}: TLS handshake failed (${err?.code ?? 'error'}: ${(err && TLS_CAUSE[err.code]) ?? err?.message ?? ''}).`,
         fix: unknownCa
           ? "Trust the proxy's CA: set NODE_EXTRA_CA_CERTS=/path/to/ca.pem (or pass --ca-file), and give the same CA to npm (cafile), pip (--cert), bundler (SSL_CERT_FILE). --insecure skips the check for this probe only."
@@ -68,7 +68,11 @@ function describe(p: ProbeResult, host: string): { code: FindingCode; summary: s
     case 'proxy-error':
       return {
         code: 'proxy-error',
-        summary: `${host}: the proxy ${p.viaProxy ?? ''} failed (${err?.code ?? 'error'}: ${err?.message ?? ''}).`.replace('  ', ' '),
+        summary:
+          `${host}: the proxy ${p.viaProxy ?? ''} failed (${err?.code ?? 'error'}: ${err?.message ?? ''}).`.replace(
+            '  ',
+            ' ',
+          ),
         fix: 'Check HTTPS_PROXY/HTTP_PROXY (host, port, credentials) and NO_PROXY for this job; the proxy must allow CONNECT to port 443.',
       };
     case 'redirect-error':
@@ -105,8 +109,15 @@ function merge(group: Finding[], hosts: string[]): Finding {
   if (group.length === 1) return first;
   // The summaries differ only in the host they start with: say the rest once.
   const rests = group.map((f, i) => f.summary.slice(hosts[i]!.length + 2));
-  const summary = rests.every((r) => r === rests[0]) ? `${hosts.join(', ')}: ${rests[0]}` : group.map((f) => f.summary).join(' ');
-  return { ...first, summary, evidence: group.flatMap((f) => f.evidence), targets: [...new Set(group.flatMap((f) => f.targets ?? []))] };
+  const summary = rests.every((r) => r === rests[0])
+    ? `${hosts.join(', ')}: ${rests[0]}`
+    : group.map((f) => f.summary).join(' ');
+  return {
+    ...first,
+    summary,
+    evidence: group.flatMap((f) => f.evidence),
+    targets: [...new Set(group.flatMap((f) => f.targets ?? []))],
+  };
 }
 
 export const probeFailures: Rule = {
@@ -121,12 +132,22 @@ export const probeFailures: Rule = {
         const evidence = [
           `${p.url}: ${p.outcome}${p.error ? ` (${p.error.code})` : ''} after ${fmtMs(p.phases.doneMs)}`,
           ...(p.phases.dnsMs !== undefined ? [`DNS ${fmtMs(p.phases.dnsMs)}`] : []),
-          ...(p.phases.connectMs !== undefined ? [`TCP connected at ${fmtMs(p.phases.connectMs)} to ${p.address}`] : []),
+          ...(p.phases.connectMs !== undefined
+            ? [`TCP connected at ${fmtMs(p.phases.connectMs)} to ${p.address}`]
+            : []),
           ...(p.viaProxy ? [`via proxy ${p.viaProxy}`] : []),
         ];
         const key = JSON.stringify([layer.id, d.code, d.fix]);
         const g = groups.get(key) ?? { findings: [], hosts: [] };
-        g.findings.push({ code: d.code, severity: 'error', layer: layer.id, summary: d.summary, evidence, targets: [p.target], fix: { summary: d.fix, steps: [] } });
+        g.findings.push({
+          code: d.code,
+          severity: 'error',
+          layer: layer.id,
+          summary: d.summary,
+          evidence,
+          targets: [p.target],
+          fix: { summary: d.fix, steps: [] },
+        });
         g.hosts.push(host);
         groups.set(key, g);
       }

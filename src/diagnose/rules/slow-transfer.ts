@@ -25,7 +25,11 @@ export const slowTransfer: Rule = {
             `no gap longer than the ${fmtMs(input.stallTimeoutMs)} stall timeout`,
           ],
           targets: [p.target],
-          fix: { summary: 'Check the link speed or congestion (or a rate-limiting proxy); raise --timeout if this is expected.', steps: [] },
+          fix: {
+            summary:
+              'Check the link speed or congestion (or a rate-limiting proxy); raise --timeout if this is expected.',
+            steps: [],
+          },
         });
       }
     }

@@ -11,7 +11,12 @@ import type { Finding, Layer, ProbeResult } from '../../model/report.js';
 import { fixPathBlackhole } from '../knobs/fixes.js';
 import { fmtBytes, fmtMs, probeHost, type DiagnosisInput, type Rule } from '../rule.js';
 
-const PHASE_TEXT = { connect: 'the TLS handshake', tls: 'the TLS handshake', headers: 'waiting for the response', body: 'the download' } as const;
+const PHASE_TEXT = {
+  connect: 'the TLS handshake',
+  tls: 'the TLS handshake',
+  headers: 'waiting for the response',
+  body: 'the download',
+} as const;
 
 function stallEvidence(p: ProbeResult): string[] {
   const ev = [
@@ -24,7 +29,9 @@ function stallEvidence(p: ProbeResult): string[] {
     const bits = [
       t.bytesAcked !== undefined ? `bytes_acked ${t.bytesAcked} (the server's kernel got our request)` : '',
       `bytes_received ${t.bytesReceived ?? 0}`,
-      t.rcvOooPack ? `rcv_ooopack ${t.rcvOooPack} (segments behind a gap arrived; the full-size ones before them did not)` : '',
+      t.rcvOooPack
+        ? `rcv_ooopack ${t.rcvOooPack} (segments behind a gap arrived; the full-size ones before them did not)`
+        : '',
       t.rcvMss !== undefined ? `rcvmss ${t.rcvMss}` : '',
     ].filter(Boolean);
     ev.push(`kernel socket state (ss -tin): ${bits.join(', ')}`);
@@ -35,7 +42,10 @@ function stallEvidence(p: ProbeResult): string[] {
 /** The smallest MTU this layer's traffic leaves with, when below what its own networks use. */
 function layerMismatch(layer: Layer): { uplinkMtu: number; innerMtu: number } | undefined {
   if (layer.mtu === undefined) return undefined;
-  const inner = Math.max(0, ...layer.interfaces.filter((i) => i.kind === 'bridge' && (i.ports?.length ?? 0) > 0).map((i) => i.mtu));
+  const inner = Math.max(
+    0,
+    ...layer.interfaces.filter((i) => i.kind === 'bridge' && (i.ports?.length ?? 0) > 0).map((i) => i.mtu),
+  );
   if (inner > layer.mtu) return { uplinkMtu: layer.mtu, innerMtu: inner };
   return undefined;
 }
@@ -56,16 +66,25 @@ export const stall: Rule = {
       const hosts = stalled.map((p) => probeHost(p, layer.probes)).join(', ');
       const uplink = layer.uplinks.find((u) => u.address === first.address) ?? layer.uplinks[0];
       const evidence = stalled.flatMap(stallEvidence);
-      if (smallUplink) evidence.push(`uplink ${smallUplink.iface} MTU ${smallUplink.effectiveMtu}${smallUplink.explanation ? ` (${smallUplink.explanation})` : ''}`);
-      if (mismatch) evidence.push(`a bridge here has MTU ${mismatch.innerMtu}, above the uplink's ${mismatch.uplinkMtu}`);
+      if (smallUplink)
+        evidence.push(
+          `uplink ${smallUplink.iface} MTU ${smallUplink.effectiveMtu}${smallUplink.explanation ? ` (${smallUplink.explanation})` : ''}`,
+        );
+      if (mismatch)
+        evidence.push(`a bridge here has MTU ${mismatch.innerMtu}, above the uplink's ${mismatch.uplinkMtu}`);
       // The same URL over the other address family (src/probe/dual-stack.ts): the path of one family is at fault.
-      const otherFamilyOk = layer.probes.filter((q) => q.outcome === 'ok' && stalled.some((p) => p.url === q.url && p.family !== q.family));
+      const otherFamilyOk = layer.probes.filter(
+        (q) => q.outcome === 'ok' && stalled.some((p) => p.url === q.url && p.family !== q.family),
+      );
       for (const q of otherFamilyOk) {
         const bad = stalled.find((p) => p.url === q.url)!;
-        evidence.push(`${q.host} over IPv${q.family} (${q.address}) downloaded fine while IPv${bad.family} (${bad.address}) stalled: only the IPv${bad.family} path drops full-size packets`);
+        evidence.push(
+          `${q.host} over IPv${q.family} (${q.address}) downloaded fine while IPv${bad.family} (${bad.address}) stalled: only the IPv${bad.family} path drops full-size packets`,
+        );
       }
       const okCount = layer.probes.filter((p) => p.outcome === 'ok').length - otherFamilyOk.length;
-      if (okCount) evidence.push(`${okCount} other target(s) downloaded fine from this layer: the stall is path-specific`);
+      if (okCount)
+        evidence.push(`${okCount} other target(s) downloaded fine from this layer: the stall is path-specific`);
       if (corroborated) {
         const recommended = smallUplink?.effectiveMtu ?? mismatch?.uplinkMtu;
         findings.push({

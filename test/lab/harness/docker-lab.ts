@@ -27,8 +27,31 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants as fsConstants, closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  accessSync,
+  constants as fsConstants,
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+} from 'node:fs';
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,12 +111,17 @@ export interface RootfsOptions {
  * Cached as `<dir>/probe-rootfs-<node version>-<hash>.tar`; the hash covers the recipe version and the identity (size,
  * mtime) of every input, so upgrading node, busybox, glibc or the CA bundle builds a new one.
  */
-export async function buildProbeImageRootfs(dir: string = PROBE_IMAGE_CACHE_DIR, opts: RootfsOptions = {}): Promise<ProbeRootfs> {
+export async function buildProbeImageRootfs(
+  dir: string = PROBE_IMAGE_CACHE_DIR,
+  opts: RootfsOptions = {},
+): Promise<ProbeRootfs> {
   const started = performance.now();
   const busybox = findTool('busybox');
   if (!busybox) throw new Error('busybox not found (apt-get install busybox-static)');
   if (!/statically linked/.test(await describeElf(busybox))) {
-    throw new Error(`${busybox} is dynamically linked; the probe image needs busybox-static (apt-get install busybox-static)`);
+    throw new Error(
+      `${busybox} is dynamically linked; the probe image needs busybox-static (apt-get install busybox-static)`,
+    );
   }
   const nodeBinary = await realpath(opts.nodeBinary ?? DEFAULT_NODE);
   const nodeVersion = (await mustRun(nodeBinary, ['--version'])).trim();
@@ -108,7 +136,13 @@ export async function buildProbeImageRootfs(dir: string = PROBE_IMAGE_CACHE_DIR,
   }
   const tarball = path.join(dir, `probe-rootfs-${nodeVersion}-${key.digest('hex').slice(0, 12)}.tar`);
   if (!opts.force && existsSync(tarball)) {
-    return { tarball, bytes: statSync(tarball).size, nodeVersion, cached: true, ms: Math.round(performance.now() - started) };
+    return {
+      tarball,
+      bytes: statSync(tarball).size,
+      nodeVersion,
+      cached: true,
+      ms: Math.round(performance.now() - started),
+    };
   }
 
   await mkdir(dir, { recursive: true });
@@ -121,7 +155,10 @@ export async function buildProbeImageRootfs(dir: string = PROBE_IMAGE_CACHE_DIR,
     await chmod(path.join(root, 'tmp'), 0o1777);
     await copyFile(busybox, path.join(root, 'bin/busybox'));
     await chmod(path.join(root, 'bin/busybox'), 0o755);
-    const applets = (await mustRun(busybox, ['--list'])).split('\n').map((a) => a.trim()).filter((a) => a && a !== 'busybox');
+    const applets = (await mustRun(busybox, ['--list']))
+      .split('\n')
+      .map((a) => a.trim())
+      .filter((a) => a && a !== 'busybox');
     for (const a of applets) await symlink('busybox', path.join(root, 'bin', a));
     // `#!/usr/bin/env node` scripts.
     await symlink('/bin/busybox', path.join(root, 'usr/bin/env'));
@@ -139,14 +176,31 @@ export async function buildProbeImageRootfs(dir: string = PROBE_IMAGE_CACHE_DIR,
     }
 
     await copyFile(caBundle, path.join(root, 'etc/ssl/certs/ca-certificates.crt'));
-    await writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+    await writeFile(
+      path.join(root, 'etc/passwd'),
+      'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+    );
     await writeFile(path.join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
     await writeFile(path.join(root, 'etc/nsswitch.conf'), 'hosts: files dns\n');
-    await writeFile(path.join(root, 'etc/os-release'), `ID=mtu-preflight-lab\nNAME="mtu-preflight lab probe image (busybox + node ${nodeVersion})"\n`);
+    await writeFile(
+      path.join(root, 'etc/os-release'),
+      `ID=mtu-preflight-lab\nNAME="mtu-preflight lab probe image (busybox + node ${nodeVersion})"\n`,
+    );
 
     // Deterministic tar: same inputs, same bytes.
     const partial = path.join(staging, 'rootfs.tar');
-    await mustRun(findTool('tar') ?? 'tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', root, '-cf', partial, '.']);
+    await mustRun(findTool('tar') ?? 'tar', [
+      '--sort=name',
+      '--mtime=@0',
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '-C',
+      root,
+      '-cf',
+      partial,
+      '.',
+    ]);
     await rename(partial, tarball);
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -154,9 +208,16 @@ export async function buildProbeImageRootfs(dir: string = PROBE_IMAGE_CACHE_DIR,
   // Older tarballs (another node version or CA bundle) are ~110 MB each: drop those not touched for a day.
   for (const f of await readdir(dir)) {
     const p = path.join(dir, f);
-    if (f.startsWith('probe-rootfs-') && p !== tarball && Date.now() - statSync(p).mtimeMs > 86_400_000) await rm(p, { force: true });
+    if (f.startsWith('probe-rootfs-') && p !== tarball && Date.now() - statSync(p).mtimeMs > 86_400_000)
+      await rm(p, { force: true });
   }
-  return { tarball, bytes: statSync(tarball).size, nodeVersion, cached: false, ms: Math.round(performance.now() - started) };
+  return {
+    tarball,
+    bytes: statSync(tarball).size,
+    nodeVersion,
+    cached: false,
+    ms: Math.round(performance.now() - started),
+  };
 }
 
 /** `ldd` output as (library file, path inside the image): the loader and every `=> /path` entry. */
@@ -169,7 +230,8 @@ async function sharedLibraries(binary: string): Promise<Array<{ source: string; 
     if (!m?.[1]) continue;
     libs.push({ source: await realpath(m[1]), target: m[1] });
   }
-  if (!libs.some((l) => /ld-linux/.test(l.target))) throw new Error(`ldd ${binary}: no dynamic loader in its output:\n${out}`);
+  if (!libs.some((l) => /ld-linux/.test(l.target)))
+    throw new Error(`ldd ${binary}: no dynamic loader in its output:\n${out}`);
   return libs;
 }
 
@@ -178,7 +240,9 @@ async function describeElf(file: string): Promise<string> {
   if (fileTool) return mustRun(fileTool, ['-L', file]);
   // Without file(1): a static binary has no PT_INTERP, so ldd says so.
   const r = await run(findTool('ldd') ?? 'ldd', [file]);
-  return /not a dynamic executable|statically linked/.test(r.stdout + r.stderr) ? 'statically linked' : 'dynamically linked';
+  return /not a dynamic executable|statically linked/.test(r.stdout + r.stderr)
+    ? 'statically linked'
+    : 'dynamically linked';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -258,7 +322,8 @@ export async function startNestedDockerd(opts: NestedDockerdOptions): Promise<Ne
   const netnsPath = `/var/run/netns/${opts.netns}`;
   if (!existsSync(netnsPath)) throw new Error(`network namespace ${opts.netns} does not exist (${netnsPath})`);
   const tools = { dockerd: findTool('dockerd'), containerd: findTool('containerd'), nsenter: findTool('nsenter') };
-  for (const [name, p] of Object.entries(tools)) if (!p) throw new Error(`${name} not found (apt-get install docker.io util-linux)`);
+  for (const [name, p] of Object.entries(tools))
+    if (!p) throw new Error(`${name} not found (apt-get install docker.io util-linux)`);
   sweepStaleDaemons();
 
   const k = daemonCounter++ % 64;
@@ -276,42 +341,60 @@ export async function startNestedDockerd(opts: NestedDockerdOptions): Promise<Ne
   try {
     await mkdir(f('containerd'), { recursive: true });
     // Every path containerd would put under /run/containerd, /var/lib/containerd or /opt/containerd, in the temp dir.
-    await writeFile(f('containerd', 'config.toml'), [
-      'version = 2',
-      `root = ${JSON.stringify(f('containerd', 'root'))}`,
-      `state = ${JSON.stringify(f('containerd', 'state'))}`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-      '[grpc]',
-      `  address = ${JSON.stringify(containerdSock)}`,
-      '[ttrpc]',
-      `  address = ${JSON.stringify(`${containerdSock}.ttrpc`)}`,
-      '[debug]',
-      `  address = ${JSON.stringify(f('containerd', 'debug.sock'))}`,
-      '[plugins."io.containerd.internal.v1.opt"]',
-      `  path = ${JSON.stringify(f('containerd', 'opt'))}`,
-      '',
-    ].join('\n'));
+    await writeFile(
+      f('containerd', 'config.toml'),
+      [
+        'version = 2',
+        `root = ${JSON.stringify(f('containerd', 'root'))}`,
+        `state = ${JSON.stringify(f('containerd', 'state'))}`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        '[grpc]',
+        `  address = ${JSON.stringify(containerdSock)}`,
+        '[ttrpc]',
+        `  address = ${JSON.stringify(`${containerdSock}.ttrpc`)}`,
+        '[debug]',
+        `  address = ${JSON.stringify(f('containerd', 'debug.sock'))}`,
+        '[plugins."io.containerd.internal.v1.opt"]',
+        `  path = ${JSON.stringify(f('containerd', 'opt'))}`,
+        '',
+      ].join('\n'),
+    );
     // For sweepStaleDaemons(): which namespace holds this daemon's bridges if the test process dies.
     await writeFile(f('netns'), opts.netns);
     // Our own daemon.json: the machine's /etc/docker/daemon.json must not leak in. dockerd 20.10 writes its identity
     // key to /etc/docker/key.json unless told otherwise, and only daemon.json can tell it (no flag).
     await writeFile(f('daemon.json'), `${JSON.stringify({ 'deprecated-key-path': f('key.json') }, null, 2)}\n`);
 
-    const containerd = spawnLogged(tools.nsenter!, [`--net=${netnsPath}`, tools.containerd!, '--config', f('containerd', 'config.toml')], f('containerd.log'));
+    const containerd = spawnLogged(
+      tools.nsenter!,
+      [`--net=${netnsPath}`, tools.containerd!, '--config', f('containerd', 'config.toml')],
+      f('containerd.log'),
+    );
     children.push(containerd);
-    await waitFor(`containerd in ${opts.netns}`, containerd, f('containerd.log'), async () => existsSync(containerdSock));
+    await waitFor(`containerd in ${opts.netns}`, containerd, f('containerd.log'), async () =>
+      existsSync(containerdSock),
+    );
 
     const args = [
-      `--net=${netnsPath}`, tools.dockerd!,
-      '--host', `unix://${socketPath}`,
-      '--data-root', f('data'),
-      '--exec-root', f('exec'),
-      '--pidfile', f('docker.pid'),
-      '--config-file', f('daemon.json'),
-      '--containerd', containerdSock,
+      `--net=${netnsPath}`,
+      tools.dockerd!,
+      '--host',
+      `unix://${socketPath}`,
+      '--data-root',
+      f('data'),
+      '--exec-root',
+      f('exec'),
+      '--pidfile',
+      f('docker.pid'),
+      '--config-file',
+      f('daemon.json'),
+      '--containerd',
+      containerdSock,
       ...(opts.bridge ? ['--bridge', opts.bridge] : ['--bip', bip]),
-      '--default-address-pool', 'base=172.30.128.0/17,size=24',
-      '--cgroup-parent', cgroupParent,
+      '--default-address-pool',
+      'base=172.30.128.0/17,size=24',
+      '--cgroup-parent',
+      cgroupParent,
       '--iptables=true',
       ...(opts.dns ?? ['127.0.0.1']).flatMap((d) => ['--dns', d]),
       ...(opts.mtu === undefined ? [] : ['--mtu', String(opts.mtu)]),
@@ -351,7 +434,8 @@ export async function startNestedDockerd(opts: NestedDockerdOptions): Promise<Ne
       const leftoverMounts = mountsUnder(dir);
       unmountAll(dir);
       const still = mountsUnder(dir);
-      if (still.length) throw new Error(`nested dockerd ${dir}: still mounted after umount: ${still.join(', ')} (temp dir kept)`);
+      if (still.length)
+        throw new Error(`nested dockerd ${dir}: still mounted after umount: ${still.join(', ')} (temp dir kept)`);
       for (const b of bridges) spawnSync(ipTool(), ['-n', opts.netns, 'link', 'del', b], { stdio: 'ignore' });
       removeCgroups(cgroupParent);
       rmSync(dir, { recursive: true, force: true });
@@ -378,11 +462,16 @@ export async function startNestedDockerd(opts: NestedDockerdOptions): Promise<Ne
 
 /** docker0 and the br-<id> bridges of user networks: what dockerd leaves in the namespace when it exits. */
 async function bridgeNames(docker: NestedDockerd['docker']): Promise<string[]> {
-  const r = await docker(['network', 'ls', '--filter', 'driver=bridge', '--format', '{{.ID}} {{.Name}}'], { timeoutMs: 30_000 });
-  return r.stdout.split('\n').filter(Boolean).map((l) => {
-    const [id = '', name] = l.split(' ');
-    return name === 'bridge' ? 'docker0' : `br-${id.slice(0, 12)}`;
+  const r = await docker(['network', 'ls', '--filter', 'driver=bridge', '--format', '{{.ID}} {{.Name}}'], {
+    timeoutMs: 30_000,
   });
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [id = '', name] = l.split(' ');
+      return name === 'bridge' ? 'docker0' : `br-${id.slice(0, 12)}`;
+    });
 }
 
 /** Spawn with stdout + stderr appended to a log file (a pipe would fill up and block the daemon). */
@@ -396,7 +485,12 @@ function spawnLogged(cmd: string, args: string[], logFile: string): ChildProcess
   }
 }
 
-async function waitFor(what: string, child: ChildProcess, logFile: string, ready: () => Promise<boolean> | boolean): Promise<void> {
+async function waitFor(
+  what: string,
+  child: ChildProcess,
+  logFile: string,
+  ready: () => Promise<boolean> | boolean,
+): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -451,7 +545,11 @@ function killProcessesOf(dir: string, cgroupParent: string): number[] {
     if (readText(`/proc/${entry}/cmdline`).includes(dir)) pids.add(Number(entry));
   }
   for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone already */
+    }
   }
   // Give the kernel a moment to reap them, so their mounts (overlay rootfs) can go.
   const until = Date.now() + 5000;
@@ -471,7 +569,8 @@ function isAlive(pid: number): boolean {
 
 /** Mount points at or below `dir`, deepest first (as /proc/self/mountinfo spells them, octal escapes decoded). */
 export function mountsUnder(dir: string): string[] {
-  const points = readText('/proc/self/mountinfo').split('\n')
+  const points = readText('/proc/self/mountinfo')
+    .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
     .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
     .filter((p) => p === dir || p.startsWith(`${dir}/`));
@@ -483,16 +582,23 @@ function unmountAll(dir: string): void {
     const points = mountsUnder(dir);
     if (!points.length) return;
     for (const p of points) {
-      if (spawnSync('umount', [p], { stdio: 'ignore' }).status !== 0) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
+      if (spawnSync('umount', [p], { stdio: 'ignore' }).status !== 0)
+        spawnSync('umount', ['-l', p], { stdio: 'ignore' });
     }
   }
 }
 
 function cgroupControllers(): string[] {
   try {
-    return readdirSync('/sys/fs/cgroup').map((c) => path.join('/sys/fs/cgroup', c)).filter((p) => {
-      try { return statSync(p).isDirectory(); } catch { return false; }
-    });
+    return readdirSync('/sys/fs/cgroup')
+      .map((c) => path.join('/sys/fs/cgroup', c))
+      .filter((p) => {
+        try {
+          return statSync(p).isDirectory();
+        } catch {
+          return false;
+        }
+      });
   } catch {
     return [];
   }
@@ -505,7 +611,11 @@ function removeCgroups(cgroupParent: string): void {
     if (!existsSync(top)) continue;
     const dirs = [...walk(top, null)].sort((a, b) => b.length - a.length);
     for (const d of dirs) {
-      try { rmdirSync(d); } catch { /* busy or gone: reported by the test's cleanup check */ }
+      try {
+        rmdirSync(d);
+      } catch {
+        /* busy or gone: reported by the test's cleanup check */
+      }
     }
   }
 }
@@ -566,8 +676,10 @@ export function liveDaemonCount(): number {
 
 /** Processes whose command line mentions `dir` (dockerd, containerd, shims of a daemon). */
 export function processesMentioning(dir: string): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
-    .filter((e) => readText(`/proc/${e}/cmdline`).includes(dir)).map(Number);
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+    .filter((e) => readText(`/proc/${e}/cmdline`).includes(dir))
+    .map(Number);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -586,7 +698,9 @@ export interface ImportedImage {
 /** `docker import` the probe rootfs (built or reused from the cache when `tarball` is omitted). */
 export async function importProbeImage(dockerHost: string, tag: string, tarball?: string): Promise<ImportedImage> {
   const file = tarball ?? (await buildProbeImageRootfs()).tarball;
-  const r = await dockerCli(dockerHost, ['import', '--message', 'mtu-preflight lab probe image', file, tag], { timeoutMs: 120_000 });
+  const r = await dockerCli(dockerHost, ['import', '--message', 'mtu-preflight lab probe image', file, tag], {
+    timeoutMs: 120_000,
+  });
   if (r.code !== 0) throw new Error(`docker import ${file} ${tag} failed (${r.code ?? r.signal}): ${r.stderr.trim()}`);
   const size = await dockerCli(dockerHost, ['image', 'inspect', '--format', '{{.Size}}', tag], { timeoutMs: 30_000 });
   return { tag, id: r.stdout.trim(), size: Number(size.stdout.trim()), ms: r.ms };
@@ -625,9 +739,15 @@ export interface RunWithFilesResult extends CommandResult {
  * Run a command in a fresh container with files put in by `docker cp` (no bind mount: the daemon may not share this
  * machine's file system, as with a DinD service), then remove it.
  */
-export async function runWithFiles(d: Pick<NestedDockerd, 'docker' | 'dir'>, o: RunWithFilesOptions): Promise<RunWithFilesResult> {
+export async function runWithFiles(
+  d: Pick<NestedDockerd, 'docker' | 'dir'>,
+  o: RunWithFilesOptions,
+): Promise<RunWithFilesResult> {
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const created = await d.docker(['create', ...(o.network ? ['--network', o.network] : []), ...(o.createArgs ?? []), o.image, ...o.cmd], { timeoutMs });
+  const created = await d.docker(
+    ['create', ...(o.network ? ['--network', o.network] : []), ...(o.createArgs ?? []), o.image, ...o.cmd],
+    { timeoutMs },
+  );
   if (created.code !== 0) throw new Error(`docker create failed: ${created.stderr.trim()}`);
   const id = created.stdout.trim();
   try {
@@ -675,7 +795,11 @@ export function parseFetchProbe(output: string): FetchProbeResult {
 export function dockerCli(host: string, args: string[], o: DockerRunOptions = {}): Promise<CommandResult> {
   const cli = o.cli ?? findTool('docker');
   if (!cli) throw new Error('docker CLI not found (apt-get install docker.io)');
-  return run(cli, ['--host', host, ...args], { input: o.input, timeoutMs: o.timeoutMs, env: { ...daemonEnv(), ...o.env } });
+  return run(cli, ['--host', host, ...args], {
+    input: o.input,
+    timeoutMs: o.timeoutMs,
+    env: { ...daemonEnv(), ...o.env },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -691,20 +815,31 @@ function daemonEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function run(cmd: string, args: string[], o: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+function run(
+  cmd: string,
+  args: string[],
+  o: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CommandResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: o.env ?? process.env, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      env: o.env ?? process.env,
+      stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => out.push(b));
     child.stderr!.on('data', (b: Buffer) => err.push(b));
     const timer = o.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       resolve({
-        code, signal,
+        code,
+        signal,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         ms: Math.round(performance.now() - started),
@@ -732,10 +867,28 @@ const toolCache = new Map<string, string | undefined>();
 /** Absolute path of a tool: root's PATH usually has /usr/sbin, a CI user's may not. */
 export function findTool(name: string): string | undefined {
   if (!toolCache.has(name)) {
-    const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].filter(Boolean);
-    toolCache.set(name, dirs.map((d) => path.join(d, name)).find((p) => {
-      try { accessSync(p, fsConstants.X_OK); return true; } catch { return false; }
-    }));
+    const dirs = [
+      ...(process.env.PATH ?? '').split(':'),
+      '/usr/local/sbin',
+      '/usr/local/bin',
+      '/usr/sbin',
+      '/usr/bin',
+      '/sbin',
+      '/bin',
+    ].filter(Boolean);
+    toolCache.set(
+      name,
+      dirs
+        .map((d) => path.join(d, name))
+        .find((p) => {
+          try {
+            accessSync(p, fsConstants.X_OK);
+            return true;
+          } catch {
+            return false;
+          }
+        }),
+    );
   }
   return toolCache.get(name);
 }
@@ -753,7 +906,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * "container <id>" lines. The lab tests assert this is empty after every run, killed ones included.
  */
 export async function labelledLeftovers(d: Pick<NestedDockerd, 'docker'>): Promise<string[]> {
-  const list = async (what: string[]) => (await d.docker([...what, '--filter', 'label=io.mtu-preflight=1', '-q'])).stdout.split('\n').filter(Boolean);
+  const list = async (what: string[]) =>
+    (await d.docker([...what, '--filter', 'label=io.mtu-preflight=1', '-q'])).stdout.split('\n').filter(Boolean);
   const [c, n, i] = await Promise.all([list(['ps', '-a']), list(['network', 'ls']), list(['images', '-a'])]);
   return [...c.map((x) => `container ${x}`), ...n.map((x) => `network ${x}`), ...i.map((x) => `image ${x}`)];
 }

@@ -41,21 +41,52 @@ async function fetchInLab(lab: Lab, url: string, maxS: number, o: FetchOptions =
   const limits = { timeoutMs: (maxS + 5) * 1000 };
   let r: FetchResult;
   if (useCurl) {
-    const out = await lab.exec('curl', [
-      '-sS', '--cacert', lab.caFile, '--max-time', String(maxS), '-D', headFile, '-o', o.bodyFile ?? '/dev/null',
-      ...(o.ipv6 ? ['-6'] : []),
-      '-w', '%{exitcode}\t%{http_code}\t%{size_download}\t%{time_connect}\t%{time_appconnect}\t%{time_total}\t%{errormsg}',
-      url,
-    ], limits);
+    const out = await lab.exec(
+      'curl',
+      [
+        '-sS',
+        '--cacert',
+        lab.caFile,
+        '--max-time',
+        String(maxS),
+        '-D',
+        headFile,
+        '-o',
+        o.bodyFile ?? '/dev/null',
+        ...(o.ipv6 ? ['-6'] : []),
+        '-w',
+        '%{exitcode}\t%{http_code}\t%{size_download}\t%{time_connect}\t%{time_appconnect}\t%{time_total}\t%{errormsg}',
+        url,
+      ],
+      limits,
+    );
     const [exit, status, bytes, connectS, tlsS, totalS, error] = out.stdout.split('\t');
     r = {
-      exit: Number(exit), status: Number(status), bytes: Number(bytes),
-      connectS: Number(connectS), tlsS: Number(tlsS), totalS: Number(totalS), error: error ?? '', head: '',
+      exit: Number(exit),
+      status: Number(status),
+      bytes: Number(bytes),
+      connectS: Number(connectS),
+      tlsS: Number(tlsS),
+      totalS: Number(totalS),
+      error: error ?? '',
+      head: '',
     };
   } else {
-    const out = await lab.exec(process.execPath, [
-      '--input-type=module', '-e', NODE_CLIENT, url, lab.caFile, String(maxS * 1000), headFile, o.bodyFile ?? '', o.ipv6 ? '6' : '0',
-    ], limits);
+    const out = await lab.exec(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        NODE_CLIENT,
+        url,
+        lab.caFile,
+        String(maxS * 1000),
+        headFile,
+        o.bodyFile ?? '',
+        o.ipv6 ? '6' : '0',
+      ],
+      limits,
+    );
     r = JSON.parse(out.stdout) as FetchResult;
   }
   r.head = await readFile(headFile, 'utf8').catch(() => '');
@@ -105,7 +136,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The lab's namespaces still present: `<prefix>` + one letter (a plain startsWith would let mtp1x1 match mtp1x10r). */
 function namespacesOf(prefix: string): string[] {
   const out = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-  return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.length === prefix.length + 1 && n.startsWith(prefix));
+  return out
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n.length === prefix.length + 1 && n.startsWith(prefix));
 }
 
 const labs: Lab[] = [];
@@ -135,7 +169,10 @@ describe('lab harness', () => {
     const r = await fetchInLab(l, `https://${l.registryName}/`, 20);
     expect(r).toMatchObject({ exit: 0, status: 200, bytes: DEFAULT_BODY_BYTES });
     const bodyFile = path.join(l.tmpDir, 'body');
-    expect(await fetchInLab(l, `https://${l.registryName}/any/path?bytes=300001`, 10, { bodyFile })).toMatchObject({ exit: 0, bytes: 300_001 });
+    expect(await fetchInLab(l, `https://${l.registryName}/any/path?bytes=300001`, 10, { bodyFile })).toMatchObject({
+      exit: 0,
+      bytes: 300_001,
+    });
     expect(sha256(await readFile(bodyFile))).toBe(sha256(bodyBytes(0, 300_001)));
     const plain = await fetchInLab(l, `http://${l.registryIp}/`, 20);
     expect(plain).toMatchObject({ exit: 0, status: 200, bytes: DEFAULT_BODY_BYTES });
@@ -186,7 +223,11 @@ describe('lab harness', () => {
     expect(r).toMatchObject({ exit: 28, bytes: 0, status: 0 });
     expect(ss).not.toMatch(/bytes_received:/);
     // A response that fits in one segment under 1450 bytes (headers + 1000) passes: small works, big stalls.
-    expect(await fetchInLab(l, `http://${l.registryName}/?bytes=1000`, 5)).toMatchObject({ exit: 0, status: 200, bytes: 1000 });
+    expect(await fetchInLab(l, `http://${l.registryName}/?bytes=1000`, 5)).toMatchObject({
+      exit: 0,
+      status: 200,
+      bytes: 1000,
+    });
   });
 
   it('slowRate 2mbit: low throughput, but progress', async () => {
@@ -206,16 +247,23 @@ describe('lab harness', () => {
     expect(unknown.exit).toBe(6);
     expect(unknown.totalS).toBeLessThan(1);
     // c-ares reports the DNS rcode: ENOTFOUND is NXDOMAIN (not SERVFAIL, REFUSED or a timeout).
-    const dns = await l.exec(process.execPath, ['--input-type=module', '-e', `
+    const dns = await l.exec(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `
       import dns from 'node:dns';
       const out = {};
       for (const n of ['rubygems.org', 'pecl.php.net', 'sub.registry.lab.test']) {
         try { out[n] = await dns.promises.resolve4(n); } catch (e) { out[n] = e.code; }
       }
       try { out.aaaa = await dns.promises.resolve6('registry.lab.test'); } catch (e) { out.aaaa = e.code; }
-      console.log(JSON.stringify(out));`]);
+      console.log(JSON.stringify(out));`,
+    ]);
     expect(JSON.parse(dns.stdout)).toEqual({
-      'rubygems.org': [l.registryIp], 'pecl.php.net': 'ENOTFOUND', 'sub.registry.lab.test': 'ENOTFOUND', aaaa: 'ENODATA',
+      'rubygems.org': [l.registryIp],
+      'pecl.php.net': 'ENOTFOUND',
+      'sub.registry.lab.test': 'ENOTFOUND',
+      aaaa: 'ENODATA',
     });
     const hosts = await l.exec('getent', ['hosts', 'localhost']);
     expect(hosts.stdout).toMatch(/^(127\.0\.0\.1|::1)\s+localhost/);

@@ -134,10 +134,16 @@ const openLabs = new Set<() => void>();
 
 /** Whether this machine can build labs: root plus the tools above. Lab tests should fail, not skip, when not ok. */
 export function labAvailable(): { ok: boolean; why?: string } {
-  if (process.platform !== 'linux') return { ok: false, why: `network namespaces need Linux, this is ${process.platform}` };
-  if (process.getuid?.() !== 0) return { ok: false, why: `the lab needs root (ip netns, nft, tc), running as uid ${process.getuid?.()}` };
+  if (process.platform !== 'linux')
+    return { ok: false, why: `network namespaces need Linux, this is ${process.platform}` };
+  if (process.getuid?.() !== 0)
+    return { ok: false, why: `the lab needs root (ip netns, nft, tc), running as uid ${process.getuid?.()}` };
   const missing = REQUIRED_TOOLS.filter((t) => !findTool(t));
-  if (missing.length) return { ok: false, why: `missing tools: ${missing.join(', ')} (apt-get install iproute2 nftables dnsmasq-base openssl)` };
+  if (missing.length)
+    return {
+      ok: false,
+      why: `missing tools: ${missing.join(', ')} (apt-get install iproute2 nftables dnsmasq-base openssl)`,
+    };
   return { ok: true };
 }
 
@@ -154,15 +160,22 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     tlsKey: opts.tlsKey ?? 'rsa2048',
     tlsGroups: opts.tlsGroups,
   };
-  for (const [k, v] of [['bottleneckMtu', o.bottleneckMtu], ['runnerMtu', o.runnerMtu]] as const) {
+  for (const [k, v] of [
+    ['bottleneckMtu', o.bottleneckMtu],
+    ['runnerMtu', o.runnerMtu],
+  ] as const) {
     // 1280 is the IPv6 minimum; below 576 IPv4 itself stops being reliable. Nothing in CI runs outside this range.
-    if (!Number.isInteger(v) || v < (o.ipv6 ? 1280 : 576) || v > 9000) throw new Error(`LabOptions.${k} must be an integer MTU in 576..9000 (1280.. with ipv6), got ${v}`);
+    if (!Number.isInteger(v) || v < (o.ipv6 ? 1280 : 576) || v > 9000)
+      throw new Error(`LabOptions.${k} must be an integer MTU in 576..9000 (1280.. with ipv6), got ${v}`);
   }
   for (const n of o.names) {
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(n)) throw new Error(`LabOptions.names: '${n}' is not a DNS name`);
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(n))
+      throw new Error(`LabOptions.names: '${n}' is not a DNS name`);
   }
   if (o.tlsGroups !== undefined && !/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)*$/.test(o.tlsGroups)) {
-    throw new Error(`LabOptions.tlsGroups must be colon-separated group names like 'X25519:P-256', got '${o.tlsGroups}'`);
+    throw new Error(
+      `LabOptions.tlsGroups must be colon-separated group names like 'X25519:P-256', got '${o.tlsGroups}'`,
+    );
   }
   if (o.slowRate !== undefined && !/^\d+(\.\d+)?([kmg]?bit|[kmg]?bps)$/i.test(o.slowRate)) {
     throw new Error(`LabOptions.slowRate must be a tc rate like '2mbit', got '${o.slowRate}'`);
@@ -203,7 +216,13 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
 
   try {
     const [certs] = await Promise.all([
-      makeCertificates(tmpDir, prefix, o.tlsKey, [REGISTRY_NAME, ...o.names], o.ipv6 ? [REGISTRY_IP, REGISTRY_IP6] : [REGISTRY_IP]),
+      makeCertificates(
+        tmpDir,
+        prefix,
+        o.tlsKey,
+        [REGISTRY_NAME, ...o.names],
+        o.ipv6 ? [REGISTRY_IP, REGISTRY_IP6] : [REGISTRY_IP],
+      ),
       buildNetwork(prefix, ns, o),
     ]);
     await writeRunnerEtc(ns.runner, REGISTRY_IP);
@@ -217,7 +236,11 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   }
 
   const exec: Lab['exec'] = (cmd, args, eopts = {}) =>
-    run(ipTool(), ['netns', 'exec', ns.runner, cmd, ...args], { timeoutMs: eopts.timeoutMs, env: labEnv(eopts.env), track });
+    run(ipTool(), ['netns', 'exec', ns.runner, cmd, ...args], {
+      timeoutMs: eopts.timeoutMs,
+      env: labEnv(eopts.env),
+      track,
+    });
   return {
     prefix,
     runnerNs: ns.runner,
@@ -232,7 +255,9 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     tmpDir,
     exec,
     spawn: (cmd, args, sopts = {}) =>
-      track(spawnChild(ipTool(), ['netns', 'exec', ns.runner, cmd, ...args], { env: labEnv(sopts.env), stdio: 'pipe' })),
+      track(
+        spawnChild(ipTool(), ['netns', 'exec', ns.runner, cmd, ...args], { env: labEnv(sopts.env), stdio: 'pipe' }),
+      ),
     execIn: (which, cmd, args, eopts = {}) =>
       run(ipTool(), ['netns', 'exec', ns[which], cmd, ...args], { timeoutMs: eopts.timeoutMs, env: labEnv(), track }),
     close,
@@ -252,7 +277,15 @@ async function buildNetwork(
     // Duplicate address detection keeps new IPv6 addresses (link-local ones too) "tentative" for ~1 s; neighbour
     // discovery meanwhile loses the first SYN, and a retransmitted SYN costs a 1 s RTO and starts TCP with cwnd 1.
     // Interfaces moved in below take the namespace's `default` settings.
-    await must(ipTool(), ['netns', 'exec', n, 'sysctl', '-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
+    await must(ipTool(), [
+      'netns',
+      'exec',
+      n,
+      'sysctl',
+      '-qw',
+      'net.ipv6.conf.default.accept_dad=0',
+      'net.ipv6.conf.all.accept_dad=0',
+    ]);
   }
   // The root namespace already has an eth0: create each veth pair under temporary names, move the ends into their
   // namespaces, then rename them there.
@@ -287,7 +320,21 @@ async function buildNetwork(
   // dropped here and answered with ICMP frag-needed (the locked route MTU cannot be raised by PMTU updates).
   const bottleneck = o.bottleneckMtu < o.runnerMtu ? ['mtu', 'lock', String(o.bottleneckMtu)] : [];
   if (bottleneck.length) {
-    await inNs(ns.router, 'route', 'replace', '10.213.1.0/24', 'dev', 'to-runner', 'proto', 'kernel', 'scope', 'link', 'src', ROUTER_RUNNER_SIDE_IP, ...bottleneck);
+    await inNs(
+      ns.router,
+      'route',
+      'replace',
+      '10.213.1.0/24',
+      'dev',
+      'to-runner',
+      'proto',
+      'kernel',
+      'scope',
+      'link',
+      'src',
+      ROUTER_RUNNER_SIDE_IP,
+      ...bottleneck,
+    );
   }
   if (o.ipv6) {
     await inNs(ns.runner, 'addr', 'add', `${RUNNER_IP6}/64`, 'dev', 'eth0');
@@ -298,26 +345,60 @@ async function buildNetwork(
     await inNs(ns.registry, '-6', 'route', 'add', 'default', 'via', ROUTER_REGISTRY_SIDE_IP6);
     await must(ipTool(), ['netns', 'exec', ns.router, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
     // IPv6 forwarding honours a route MTU only when it is locked; then the router sends ICMPv6 packet-too-big.
-    if (bottleneck.length) await inNs(ns.router, '-6', 'route', 'replace', 'fd00:213:1::/64', 'dev', 'to-runner', 'proto', 'kernel', 'metric', '256', ...bottleneck);
+    if (bottleneck.length)
+      await inNs(
+        ns.router,
+        '-6',
+        'route',
+        'replace',
+        'fd00:213:1::/64',
+        'dev',
+        'to-runner',
+        'proto',
+        'kernel',
+        'metric',
+        '256',
+        ...bottleneck,
+      );
   }
 
   if (o.dropFragNeeded) {
     // The ICMP errors the router generates for forwarded packets leave through its own output hook; drop them there
     // and the registry never learns the path MTU. Counters make `nft list ruleset` show that the rule fired.
-    await must(findTool('nft')!, ['-f', '-'], [
-      'table inet mtp_lab {',
-      '  chain output {',
-      '    type filter hook output priority filter; policy accept;',
-      '    icmp type destination-unreachable icmp code frag-needed counter drop',
-      '    icmpv6 type packet-too-big counter drop',
-      '  }',
-      '}',
-    ].join('\n'), ns.router);
+    await must(
+      findTool('nft')!,
+      ['-f', '-'],
+      [
+        'table inet mtp_lab {',
+        '  chain output {',
+        '    type filter hook output priority filter; policy accept;',
+        '    icmp type destination-unreachable icmp code frag-needed counter drop',
+        '    icmpv6 type packet-too-big counter drop',
+        '  }',
+        '}',
+      ].join('\n'),
+      ns.router,
+    );
   }
   if (o.slowRate) {
     // burst 16kb lets a few segments through at line rate (so the connection starts like a real link); limit 256kb
     // is the queue, beyond which tbf drops and TCP backs off.
-    await must(findTool('tc')!, ['-n', ns.router, 'qdisc', 'add', 'dev', 'to-runner', 'root', 'tbf', 'rate', o.slowRate, 'burst', '16kb', 'limit', '256kb']);
+    await must(findTool('tc')!, [
+      '-n',
+      ns.router,
+      'qdisc',
+      'add',
+      'dev',
+      'to-runner',
+      'root',
+      'tbf',
+      'rate',
+      o.slowRate,
+      'burst',
+      '16kb',
+      'limit',
+      '256kb',
+    ]);
   }
 }
 
@@ -332,64 +413,151 @@ async function writeRunnerEtc(runnerNs: string, dnsIp: string): Promise<void> {
   await writeFile(path.join(dir, 'hosts'), '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n');
 }
 
-interface Certs { ca: string; chain: string; key: string }
+interface Certs {
+  ca: string;
+  chain: string;
+  key: string;
+}
 
-async function makeCertificates(dir: string, prefix: string, keyType: 'rsa2048' | 'ec-p256', dnsNames: string[], ips: string[]): Promise<Certs> {
+async function makeCertificates(
+  dir: string,
+  prefix: string,
+  keyType: 'rsa2048' | 'ec-p256',
+  dnsNames: string[],
+  ips: string[],
+): Promise<Certs> {
   const openssl = findTool('openssl')!;
-  const newKey = keyType === 'rsa2048' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  const newKey =
+    keyType === 'rsa2048' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
   const f = (name: string) => path.join(dir, name);
   // Own config files: the machine's openssl.cnf adds its own defaults, which would clash with ours.
-  await writeFile(f('ca.cnf'), [
-    '[req]', 'distinguished_name = dn', 'prompt = no',
-    '[dn]', `CN = mtu-preflight lab CA ${prefix}`,
-    '[v3_ca]', 'basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign', 'subjectKeyIdentifier = hash', '',
-  ].join('\n'));
-  await writeFile(f('server.cnf'), [
-    '[req]', 'distinguished_name = dn', 'prompt = no',
-    '[dn]', `CN = ${REGISTRY_NAME}`,
-    '[v3_server]',
-    'basicConstraints = critical,CA:FALSE',
-    `keyUsage = critical,${keyType === 'rsa2048' ? 'digitalSignature,keyEncipherment' : 'digitalSignature'}`,
-    'extendedKeyUsage = serverAuth',
-    'authorityKeyIdentifier = keyid',
-    `subjectAltName = ${[...dnsNames.map((n) => `DNS:${n}`), ...ips.map((a) => `IP:${a}`)].join(',')}`, '',
-  ].join('\n'));
+  await writeFile(
+    f('ca.cnf'),
+    [
+      '[req]',
+      'distinguished_name = dn',
+      'prompt = no',
+      '[dn]',
+      `CN = mtu-preflight lab CA ${prefix}`,
+      '[v3_ca]',
+      'basicConstraints = critical,CA:TRUE',
+      'keyUsage = critical,keyCertSign,cRLSign',
+      'subjectKeyIdentifier = hash',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    f('server.cnf'),
+    [
+      '[req]',
+      'distinguished_name = dn',
+      'prompt = no',
+      '[dn]',
+      `CN = ${REGISTRY_NAME}`,
+      '[v3_server]',
+      'basicConstraints = critical,CA:FALSE',
+      `keyUsage = critical,${keyType === 'rsa2048' ? 'digitalSignature,keyEncipherment' : 'digitalSignature'}`,
+      'extendedKeyUsage = serverAuth',
+      'authorityKeyIdentifier = keyid',
+      `subjectAltName = ${[...dnsNames.map((n) => `DNS:${n}`), ...ips.map((a) => `IP:${a}`)].join(',')}`,
+      '',
+    ].join('\n'),
+  );
   // Certificates valid from now for 2 days: labs live for seconds, everything runs on this machine's clock.
   await Promise.all([
-    must(openssl, ['req', '-x509', '-new', ...newKey, '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2',
-      '-config', f('ca.cnf'), '-extensions', 'v3_ca']),
-    must(openssl, ['req', '-new', ...newKey, '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-config', f('server.cnf')]),
+    must(openssl, [
+      'req',
+      '-x509',
+      '-new',
+      ...newKey,
+      '-nodes',
+      '-keyout',
+      f('ca.key'),
+      '-out',
+      f('ca.pem'),
+      '-days',
+      '2',
+      '-config',
+      f('ca.cnf'),
+      '-extensions',
+      'v3_ca',
+    ]),
+    must(openssl, [
+      'req',
+      '-new',
+      ...newKey,
+      '-nodes',
+      '-keyout',
+      f('server.key'),
+      '-out',
+      f('server.csr'),
+      '-config',
+      f('server.cnf'),
+    ]),
   ]);
-  await must(openssl, ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'),
-    '-set_serial', `0x${Date.now().toString(16)}${process.pid.toString(16)}`, '-days', '2', '-out', f('server.pem'),
-    '-extfile', f('server.cnf'), '-extensions', 'v3_server']);
+  await must(openssl, [
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-set_serial',
+    `0x${Date.now().toString(16)}${process.pid.toString(16)}`,
+    '-days',
+    '2',
+    '-out',
+    f('server.pem'),
+    '-extfile',
+    f('server.cnf'),
+    '-extensions',
+    'v3_server',
+  ]);
   // Serve leaf + CA like a real server serves leaf + intermediate, so the certificate flight has a realistic size.
   const chain = (await readFile(f('server.pem'), 'utf8')) + (await readFile(f('ca.pem'), 'utf8'));
   await writeFile(f('server-chain.pem'), chain);
   return { ca: f('ca.pem'), chain: f('server-chain.pem'), key: f('server.key') };
 }
 
-async function startDnsmasq(registryNs: string, dir: string, names: string[], ipv6: boolean, track: (c: ChildProcess) => ChildProcess): Promise<void> {
+async function startDnsmasq(
+  registryNs: string,
+  dir: string,
+  names: string[],
+  ipv6: boolean,
+  track: (c: ChildProcess) => ChildProcess,
+): Promise<void> {
   const args = [
-    'netns', 'exec', registryNs, findTool('dnsmasq')!,
+    'netns',
+    'exec',
+    registryNs,
+    findTool('dnsmasq')!,
     '--keep-in-foreground',
     '--conf-file=/dev/null', // ignore the machine's /etc/dnsmasq.conf
-    '--no-resolv', '--no-hosts', '--no-poll', // no upstream, no /etc/hosts: only the names below exist
+    '--no-resolv',
+    '--no-hosts',
+    '--no-poll', // no upstream, no /etc/hosts: only the names below exist
     '--local=/#/', // every other name is local-only, hence NXDOMAIN at once (never forwarded, never REFUSED)
-    `--listen-address=${REGISTRY_IP}`, '--bind-interfaces',
+    `--listen-address=${REGISTRY_IP}`,
+    '--bind-interfaces',
     '--user=root', // it would drop to nobody, who cannot write the log in our 0700 temp dir
     `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
-    `--log-facility=${path.join(dir, 'dnsmasq.log')}`, '--log-queries',
+    `--log-facility=${path.join(dir, 'dnsmasq.log')}`,
+    '--log-queries',
     // host-record is exact (no subdomains) and makes dnsmasq answer NODATA, not NXDOMAIN, for the other family.
     ...names.map((n) => `--host-record=${n},${REGISTRY_IP}${ipv6 ? `,${REGISTRY_IP6}` : ''}`),
   ];
   const child = track(spawnChild(ipTool(), args, { stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d; });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d;
+  });
   // dnsmasq has no readiness signal in the foreground: poll for its UDP socket on port 53.
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`dnsmasq exited (${child.exitCode ?? child.signalCode}): ${stderr.trim()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`dnsmasq exited (${child.exitCode ?? child.signalCode}): ${stderr.trim()}`);
     const ss = await run(ipTool(), ['netns', 'exec', registryNs, 'ss', '-Hlnu', 'sport = :53'], {});
     if (ss.stdout.includes(`${REGISTRY_IP}:53`)) return;
     await sleep(20);
@@ -398,22 +566,49 @@ async function startDnsmasq(registryNs: string, dir: string, names: string[], ip
 }
 
 async function startRegistryServer(
-  registryNs: string, dir: string, certs: Certs, groups: string | undefined, track: (c: ChildProcess) => ChildProcess,
+  registryNs: string,
+  dir: string,
+  certs: Certs,
+  groups: string | undefined,
+  track: (c: ChildProcess) => ChildProcess,
 ): Promise<void> {
-  const child = track(spawnChild(ipTool(), [
-    'netns', 'exec', registryNs, process.execPath, SERVER_SCRIPT,
-    '--cert', certs.chain, '--key', certs.key, '--log', path.join(dir, 'server.log'),
-    ...(groups ? ['--groups', groups] : []),
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: labEnv() }));
+  const child = track(
+    spawnChild(
+      ipTool(),
+      [
+        'netns',
+        'exec',
+        registryNs,
+        process.execPath,
+        SERVER_SCRIPT,
+        '--cert',
+        certs.chain,
+        '--key',
+        certs.key,
+        '--log',
+        path.join(dir, 'server.log'),
+        ...(groups ? ['--groups', groups] : []),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: labEnv() },
+    ),
+  );
   let stdout = '';
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`registry server not ready after ${READY_TIMEOUT_MS} ms: ${stderr.trim()}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`registry server not ready after ${READY_TIMEOUT_MS} ms: ${stderr.trim()}`)),
+      READY_TIMEOUT_MS,
+    );
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d;
-      if (stdout.includes('"ready":true')) { clearTimeout(timer); resolve(); }
+      if (stdout.includes('"ready":true')) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.stderr!.on('data', (d: Buffer) => { stderr += d; });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d;
+    });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`registry server exited (${code ?? signal}) before it was ready: ${stderr.trim()}`));
@@ -435,7 +630,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
 async function removeNamespace(n: string): Promise<void> {
   const pids = await run(ipTool(), ['netns', 'pids', n], {});
   for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   await run(ipTool(), ['netns', 'del', n], {});
   await rm(path.join('/etc/netns', n), { recursive: true, force: true });
@@ -444,7 +643,11 @@ async function removeNamespace(n: string): Promise<void> {
 function removeNamespaceSync(n: string): void {
   const pids = spawnSync(ipTool(), ['netns', 'pids', n], { encoding: 'utf8' }).stdout ?? '';
   for (const pid of pids.split(/\s+/).filter(Boolean).map(Number)) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   spawnSync(ipTool(), ['netns', 'del', n]);
   rmSync(path.join('/etc/netns', n), { recursive: true, force: true });
@@ -458,7 +661,12 @@ function sweepStaleLabs(): void {
     const pid = Number(m[1]);
     // Our own pid: left by an earlier process that had the same pid, unless it is one of our open labs.
     if (pid === process.pid) return !livePrefixes.has(`mtp${m[1]}${m[2]}`);
-    try { process.kill(pid, 0); return false; } catch (e) { return (e as NodeJS.ErrnoException).code !== 'EPERM'; }
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code !== 'EPERM';
+    }
   };
   const nsList = spawnSync(ipTool(), ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
   for (const line of nsList.split('\n')) {
@@ -466,7 +674,8 @@ function sweepStaleLabs(): void {
     if (NS_PATTERN.test(name) && stale(name)) removeNamespaceSync(name);
   }
   for (const entry of readdirSync(os.tmpdir())) {
-    if (TMP_DIR_PATTERN.test(entry) && stale(entry)) rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+    if (TMP_DIR_PATTERN.test(entry) && stale(entry))
+      rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
   }
   const links = spawnSync(ipTool(), ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '';
   for (const [, name = ''] of links.matchAll(/^\d+: ([^:@\s]+)/gm)) {
@@ -495,18 +704,25 @@ function run(
 ): Promise<ExecResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawnChild(cmd, args, { env: o.env ?? labEnv(), stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawnChild(cmd, args, {
+      env: o.env ?? labEnv(),
+      stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     o.track?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (d: Buffer) => out.push(d));
     child.stderr!.on('data', (d: Buffer) => err.push(d));
     const timer = o.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       resolve({
-        code, signal,
+        code,
+        signal,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         ms: Math.round(performance.now() - started),
@@ -518,9 +734,10 @@ function run(
 
 /** Run a setup command (optionally inside `ns` via `ip netns exec`) and throw with its stderr if it fails. */
 async function must(cmd: string, args: string[], input?: string, ns?: string): Promise<string> {
-  const full = ns ? [ipTool(), ['netns', 'exec', ns, cmd, ...args]] as const : [cmd, args] as const;
+  const full = ns ? ([ipTool(), ['netns', 'exec', ns, cmd, ...args]] as const) : ([cmd, args] as const);
   const r = await run(full[0], [...full[1]], { input });
-  if (r.code !== 0) throw new Error(`lab setup failed: ${[cmd, ...args].join(' ')} -> exit ${r.code ?? r.signal}: ${r.stderr.trim()}`);
+  if (r.code !== 0)
+    throw new Error(`lab setup failed: ${[cmd, ...args].join(' ')} -> exit ${r.code ?? r.signal}: ${r.stderr.trim()}`);
   return r.stdout;
 }
 
@@ -529,9 +746,19 @@ const toolCache = new Map<string, string | undefined>();
 function findTool(name: string): string | undefined {
   if (!toolCache.has(name)) {
     const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'].filter(Boolean);
-    toolCache.set(name, dirs.map((d) => path.join(d, name)).find((p) => {
-      try { accessSync(p, fsConstants.X_OK); return true; } catch { return false; }
-    }));
+    toolCache.set(
+      name,
+      dirs
+        .map((d) => path.join(d, name))
+        .find((p) => {
+          try {
+            accessSync(p, fsConstants.X_OK);
+            return true;
+          } catch {
+            return false;
+          }
+        }),
+    );
   }
   return toolCache.get(name);
 }

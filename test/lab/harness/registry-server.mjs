@@ -47,9 +47,11 @@ const PATTERN = (() => {
   const b = Buffer.alloc(CHUNK);
   let x = 0x2545f491;
   for (let i = 0; i < CHUNK; i += 4) {
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     b.writeUInt32LE(x, i);
   }
   return b;
@@ -95,7 +97,9 @@ function main() {
     const bytesParam = Number(url.searchParams.get('bytes') ?? DEFAULT_BODY_BYTES);
     const total = Number.isSafeInteger(bytesParam) && bytesParam >= 0 ? bytesParam : DEFAULT_BODY_BYTES;
     log(`${scheme} ${peer} ${req.method} ${req.url}`);
-    res.on('close', () => log(`${scheme} ${peer} ${req.url} closed after ${res.writableFinished ? 'finish' : 'abort'}`));
+    res.on('close', () =>
+      log(`${scheme} ${peer} ${req.url} closed after ${res.writableFinished ? 'finish' : 'abort'}`),
+    );
     const octets = { 'content-type': 'application/octet-stream' };
 
     const status = /^\/status\/(\d{3})$/.exec(url.pathname);
@@ -135,7 +139,11 @@ function main() {
         res.flushHeaders();
         let sent = 0;
         const timer = setInterval(() => {
-          if (sent >= total) { clearInterval(timer); res.end(); return; }
+          if (sent >= total) {
+            clearInterval(timer);
+            res.end();
+            return;
+          }
           res.write(bodyBytes(sent, 1));
           sent += 1;
         }, 1000);
@@ -159,7 +167,8 @@ function main() {
           setTimeout(() => {
             const s = req.socket;
             if (typeof s.resetAndDestroy === 'function' && !s.encrypted) s.resetAndDestroy();
-            else if (s.encrypted && s._parent && typeof s._parent.resetAndDestroy === 'function') s._parent.resetAndDestroy();
+            else if (s.encrypted && s._parent && typeof s._parent.resetAndDestroy === 'function')
+              s._parent.resetAndDestroy();
             else s.destroy();
           }, 300);
         });
@@ -186,14 +195,19 @@ function main() {
     pump();
   }
 
-  const tlsServer = https.createServer({
-    cert: readFileSync(opts.cert),
-    key: readFileSync(opts.key),
-    // Only HTTP/1.1: clients under test offer h2 sometimes, we do not need it.
-    ALPNProtocols: ['http/1.1'],
-    ...(opts.groups ? { ecdhCurve: opts.groups } : {}),
-  }, handle);
-  tlsServer.on('tlsClientError', (err, socket) => log(`tls-error ${socket.remoteAddress}:${socket.remotePort} ${err.code ?? err.message}`));
+  const tlsServer = https.createServer(
+    {
+      cert: readFileSync(opts.cert),
+      key: readFileSync(opts.key),
+      // Only HTTP/1.1: clients under test offer h2 sometimes, we do not need it.
+      ALPNProtocols: ['http/1.1'],
+      ...(opts.groups ? { ecdhCurve: opts.groups } : {}),
+    },
+    handle,
+  );
+  tlsServer.on('tlsClientError', (err, socket) =>
+    log(`tls-error ${socket.remoteAddress}:${socket.remotePort} ${err.code ?? err.message}`),
+  );
   const plainServer = http.createServer(handle);
   for (const s of [tlsServer, plainServer]) {
     // Defaults would answer 408 or cut idle sockets; the lab's silent routes must stay silent.
@@ -207,32 +221,40 @@ function main() {
     hold(sock);
   });
 
-  const listen = (server, port) => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    // '::' is dual-stack (IPv4-mapped) when IPv6 is up in the namespace; fall back to IPv4 only otherwise.
-    server.listen({ port, host: opts.host }, resolve);
-  }).catch((err) => {
-    if (opts.host !== '::' || err.code !== 'EAFNOSUPPORT' && err.code !== 'EADDRNOTAVAIL') throw err;
-    return new Promise((resolve, reject) => {
+  const listen = (server, port) =>
+    new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port, host: '0.0.0.0' }, resolve);
+      // '::' is dual-stack (IPv4-mapped) when IPv6 is up in the namespace; fall back to IPv4 only otherwise.
+      server.listen({ port, host: opts.host }, resolve);
+    }).catch((err) => {
+      if (opts.host !== '::' || (err.code !== 'EAFNOSUPPORT' && err.code !== 'EADDRNOTAVAIL')) throw err;
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port, host: '0.0.0.0' }, resolve);
+      });
     });
-  });
 
   const httpsOnly = opts['https-only'] ? Number(opts['https-only']) : undefined;
   const ports = httpsOnly ? { https: httpsOnly } : PORTS;
-  Promise.all(httpsOnly ? [listen(tlsServer, httpsOnly)] : [
-    listen(tlsServer, PORTS.https),
-    listen(plainServer, PORTS.http),
-    listen(silent, PORTS.silentTcp),
-  ]).then(() => {
-    log(`listening ${Object.entries(ports).map(([k, v]) => `${k}:${v}`).join(' ')}`);
-    process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, ports })}\n`);
-  }, (err) => {
-    log(`listen failed: ${err.stack ?? err}`);
-    process.stderr.write(`listen failed: ${err.message}\n`);
-    process.exit(1);
-  });
+  Promise.all(
+    httpsOnly
+      ? [listen(tlsServer, httpsOnly)]
+      : [listen(tlsServer, PORTS.https), listen(plainServer, PORTS.http), listen(silent, PORTS.silentTcp)],
+  ).then(
+    () => {
+      log(
+        `listening ${Object.entries(ports)
+          .map(([k, v]) => `${k}:${v}`)
+          .join(' ')}`,
+      );
+      process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, ports })}\n`);
+    },
+    (err) => {
+      log(`listen failed: ${err.stack ?? err}`);
+      process.stderr.write(`listen failed: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
 
   const stop = () => {
     log('stopping');

@@ -18,7 +18,14 @@ const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   samples: [],
   ...over,
 });
-const stalled = () => probe({ outcome: 'stall', phases: { connectMs: 7, doneMs: 3100 }, bytes: 0, capped: false, stall: { phase: 'tls', afterBytes: 0, idleMs: 3000 } });
+const stalled = () =>
+  probe({
+    outcome: 'stall',
+    phases: { connectMs: 7, doneMs: 3100 },
+    bytes: 0,
+    capped: false,
+    stall: { phase: 'tls', afterBytes: 0, idleMs: 3000 },
+  });
 
 const host = hostLayer({
   mtu: 1400,
@@ -26,7 +33,16 @@ const host = hostLayer({
     { name: 'eth0', mtu: 1400, state: 'up', kind: 'physical' },
     { name: 'docker0', mtu: 1500, state: 'up', kind: 'bridge', ports: ['veth1'] },
   ],
-  uplinks: [{ target: 'registry.npmjs.org', address: '104.16.0.35', iface: 'eth0', ifaceMtu: 1400, effectiveMtu: 1400, kind: 'physical' }],
+  uplinks: [
+    {
+      target: 'registry.npmjs.org',
+      address: '104.16.0.35',
+      iface: 'eth0',
+      ifaceMtu: 1400,
+      effectiveMtu: 1400,
+      kind: 'physical',
+    },
+  ],
   probes: [probe()],
 });
 const daemon = (over: Parameters<typeof daemonLayer>[0] = {}) =>
@@ -38,7 +54,14 @@ const daemon = (over: Parameters<typeof daemonLayer>[0] = {}) =>
     probes: [probe()],
     ...over,
   });
-const bridge = networkLayer('docker-net-bridge', { parent: 'docker', mtu: 1500, network: 'bridge', bridge: 'docker0', isDefault: true, mtuOption: 1500 });
+const bridge = networkLayer('docker-net-bridge', {
+  parent: 'docker',
+  mtu: 1500,
+  network: 'bridge',
+  bridge: 'docker0',
+  isDefault: true,
+  mtuOption: 1500,
+});
 const ci = { system: 'github-actions' as const, kubernetes: false, container: false };
 const run = (layers: Layer[]) => diagnose({ layers, ci, stallTimeoutMs: 3000, minThroughput: 65536 });
 
@@ -51,7 +74,7 @@ describe('docker rules across layers', () => {
     expect(run([host]).findings.map((f) => [f.code, f.layer])).toEqual([['mtu-mismatch', 'host']]);
   });
 
-  it('a stall in the daemon namespace too is the daemon layer\'s finding, not the bridge\'s', () => {
+  it("a stall in the daemon namespace too is the daemon layer's finding, not the bridge's", () => {
     const onBridge = containerLayer('docker-container-bridge', { parent: bridge.id, mtu: 1500, probes: [stalled()] });
     const d = run([host, daemon({ probes: [stalled()] }), bridge, onBridge]);
     expect(d.findings.map((f) => [f.code, f.layer])).toEqual([['pmtu-blackhole', 'docker']]);
@@ -70,7 +93,12 @@ describe('docker rules across layers', () => {
   });
 
   it('GitHub container-job networks get the daemon-level fix', () => {
-    const gh = networkLayer('docker-net-github_network_abc', { parent: 'docker', mtu: 1500, network: 'github_network_abc', origin: 'github-actions' });
+    const gh = networkLayer('docker-net-github_network_abc', {
+      parent: 'docker',
+      mtu: 1500,
+      network: 'github_network_abc',
+      origin: 'github-actions',
+    });
     const b = { ...bridge, mtu: 1400, mtuOption: 1400 };
     // Unprobed daemon (no image): the default bridge's --mtu is the reference. The host's docker0 follows --mtu.
     const h = { ...host, interfaces: host.interfaces.map((i) => (i.name === 'docker0' ? { ...i, mtu: 1400 } : i)) };
@@ -78,8 +106,12 @@ describe('docker rules across layers', () => {
     delete unprobed.mtu;
     delete unprobed.view;
     const d = run([h, unprobed, b, gh]);
-    expect(d.findings.map((f) => [f.code, f.layer, f.recommendedMtu])).toEqual([['mtu-mismatch', 'docker-net-github_network_abc', 1400]]);
-    expect(d.findings[0]!.summary).toMatch(/dockerd --mtu=1400 applies to the default bridge only; this network kept 1500/);
+    expect(d.findings.map((f) => [f.code, f.layer, f.recommendedMtu])).toEqual([
+      ['mtu-mismatch', 'docker-net-github_network_abc', 1400],
+    ]);
+    expect(d.findings[0]!.summary).toMatch(
+      /dockerd --mtu=1400 applies to the default bridge only; this network kept 1500/,
+    );
     expect(d.findings[0]!.fix!.summary).toMatch(/created by the Actions runner/);
     expect(d.findings[0]!.fix!.steps.map((s) => s.snippet).join('\n')).toMatch(/"default-network-opts"/);
   });

@@ -41,8 +41,24 @@ const layer = (probes: ProbeResult[]): Layer => ({
   mtu: 1500,
   interfaces: [{ name: 'eth0', mtu: 1500, state: 'up', kind: 'physical' }],
   uplinks: [
-    { target: 'registry.npmjs.org', address: '104.16.0.35', iface: 'eth0', ifaceMtu: 1500, effectiveMtu: 1500, kind: 'physical', gateway: '10.0.0.1' },
-    { target: 'registry.npmjs.org', address: '2606:4700::6810:123', iface: 'eth0', ifaceMtu: 1500, effectiveMtu: 1500, kind: 'physical', gateway: 'fe80::1' },
+    {
+      target: 'registry.npmjs.org',
+      address: '104.16.0.35',
+      iface: 'eth0',
+      ifaceMtu: 1500,
+      effectiveMtu: 1500,
+      kind: 'physical',
+      gateway: '10.0.0.1',
+    },
+    {
+      target: 'registry.npmjs.org',
+      address: '2606:4700::6810:123',
+      iface: 'eth0',
+      ifaceMtu: 1500,
+      effectiveMtu: 1500,
+      kind: 'physical',
+      gateway: 'fe80::1',
+    },
   ],
   probes,
   notes: [],
@@ -79,10 +95,19 @@ describe('address families in findings', () => {
   });
 
   it('an IPv6-only failure names the family; an IPv4-only one reads as before', () => {
-    const refused = { outcome: 'connect-refused' as const, phases: { dnsMs: 2, doneMs: 5 }, bytes: 0, capped: false, throughputBps: undefined, samples: [] };
-    expect(diagnose(facts([ok({ ...refused, family: 6, address: '2606:4700::6810:123' })])).findings[0]!.summary).toMatch(
-      /^registry\.npmjs\.org over IPv6: TCP connection to 2606:4700::6810:123 refused/,
+    const refused = {
+      outcome: 'connect-refused' as const,
+      phases: { dnsMs: 2, doneMs: 5 },
+      bytes: 0,
+      capped: false,
+      throughputBps: undefined,
+      samples: [],
+    };
+    expect(
+      diagnose(facts([ok({ ...refused, family: 6, address: '2606:4700::6810:123' })])).findings[0]!.summary,
+    ).toMatch(/^registry\.npmjs\.org over IPv6: TCP connection to 2606:4700::6810:123 refused/);
+    expect(diagnose(facts([ok(refused)])).findings[0]!.summary).toMatch(
+      /^registry\.npmjs\.org: TCP connection to 104\.16\.0\.35 refused/,
     );
-    expect(diagnose(facts([ok(refused)])).findings[0]!.summary).toMatch(/^registry\.npmjs\.org: TCP connection to 104\.16\.0\.35 refused/);
   });
 });

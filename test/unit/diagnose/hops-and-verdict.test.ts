@@ -9,8 +9,22 @@ import type { Finding, ProbeResult, Report } from '../../../src/model/report.js'
 import { describeDiagnosis } from '../../../src/render/phrases.js';
 import { daemonLayer, hostLayer, networkLayer } from './layer-builders.js';
 
-const finding = (over: Partial<Finding>): Finding => ({ code: 'mtu-mismatch', severity: 'warning', layer: 'host', summary: '', evidence: [], ...over });
-const uplink = { target: 'registry.npmjs.org', address: '104.16.0.35', iface: 'eth0', ifaceMtu: 1400, effectiveMtu: 1400, kind: 'physical' as const };
+const finding = (over: Partial<Finding>): Finding => ({
+  code: 'mtu-mismatch',
+  severity: 'warning',
+  layer: 'host',
+  summary: '',
+  evidence: [],
+  ...over,
+});
+const uplink = {
+  target: 'registry.npmjs.org',
+  address: '104.16.0.35',
+  iface: 'eth0',
+  ifaceMtu: 1400,
+  effectiveMtu: 1400,
+  kind: 'physical' as const,
+};
 
 describe('blamedHops', () => {
   const host = hostLayer({
@@ -27,10 +41,26 @@ describe('blamedHops', () => {
   const overlay = networkLayer('docker-net-ov', { parent: 'docker', mtu: 1400, driver: 'overlay' });
 
   it.each<[string, Finding, unknown]>([
-    ['a mismatch on the host: each bridge larger than the way out', finding({}), [{ from: { kind: 'layer', layer: 'host' }, to: { kind: 'interface', layer: 'host', iface: 'docker0' } }]],
-    ['a black hole at a docker network: the way into it', finding({ code: 'pmtu-blackhole', severity: 'error', layer: 'docker-net-bridge' }), [{ from: { kind: 'layer', layer: 'docker' }, to: { kind: 'layer', layer: 'docker-net-bridge' } }]],
-    ['a stall on the host: beyond this machine, in by the uplink', finding({ code: 'pmtu-blackhole', severity: 'error' }), [{ from: { kind: 'internet' }, to: { kind: 'interface', layer: 'host', iface: 'eth0' } }]],
-    ['an overlay too large for what it is, though not for its parent: the way into it', finding({ layer: 'docker-net-ov' }), [{ from: { kind: 'layer', layer: 'docker' }, to: { kind: 'layer', layer: 'docker-net-ov' } }]],
+    [
+      'a mismatch on the host: each bridge larger than the way out',
+      finding({}),
+      [{ from: { kind: 'layer', layer: 'host' }, to: { kind: 'interface', layer: 'host', iface: 'docker0' } }],
+    ],
+    [
+      'a black hole at a docker network: the way into it',
+      finding({ code: 'pmtu-blackhole', severity: 'error', layer: 'docker-net-bridge' }),
+      [{ from: { kind: 'layer', layer: 'docker' }, to: { kind: 'layer', layer: 'docker-net-bridge' } }],
+    ],
+    [
+      'a stall on the host: beyond this machine, in by the uplink',
+      finding({ code: 'pmtu-blackhole', severity: 'error' }),
+      [{ from: { kind: 'internet' }, to: { kind: 'interface', layer: 'host', iface: 'eth0' } }],
+    ],
+    [
+      'an overlay too large for what it is, though not for its parent: the way into it',
+      finding({ layer: 'docker-net-ov' }),
+      [{ from: { kind: 'layer', layer: 'docker' }, to: { kind: 'layer', layer: 'docker-net-ov' } }],
+    ],
     ['not about a hop (DNS)', finding({ code: 'dns-failure', severity: 'error' }), []],
     ['an info finding', finding({ severity: 'info', layer: 'docker-net-ov' }), []],
   ])('%s', (_, f, hops) => {
@@ -55,16 +85,35 @@ const probe = (over: Partial<ProbeResult>): ProbeResult => ({
 
 describe('a machine where rubygems and pecl do not resolve, with a lint warning about a 1500 job network', () => {
   const pecl = probe({ target: 'pecl', url: 'https://pecl.php.net/get/grpc-1.60.0.tgz', host: 'pecl.php.net' });
-  const host = hostLayer({ mtu: 1400, interfaces: [{ name: 'eth0', mtu: 1400, state: 'up', kind: 'physical' }], uplinks: [uplink], probes: [probe({}), pecl] });
-  const lintWarning = finding({ code: 'ci-config-mtu', summary: 'container: job network at 1500 over a 1400 uplink', recommendedMtu: 1400, file: '.github/workflows/ci.yml', line: 12 });
-  const d = diagnose({ layers: [host], ci: { system: 'local', kubernetes: false, container: false }, stallTimeoutMs: 3000, minThroughput: 65536, lint: { findings: [lintWarning] } });
+  const host = hostLayer({
+    mtu: 1400,
+    interfaces: [{ name: 'eth0', mtu: 1400, state: 'up', kind: 'physical' }],
+    uplinks: [uplink],
+    probes: [probe({}), pecl],
+  });
+  const lintWarning = finding({
+    code: 'ci-config-mtu',
+    summary: 'container: job network at 1500 over a 1400 uplink',
+    recommendedMtu: 1400,
+    file: '.github/workflows/ci.yml',
+    line: 12,
+  });
+  const d = diagnose({
+    layers: [host],
+    ci: { system: 'local', kubernetes: false, container: false },
+    stallTimeoutMs: 3000,
+    minThroughput: 65536,
+    lint: { findings: [lintWarning] },
+  });
 
   it('one dns-failure for both hosts, then the lint warning', () => {
     expect(d.findings.map((f) => [f.code, f.targets])).toEqual([
       ['dns-failure', ['rubygems', 'pecl']],
       ['ci-config-mtu', undefined],
     ]);
-    expect(d.findings[0]!.summary).toBe('rubygems.org, pecl.php.net: DNS lookup failed (ENOTFOUND): the name does not resolve from here. Not an MTU problem.');
+    expect(d.findings[0]!.summary).toBe(
+      'rubygems.org, pecl.php.net: DNS lookup failed (ENOTFOUND): the name does not resolve from here. Not an MTU problem.',
+    );
     expect(d.findings[0]!.evidence).toHaveLength(4);
   });
 
@@ -83,9 +132,24 @@ describe('a machine where rubygems and pecl do not resolve, with a lint warning 
 
 describe('verdictMtu', () => {
   it.each<[string, Finding[], 'pass' | 'warn' | 'fail', number | undefined]>([
-    ['the black hole, not the smaller MTU of a warning beside it', [finding({ severity: 'error', recommendedMtu: 1450 }), finding({ recommendedMtu: 1400 })], 'fail', 1450],
-    ['the first error that recommends one', [finding({ code: 'dns-failure', severity: 'error' }), finding({ severity: 'error', recommendedMtu: 1420 })], 'fail', 1420],
-    ['a warning run: the first warning with one', [finding({ recommendedMtu: 1400 }), finding({ recommendedMtu: 1280 })], 'warn', 1400],
+    [
+      'the black hole, not the smaller MTU of a warning beside it',
+      [finding({ severity: 'error', recommendedMtu: 1450 }), finding({ recommendedMtu: 1400 })],
+      'fail',
+      1450,
+    ],
+    [
+      'the first error that recommends one',
+      [finding({ code: 'dns-failure', severity: 'error' }), finding({ severity: 'error', recommendedMtu: 1420 })],
+      'fail',
+      1420,
+    ],
+    [
+      'a warning run: the first warning with one',
+      [finding({ recommendedMtu: 1400 }), finding({ recommendedMtu: 1280 })],
+      'warn',
+      1400,
+    ],
     ['a pass: none', [finding({ severity: 'info', recommendedMtu: 1400 })], 'pass', undefined],
   ])('%s', (_, findings, verdict, mtu) => {
     expect(verdictMtu(findings, verdict)).toBe(mtu);

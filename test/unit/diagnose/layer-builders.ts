@@ -3,7 +3,13 @@ import type { DockerDaemonLayer, DockerNetworkLayer, HostLayer, InnerLayer } fro
 
 const empty = { interfaces: [], uplinks: [], probes: [], notes: [] };
 
-export const hostLayer = (over: Partial<HostLayer> = {}): HostLayer => ({ id: 'host', name: 'host', kind: 'host', ...empty, ...over });
+export const hostLayer = (over: Partial<HostLayer> = {}): HostLayer => ({
+  id: 'host',
+  name: 'host',
+  kind: 'host',
+  ...empty,
+  ...over,
+});
 
 /** A reachable daemon probed from its own namespace (--network host), unless `over` says otherwise. */
 export const daemonLayer = (over: Partial<DockerDaemonLayer> = {}): DockerDaemonLayer => ({
@@ -32,8 +38,17 @@ export const networkLayer = (id: string, over: Partial<DockerNetworkLayer> = {})
   ...over,
 });
 
-export const containerLayer = (id: string, over: Partial<InnerLayer> = {}): InnerLayer =>
-  ({ id, name: id, kind: 'container', ...empty, variant: 'bridge', network: 'bridge', image: 'probe', ms: 900, ...over }) as InnerLayer;
+export const containerLayer = (id: string, over: Partial<InnerLayer> = {}): InnerLayer => ({
+  id,
+  name: id,
+  kind: 'container',
+  ...empty,
+  variant: 'bridge',
+  network: 'bridge',
+  image: 'probe',
+  ms: 900,
+  ...over,
+});
 
 /** The engine version a daemon reports, as GET /version gives it. */
 export const engine = (version: string) => ({ version, apiVersion: '1.41', major: Number.parseInt(version, 10) });

@@ -24,7 +24,17 @@ const hostLayer = (over: Partial<HostLayer>): HostLayer => ({
   name: 'runner',
   mtu: 1500,
   interfaces: [{ name: 'eth0', mtu: 1500, state: 'up', kind: 'physical' }],
-  uplinks: [{ target: 'registry.npmjs.org', address: '104.16.0.35', iface: 'eth0', ifaceMtu: 1500, effectiveMtu: 1500, kind: 'physical', gateway: '10.0.0.1' }],
+  uplinks: [
+    {
+      target: 'registry.npmjs.org',
+      address: '104.16.0.35',
+      iface: 'eth0',
+      ifaceMtu: 1500,
+      effectiveMtu: 1500,
+      kind: 'physical',
+      gateway: '10.0.0.1',
+    },
+  ],
   probes: [probe({})],
   notes: [],
   ...over,
@@ -55,7 +65,9 @@ describe('diagnose', () => {
   });
 
   it('calls a TLS stall with out-of-order tail segments a pmtu-blackhole (fail)', () => {
-    const d = diagnose(facts([hostLayer({ probes: [stalled({ tcpInfo: { raw: '', bytesAcked: 378, rcvOooPack: 2, rcvMss: 536 } })] })]));
+    const d = diagnose(
+      facts([hostLayer({ probes: [stalled({ tcpInfo: { raw: '', bytesAcked: 378, rcvOooPack: 2, rcvMss: 536 } })] })]),
+    );
     expect(d.verdict).toBe('fail');
     expect(d.findings.map((f) => f.code)).toEqual(['pmtu-blackhole']);
     expect(d.findings[0]!.summary).toMatch(/TCP connected, then the TLS handshake stalled/);
@@ -66,7 +78,9 @@ describe('diagnose', () => {
   it('calls a stall behind a 1450 uplink a pmtu-blackhole recommending 1450', () => {
     const layer = hostLayer({
       mtu: 1450,
-      uplinks: [{ target: 'x', address: '104.16.0.35', iface: 'eth0', ifaceMtu: 1450, effectiveMtu: 1450, kind: 'veth' }],
+      uplinks: [
+        { target: 'x', address: '104.16.0.35', iface: 'eth0', ifaceMtu: 1450, effectiveMtu: 1450, kind: 'veth' },
+      ],
       probes: [stalled()],
     });
     const d = diagnose(facts([layer]));
@@ -87,7 +101,9 @@ describe('diagnose', () => {
         { name: 'eth0', mtu: 1400, state: 'up', kind: 'physical' },
         { name: 'docker0', mtu: 1500, state: 'up', kind: 'bridge', ports: ['veth1'] },
       ],
-      uplinks: [{ target: 'x', address: '104.16.0.35', iface: 'eth0', ifaceMtu: 1400, effectiveMtu: 1400, kind: 'physical' }],
+      uplinks: [
+        { target: 'x', address: '104.16.0.35', iface: 'eth0', ifaceMtu: 1400, effectiveMtu: 1400, kind: 'physical' },
+      ],
     });
     const d = diagnose(facts([layer]));
     expect(d.verdict).toBe('warn');
@@ -98,15 +114,47 @@ describe('diagnose', () => {
   });
 
   it.each([
-    ['dns-failure', { outcome: 'dns-failure', error: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND rubygems.org' } }, /DNS lookup failed \(ENOTFOUND\).*Not an MTU problem/],
-    ['dns-timeout', { outcome: 'dns-timeout', error: { code: 'DNS_TIMEOUT', message: 'no answer in 3.0 s' } }, /DNS lookup timed out/],
+    [
+      'dns-failure',
+      { outcome: 'dns-failure', error: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND rubygems.org' } },
+      /DNS lookup failed \(ENOTFOUND\).*Not an MTU problem/,
+    ],
+    [
+      'dns-timeout',
+      { outcome: 'dns-timeout', error: { code: 'DNS_TIMEOUT', message: 'no answer in 3.0 s' } },
+      /DNS lookup timed out/,
+    ],
     ['connect-refused', { outcome: 'connect-refused', error: { code: 'ECONNREFUSED', message: '' } }, /refused/],
-    ['connect-timeout', { outcome: 'connect-timeout', error: { code: 'CONNECT_TIMEOUT', message: 'no answer' } }, /SYN packets are small/],
-    ['tls-error', { outcome: 'tls-error', error: { code: 'SELF_SIGNED_CERT_IN_CHAIN', message: '' } }, /intercepting proxy/],
+    [
+      'connect-timeout',
+      { outcome: 'connect-timeout', error: { code: 'CONNECT_TIMEOUT', message: 'no answer' } },
+      /SYN packets are small/,
+    ],
+    [
+      'tls-error',
+      { outcome: 'tls-error', error: { code: 'SELF_SIGNED_CERT_IN_CHAIN', message: '' } },
+      /intercepting proxy/,
+    ],
     ['http-error', { outcome: 'http-error', status: 429, retryAfter: '120' }, /HTTP 429 \(Retry-After: 120\)/],
-    ['proxy-error', { outcome: 'proxy-error', viaProxy: 'http://***:***@proxy.test:3128/', error: { code: 'ECONNREFUSED', message: '' } }, /the proxy http:\/\/\*\*\*:\*\*\*@proxy.test:3128\/ failed/],
-    ['redirect-error', { outcome: 'redirect-error', error: { code: 'REDIRECT_LOOP', message: 'redirect loop back to https://x/' } }, /redirect loop/],
-    ['deadline-exceeded', { outcome: 'deadline', bytes: 0, error: { code: 'DEADLINE', message: '' } }, /deadline ended the probe/],
+    [
+      'proxy-error',
+      {
+        outcome: 'proxy-error',
+        viaProxy: 'http://***:***@proxy.test:3128/',
+        error: { code: 'ECONNREFUSED', message: '' },
+      },
+      /the proxy http:\/\/\*\*\*:\*\*\*@proxy.test:3128\/ failed/,
+    ],
+    [
+      'redirect-error',
+      { outcome: 'redirect-error', error: { code: 'REDIRECT_LOOP', message: 'redirect loop back to https://x/' } },
+      /redirect loop/,
+    ],
+    [
+      'deadline-exceeded',
+      { outcome: 'deadline', bytes: 0, error: { code: 'DEADLINE', message: '' } },
+      /deadline ended the probe/,
+    ],
   ] as const)('names %s precisely and fails', (code, over, summary) => {
     const d = diagnose(facts([hostLayer({ probes: [probe({ ...(over as Partial<ProbeResult>), capped: false })] })]));
     expect(d.verdict).toBe('fail');
@@ -115,7 +163,13 @@ describe('diagnose', () => {
   });
 
   it('never calls a slow but steady link a black hole', () => {
-    const slow = probe({ outcome: 'deadline', bytes: 300_000, capped: false, throughputBps: 30_000, phases: { connectMs: 5, tlsMs: 20, ttfbMs: 30, doneMs: 10_000 } });
+    const slow = probe({
+      outcome: 'deadline',
+      bytes: 300_000,
+      capped: false,
+      throughputBps: 30_000,
+      phases: { connectMs: 5, tlsMs: 20, ttfbMs: 30, doneMs: 10_000 },
+    });
     const d = diagnose(facts([hostLayer({ probes: [slow] })]));
     expect(d.findings.map((f) => f.code)).toEqual(['slow-transfer']);
     expect(d.verdict).toBe('warn');

@@ -19,7 +19,9 @@ describe('lintCompose', () => {
   it('a file with no networks: at all: its services are on the default network', async () => {
     const fs = lintCompose(await fixture('compose/positive/compose.yaml'), 'compose.yaml', 1450);
     expect(at(fs)).toEqual(['compose.yaml:1']);
-    expect(parse(fs[0]!.fix!.steps[0]!.snippet)).toEqual({ networks: { default: { driver_opts: { 'com.docker.network.driver.mtu': 1450 } } } });
+    expect(parse(fs[0]!.fix!.steps[0]!.snippet)).toEqual({
+      networks: { default: { driver_opts: { 'com.docker.network.driver.mtu': 1450 } } },
+    });
   });
 
   it('passes networks with the option (a number or a variable) and a declared default', async () => {

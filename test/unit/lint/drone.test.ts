@@ -17,9 +17,16 @@ describe('lintDrone (Drone)', () => {
 
   it('prints the step with settings.mtu, and the service with command: --mtu', async () => {
     const fs = lintDrone(await fixture('drone/positive/.drone.yml'), '.drone.yml', 1450);
-    expect(parse(fs[0]!.fix!.steps[0]!.snippet)).toEqual([{ name: 'publish', image: 'plugins/docker', settings: { mtu: 1450 } }]);
+    expect(parse(fs[0]!.fix!.steps[0]!.snippet)).toEqual([
+      { name: 'publish', image: 'plugins/docker', settings: { mtu: 1450 } },
+    ]);
     expect(parse(fs[2]!.fix!.steps[0]!.snippet)).toEqual([
-      { name: 'docker', image: 'docker:dind', privileged: true, command: ['--mtu=1450', '--default-network-opt=bridge=com.docker.network.driver.mtu=1450'] },
+      {
+        name: 'docker',
+        image: 'docker:dind',
+        privileged: true,
+        command: ['--mtu=1450', '--default-network-opt=bridge=com.docker.network.driver.mtu=1450'],
+      },
     ]);
   });
 
@@ -33,17 +40,29 @@ describe('lintDrone (Drone)', () => {
   });
 
   it('knows the plugins that run their own dockerd and take mtu', () => {
-    for (const img of ['plugins/docker', 'plugins/docker:20', 'docker.io/plugins/ecr', 'plugins/gcr@sha256:abc', 'thegeeklab/drone-docker-buildx:24', 'woodpeckerci/plugin-docker-buildx']) {
+    for (const img of [
+      'plugins/docker',
+      'plugins/docker:20',
+      'docker.io/plugins/ecr',
+      'plugins/gcr@sha256:abc',
+      'thegeeklab/drone-docker-buildx:24',
+      'woodpeckerci/plugin-docker-buildx',
+    ]) {
       expect(isDockerPlugin(img), img).toBe(true);
     }
-    for (const img of ['plugins/slack', 'plugins/kaniko', 'docker:dind', 'example/plugins/docker-thing']) expect(isDockerPlugin(img), img).toBe(false);
+    for (const img of ['plugins/slack', 'plugins/kaniko', 'docker:dind', 'example/plugins/docker-thing'])
+      expect(isDockerPlugin(img), img).toBe(false);
   });
 });
 
 describe('lintDrone (Woodpecker)', () => {
   it('flags a buildx plugin step and a dind service written as mappings, and a detached dind step with --mtu=1500', async () => {
     const a = lintDrone(await fixture('woodpecker/positive/.woodpecker.yml'), '.woodpecker.yml', 1450);
-    const b = lintDrone(await fixture('woodpecker/positive/.woodpecker/release.yaml'), '.woodpecker/release.yaml', 1450);
+    const b = lintDrone(
+      await fixture('woodpecker/positive/.woodpecker/release.yaml'),
+      '.woodpecker/release.yaml',
+      1450,
+    );
     expect(at([...a, ...b])).toEqual(['.woodpecker.yml:3', '.woodpecker.yml:10', '.woodpecker/release.yaml:6']);
     expectLintShape([...a, ...b], 1450, expect);
     expect(b[0]!.summary).toContain('has --mtu=1500, above the uplink MTU 1450');
@@ -51,14 +70,26 @@ describe('lintDrone (Woodpecker)', () => {
 
   it('prints Woodpecker syntax: mapping-style steps stay mappings, dind gets an entrypoint list (services take no command)', async () => {
     const [plugin, service] = lintDrone(await fixture('woodpecker/positive/.woodpecker.yml'), '.woodpecker.yml', 1450);
-    expect(parse(plugin!.fix!.steps[0]!.snippet)).toEqual({ build: { image: 'woodpeckerci/plugin-docker-buildx', settings: { mtu: 1450 } } });
+    expect(parse(plugin!.fix!.steps[0]!.snippet)).toEqual({
+      build: { image: 'woodpeckerci/plugin-docker-buildx', settings: { mtu: 1450 } },
+    });
     expect(parse(service!.fix!.steps[0]!.snippet)).toEqual({
-      docker: { image: 'docker:27-dind', privileged: true, entrypoint: ['dockerd-entrypoint.sh', '--mtu=1450', '--default-network-opt=bridge=com.docker.network.driver.mtu=1450'] },
+      docker: {
+        image: 'docker:27-dind',
+        privileged: true,
+        entrypoint: [
+          'dockerd-entrypoint.sh',
+          '--mtu=1450',
+          '--default-network-opt=bridge=com.docker.network.driver.mtu=1450',
+        ],
+      },
     });
   });
 
   it('passes the same pipeline with the MTU set', async () => {
     expect(lintDrone(await fixture('woodpecker/negative/.woodpecker.yml'), '.woodpecker.yml', 1450)).toEqual([]);
-    expect(lintDrone(await fixture('woodpecker/negative/.woodpecker/lint.yaml'), '.woodpecker/lint.yaml', 1450)).toEqual([]);
+    expect(
+      lintDrone(await fixture('woodpecker/negative/.woodpecker/lint.yaml'), '.woodpecker/lint.yaml', 1450),
+    ).toEqual([]);
   });
 });

@@ -19,10 +19,20 @@ describe('lintGitlab', () => {
   it('prints the service as it should read, keeping alias and command, with the MTU arguments', async () => {
     const fs = lintGitlab(await fixture('gitlab/positive/.gitlab-ci.yml'), '.gitlab-ci.yml', 1450);
     expect(parse(fs[1]!.fix!.steps[0]!.snippet)).toEqual({
-      services: [{ name: 'docker:27-dind', alias: 'docker', command: ['--mtu=1450', '--default-network-opt=bridge=com.docker.network.driver.mtu=1450'] }],
+      services: [
+        {
+          name: 'docker:27-dind',
+          alias: 'docker',
+          command: ['--mtu=1450', '--default-network-opt=bridge=com.docker.network.driver.mtu=1450'],
+        },
+      ],
     });
     // The existing --tls=false stays.
-    expect(parse(fs[2]!.fix!.steps[0]!.snippet).services[0].command).toEqual(['--tls=false', '--mtu=1450', '--default-network-opt=bridge=com.docker.network.driver.mtu=1450']);
+    expect(parse(fs[2]!.fix!.steps[0]!.snippet).services[0].command).toEqual([
+      '--tls=false',
+      '--mtu=1450',
+      '--default-network-opt=bridge=com.docker.network.driver.mtu=1450',
+    ]);
     // dockerd 20.10 has no --default-network-opt (24.0+): offering it would stop the daemon from starting.
     expect(parse(fs[3]!.fix!.steps[0]!.snippet).services[0].command).toEqual(['--mtu=1450']);
   });
@@ -45,12 +55,15 @@ describe('lintGitlab', () => {
     const fs = lintGitlab(await fixture('malformed/positive/.gitlab-ci.yml'), '.gitlab-ci.yml', 1450);
     expect(fs).toHaveLength(1);
     expect(fs[0]).toMatchObject({ code: 'ci-config-mtu', severity: 'info', file: '.gitlab-ci.yml', line: 5 });
-    expect(fs[0]!.summary).toMatch(/^\.gitlab-ci\.yml:5 is not valid YAML \(.+\); its MTU settings were not checked\.$/);
+    expect(fs[0]!.summary).toMatch(
+      /^\.gitlab-ci\.yml:5 is not valid YAML \(.+\); its MTU settings were not checked\.$/,
+    );
     expect(lintGitlab(await fixture('malformed/negative/.gitlab-ci.yml'), '.gitlab-ci.yml', 1450)).toEqual([]);
   });
 
   it('reads a component file: the spec header document, then the jobs', () => {
-    const text = 'spec:\n  inputs:\n    stage:\n      default: test\n---\nbuild:\n  stage: $[[ inputs.stage ]]\n  services: [docker:dind]\n  script: [docker info]\n';
+    const text =
+      'spec:\n  inputs:\n    stage:\n      default: test\n---\nbuild:\n  stage: $[[ inputs.stage ]]\n  services: [docker:dind]\n  script: [docker info]\n';
     expect(at(lintGitlab(text, 'templates/x.yml', 1450))).toEqual(['templates/x.yml:8']);
   });
 });

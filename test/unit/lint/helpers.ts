@@ -6,7 +6,8 @@ import type { Finding } from '../../../src/model/report.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/ci-configs/', import.meta.url));
 
-export const fixture = (p: string): Promise<string> => readFile(new URL(`../../fixtures/ci-configs/${p}`, import.meta.url), 'utf8');
+export const fixture = (p: string): Promise<string> =>
+  readFile(new URL(`../../fixtures/ci-configs/${p}`, import.meta.url), 'utf8');
 
 export const at = (fs: readonly Finding[]): string[] => fs.map((f) => `${f.file}:${f.line}`);
 

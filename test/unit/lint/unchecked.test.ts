@@ -13,7 +13,12 @@ import { MAX_CI_FILE_BYTES } from '../../../src/lint/read.js';
 /** Nine anchors, each nine aliases of the one before: 9^9 (387 million) nodes once expanded, 600 bytes as written. */
 function aliasBomb(under: string): string {
   const lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
-  for (let i = 1; i < 9; i++) lines.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(', ')}]`);
+  for (let i = 1; i < 9; i++)
+    lines.push(
+      `${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9)
+        .fill(`*${'abcdefghi'[i - 1]}`)
+        .join(', ')}]`,
+    );
   return `${lines.join('\n')}\n${under}\n`;
 }
 
@@ -44,14 +49,20 @@ describe('CI files the lint could not judge', () => {
     expect(unchecked.every((f) => f.severity === 'info' && f.layer === 'config')).toBe(true);
     expect(Object.fromEntries(unchecked.map((f) => [f.file, f.summary]))).toEqual({
       '.drone.yml': '.drone.yml was not checked (not a regular file: a FIFO): its MTU settings are unknown.',
-      '.github/workflows/bomb.yml': '.github/workflows/bomb.yml was not checked (YAML alias expansion limit: its aliases expand to more than 1000000 nodes): its MTU settings are unknown.',
-      '.github/workflows/ci.yml': '.github/workflows/ci.yml was not checked (not a regular file: a link to /dev/urandom, a character device): its MTU settings are unknown.',
-      '.gitlab-ci.yml': '.gitlab-ci.yml was not checked (not a regular file: a link to /dev/zero, a character device): its MTU settings are unknown.',
-      'compose.yaml': 'compose.yaml was not checked (YAML alias expansion limit: an alias refers to the node that contains it): its MTU settings are unknown.',
+      '.github/workflows/bomb.yml':
+        '.github/workflows/bomb.yml was not checked (YAML alias expansion limit: its aliases expand to more than 1000000 nodes): its MTU settings are unknown.',
+      '.github/workflows/ci.yml':
+        '.github/workflows/ci.yml was not checked (not a regular file: a link to /dev/urandom, a character device): its MTU settings are unknown.',
+      '.gitlab-ci.yml':
+        '.gitlab-ci.yml was not checked (not a regular file: a link to /dev/zero, a character device): its MTU settings are unknown.',
+      'compose.yaml':
+        'compose.yaml was not checked (YAML alias expansion limit: an alias refers to the node that contains it): its MTU settings are unknown.',
       'docker-compose.yml': `docker-compose.yml was not checked (too large: ${MAX_CI_FILE_BYTES + 1} bytes, a CI config is at most ${MAX_CI_FILE_BYTES}): its MTU settings are unknown.`,
     });
     // The linked Woodpecker file was read and judged.
-    expect(fs.filter((f) => f.code === 'ci-config-mtu').map((f) => `${f.file}:${f.line}`)).toEqual(['.woodpecker.yml:3']);
+    expect(fs.filter((f) => f.code === 'ci-config-mtu').map((f) => `${f.file}:${f.line}`)).toEqual([
+      '.woodpecker.yml:3',
+    ]);
   });
 
   it('the pure linter says the same of an alias bomb handed to it directly', () => {
@@ -68,7 +79,14 @@ describe('CI files the lint could not judge', () => {
   it('lintCheckout lists the unchecked files in its result, beside the findings', async () => {
     const r = await lintCheckout(dir, { lintOnly: false, probedMtu: 1450 });
     expect(r).toMatchObject({ uplinkMtu: 1450, uplinkSource: 'probes', notes: [] });
-    expect(r.unchecked.map((u) => u.file).sort()).toEqual(['.drone.yml', '.github/workflows/bomb.yml', '.github/workflows/ci.yml', '.gitlab-ci.yml', 'compose.yaml', 'docker-compose.yml']);
+    expect(r.unchecked.map((u) => u.file).sort()).toEqual([
+      '.drone.yml',
+      '.github/workflows/bomb.yml',
+      '.github/workflows/ci.yml',
+      '.gitlab-ci.yml',
+      'compose.yaml',
+      'docker-compose.yml',
+    ]);
     expect(r.unchecked.find((u) => u.file === '.drone.yml')?.why).toBe('not a regular file: a FIFO');
   });
 });
@@ -80,13 +98,19 @@ describe('the uplink the lint judges against', () => {
       uplinkSource: 'assume-mtu',
       notes: ['the CI config lint assumed an uplink MTU of 1400 (assume-mtu)'],
     });
-    expect(chooseUplink({ probedMtu: 1450, lintOnly: false })).toEqual({ uplinkMtu: 1450, uplinkSource: 'probes', notes: [] });
+    expect(chooseUplink({ probedMtu: 1450, lintOnly: false })).toEqual({
+      uplinkMtu: 1450,
+      uplinkSource: 'probes',
+      notes: [],
+    });
     expect(chooseUplink({ lintOnly: true, defaultRoute: { name: 'eth0', mtu: 1450 } })).toEqual({
       uplinkMtu: 1450,
       uplinkSource: 'default-route',
       notes: ['lint only: the uplink is taken from the default route: eth0 (MTU 1450)'],
     });
     // Not lint-only: the default route is the probes' business (their fallback), not the lint's.
-    expect(chooseUplink({ lintOnly: false, defaultRoute: { name: 'eth0', mtu: 1450 } })).toEqual({ notes: ['CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu'] });
+    expect(chooseUplink({ lintOnly: false, defaultRoute: { name: 'eth0', mtu: 1450 } })).toEqual({
+      notes: ['CI config lint skipped: the uplink MTU is unknown; give it with assume-mtu'],
+    });
   });
 });

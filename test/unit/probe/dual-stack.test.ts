@@ -57,7 +57,13 @@ function setup(answers: Record<string, LookupAddress[]>, settings: Partial<Probe
     now: () => performance.now(),
     env: {},
   };
-  const s: ProbeSettings = { stallTimeoutMs: 2000, maxBytes: 16 * 1024, deadline: performance.now() + 5000, insecure: false, ...settings };
+  const s: ProbeSettings = {
+    stallTimeoutMs: 2000,
+    maxBytes: 16 * 1024,
+    deadline: performance.now() + 5000,
+    insecure: false,
+    ...settings,
+  };
   return { deps, settings: s, asked };
 }
 
@@ -107,7 +113,11 @@ describe('probeEachFamily', () => {
 
   it('a failed lookup is one dns-failure probe', async () => {
     const { deps, settings } = setup({});
-    const r = await probeEachFamily({ id: 'url', name: 'url', url: `http://nowhere.test:${dualPort}/f` }, settings, deps);
+    const r = await probeEachFamily(
+      { id: 'url', name: 'url', url: `http://nowhere.test:${dualPort}/f` },
+      settings,
+      deps,
+    );
     expect(r.probes.map((p) => p.outcome)).toEqual(['dns-failure']);
   });
 });
@@ -126,7 +136,10 @@ describe('createHelperResolver (getaddrinfo in a helper process)', () => {
     }
     // After close, a lookup never settles (the run is over); it must not throw or hang the caller's event loop.
     let settled = false;
-    void resolver.lookup('localhost').then(() => (settled = true), () => (settled = true));
+    void resolver.lookup('localhost').then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await new Promise((r) => setTimeout(r, 50));
     expect(settled).toBe(false);
   });

@@ -10,18 +10,33 @@ const ROWS: Array<[string, NodeJS.ProcessEnv, { https?: string; http?: string }]
   ['nothing set: direct', {}, {}],
   ['https_proxy before HTTPS_PROXY', { https_proxy: LOWER, HTTPS_PROXY: UPPER }, { https: LOWER }],
   ['HTTPS_PROXY alone', { HTTPS_PROXY: UPPER }, { https: UPPER }],
-  ['http_proxy before HTTP_PROXY, for both protocols', { http_proxy: LOWER, HTTP_PROXY: UPPER }, { https: LOWER, http: LOWER }],
+  [
+    'http_proxy before HTTP_PROXY, for both protocols',
+    { http_proxy: LOWER, HTTP_PROXY: UPPER },
+    { https: LOWER, http: LOWER },
+  ],
   ['an https URL falls back to the http proxy', { HTTP_PROXY: PLAIN }, { https: PLAIN, http: PLAIN }],
   ['an http URL never takes the https proxy', { HTTPS_PROXY: UPPER }, { https: UPPER }],
-  ['the https proxy wins over the http one for https', { https_proxy: LOWER, http_proxy: PLAIN }, { https: LOWER, http: PLAIN }],
+  [
+    'the https proxy wins over the http one for https',
+    { https_proxy: LOWER, http_proxy: PLAIN },
+    { https: LOWER, http: PLAIN },
+  ],
   ['an empty lowercase value hides the uppercase one', { https_proxy: '', HTTPS_PROXY: UPPER }, {}],
-  ['an empty https proxy falls back to the http one, as the dispatcher does', { https_proxy: '', HTTP_PROXY: PLAIN }, { https: PLAIN, http: PLAIN }],
+  [
+    'an empty https proxy falls back to the http one, as the dispatcher does',
+    { https_proxy: '', HTTP_PROXY: PLAIN },
+    { https: PLAIN, http: PLAIN },
+  ],
   ['ALL_PROXY is not honoured (undici ignores it)', { ALL_PROXY: PLAIN, all_proxy: PLAIN }, {}],
 ];
 
 describe('proxyFor', () => {
   it.each(ROWS)('%s', (_name, env, want) => {
-    expect({ https: proxyFor('https:', env), http: proxyFor('http:', env) }).toEqual({ https: want.https, http: want.http });
+    expect({ https: proxyFor('https:', env), http: proxyFor('http:', env) }).toEqual({
+      https: want.https,
+      http: want.http,
+    });
   });
 });
 

@@ -2,7 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { fromReportJson, type Report, type ReportJson } from '../../../src/model/report.js';
 
-export const REPORT_NAMES = ['healthy-pass', 'host-pmtu-blackhole', 'dns-failure', 'mismatch-warning', 'nested-docker-blackhole'] as const;
+export const REPORT_NAMES = [
+  'healthy-pass',
+  'host-pmtu-blackhole',
+  'dns-failure',
+  'mismatch-warning',
+  'nested-docker-blackhole',
+] as const;
 export type ReportName = (typeof REPORT_NAMES)[number];
 
 export function reportPath(name: ReportName): string {

@@ -29,7 +29,9 @@ describe('renderMarkdown', () => {
   it('titles the summary with the verdict', () => {
     expect(renderMarkdown(loadReport('healthy-pass'))).toMatch(/^## ✅ mtu-preflight: PASS\n/);
     expect(renderMarkdown(loadReport('mismatch-warning'))).toMatch(/^## ⚠️ mtu-preflight: WARN\n/);
-    expect(renderMarkdown(loadReport('nested-docker-blackhole'))).toMatch(/^## ❌ mtu-preflight: FAIL\n\npmtu-blackhole for registry\.npmjs\.org .*set the MTU to 1450 \(verified\)\./);
+    expect(renderMarkdown(loadReport('nested-docker-blackhole'))).toMatch(
+      /^## ❌ mtu-preflight: FAIL\n\npmtu-blackhole for registry\.npmjs\.org .*set the MTU to 1450 \(verified\)\./,
+    );
   });
 
   it('draws the nested path with the bridge at 1500 over the uplink at 1450 and marks that hop', () => {
@@ -41,7 +43,16 @@ describe('renderMarkdown', () => {
     expect(labels.get(daemon)).toContain('MTU 1450');
     expect(labels.get(bridge)).toContain('MTU 1500');
     // internet → uplink → host → daemon → default bridge → container and build step; daemon → verification network → container.
-    expect(edges.map((e) => `${e.from}>${e.to}`)).toEqual(['internet>L1U1', 'L1U1>L1', 'L1>L2', 'L2>L3', 'L3>L4', 'L3>L5', 'L2>L6', 'L6>L7']);
+    expect(edges.map((e) => `${e.from}>${e.to}`)).toEqual([
+      'internet>L1U1',
+      'L1U1>L1',
+      'L1>L2',
+      'L2>L3',
+      'L3>L4',
+      'L3>L5',
+      'L2>L6',
+      'L6>L7',
+    ]);
     expect(labels.get('L6')).toBe('temporary network, MTU 1450 (verification)<br/>docker-network · MTU 1450');
     const bad = edges.findIndex((e) => e.label !== undefined);
     expect(edges[bad]).toEqual({ from: daemon, label: 'pmtu-blackhole', to: bridge });
@@ -83,8 +94,12 @@ describe('renderMarkdown', () => {
   it('lists each probe with its timings in one table', () => {
     const md = renderMarkdown(loadReport('dns-failure'));
     expect(md).toContain('| layer | target | outcome | DNS | connect | TLS | TTFB | bytes | throughput | stall |');
-    expect(md).toContain('| runner (this network namespace) | registry.npmjs.org | ok | 6 ms | 14 ms | 48 ms | 95 ms | 2.0 MB (cap) | 6.3 MB/s | - |');
-    expect(md).toContain('| runner (this network namespace) | rubygems.org | dns-failure (ENOTFOUND) | - | - | - | - | 0 B | - | - |');
+    expect(md).toContain(
+      '| runner (this network namespace) | registry.npmjs.org | ok | 6 ms | 14 ms | 48 ms | 95 ms | 2.0 MB (cap) | 6.3 MB/s | - |',
+    );
+    expect(md).toContain(
+      '| runner (this network namespace) | rubygems.org | dns-failure (ENOTFOUND) | - | - | - | - | 0 B | - | - |',
+    );
   });
 
   it('escapes names that would break tables, mermaid labels and fences', () => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../../src/model/report.js';
-import { DEFAULT_COLUMNS, ProgressBoard, fitLine, redrawLines, renderProgressLine } from '../../../src/render/progress.js';
+import {
+  DEFAULT_COLUMNS,
+  ProgressBoard,
+  fitLine,
+  redrawLines,
+  renderProgressLine,
+} from '../../../src/render/progress.js';
 
 /**
  * Just enough of a terminal to replay what the CLI writes to stderr: printable characters with autowrap at the last
@@ -56,7 +62,9 @@ class Screen {
   }
 
   private text(cells: string[]): string {
-    return Array.from(cells, (c) => c ?? ' ').join('').trimEnd();
+    return Array.from(cells, (c) => c ?? ' ')
+      .join('')
+      .trimEnd();
   }
 
   /** The scrollback, then the screen, without trailing empty rows. */
@@ -149,7 +157,9 @@ describe('live progress on a terminal', () => {
 
   it('assumes 80 columns when the terminal does not say (0 under script)', () => {
     for (const columns of [undefined, 0]) {
-      const line = renderProgressLine(probe('registry.npmjs.org', { phases: { dnsMs: 2, connectMs: 9, tlsMs: 40, ttfbMs: 60 }, bytes: 1 }));
+      const line = renderProgressLine(
+        probe('registry.npmjs.org', { phases: { dnsMs: 2, connectMs: 9, tlsMs: 40, ttfbMs: 60 }, bytes: 1 }),
+      );
       const drawn = redrawLines([`${line}${'x'.repeat(100)}`], 0, { columns }).replace(/^\r\x1b\[2K/, '');
       expect(drawn.length).toBe(DEFAULT_COLUMNS - 1);
       expect(drawn.startsWith(line)).toBe(true);

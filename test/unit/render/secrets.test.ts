@@ -24,7 +24,8 @@ function reportLeakingProxy(): Report {
   host.notes.push(`HTTPS_PROXY=${PROXY} was set`);
   // A layer's typed fields are free text too: a DOCKER_HOST with credentials in it, say.
   const daemon = r.layers.find((l) => l.kind === 'docker-daemon')!;
-  if (daemon.kind === 'docker-daemon') daemon.endpoint = { host: PROXY.replace('http:', 'tcp:'), source: 'DOCKER_HOST' };
+  if (daemon.kind === 'docker-daemon')
+    daemon.endpoint = { host: PROXY.replace('http:', 'tcp:'), source: 'DOCKER_HOST' };
   const probe = host.probes[0]!;
   probe.viaProxy = PROXY;
   probe.error = { code: 'UND_ERR_SOCKET', message: `other side closed (${PROXY})` };
@@ -33,7 +34,11 @@ function reportLeakingProxy(): Report {
   const finding = r.findings[0]!;
   finding.evidence.push(`via proxy ${PROXY}`);
   finding.summary += ` (proxy ${PROXY})`;
-  finding.fix!.steps.push({ title: `export https_proxy=${PROXY}`, language: 'sh', snippet: `export https_proxy=${PROXY}` });
+  finding.fix!.steps.push({
+    title: `export https_proxy=${PROXY}`,
+    language: 'sh',
+    snippet: `export https_proxy=${PROXY}`,
+  });
   return r;
 }
 
@@ -43,7 +48,14 @@ describe('no renderer prints a proxy password', () => {
     ['text in colour', (r) => renderText(r, { color: true, width: 60 })],
     ['markdown', renderMarkdown],
     ['json', renderJson],
-    ['progress line', (r) => r.layers.flatMap((l) => l.probes).map((p) => renderProgressLine(p)).join('\n')],
+    [
+      'progress line',
+      (r) =>
+        r.layers
+          .flatMap((l) => l.probes)
+          .map((p) => renderProgressLine(p))
+          .join('\n'),
+    ],
   ];
   it.each(outputs)('%s', (_, render) => {
     const out = render(reportLeakingProxy());
@@ -52,7 +64,9 @@ describe('no renderer prints a proxy password', () => {
   });
 
   it('still says a proxy was used, with its host', () => {
-    expect(renderText(reportLeakingProxy(), { color: false })).toContain('via proxy http://***:***@proxy.corp.example:3128');
+    expect(renderText(reportLeakingProxy(), { color: false })).toContain(
+      'via proxy http://***:***@proxy.corp.example:3128',
+    );
     expect(JSON.parse(renderJson(reportLeakingProxy())).settings.proxy).toBe('http://***:***@proxy.corp.example:3128');
   });
 });
@@ -64,7 +78,11 @@ describe('maskSecrets', () => {
     ['an @ inside the password', 'http://u:p@ss@host:8080/x', 'http://***:***@host:8080/x'],
     ['an @ in the query, not user-info', 'https://a.example/c?mail=a@b', 'https://a.example/c?mail=a@b'],
     ['a URL in quotes', `"${PROXY}"`, '"http://***:***@proxy.corp.example:3128"'],
-    ['an @ after the URL, not in it', 'see http://host.example, or write to a@b', 'see http://host.example, or write to a@b'],
+    [
+      'an @ after the URL, not in it',
+      'see http://host.example, or write to a@b',
+      'see http://host.example, or write to a@b',
+    ],
     ['already masked', 'http://***:***@p:1', 'http://***:***@p:1'],
     ['already masked and markdown-escaped', 'http://\\*\\*\\*:\\*\\*\\*@p', 'http://\\*\\*\\*:\\*\\*\\*@p'],
   ])('%s', (_, input, expected) => {

@@ -9,8 +9,18 @@ import { diffJson, type Json } from '../../../scripts/lab-reports/diff.js';
 import { normaliseRun, type LabRun, type NormalisedRun } from '../../../scripts/lab-reports/normalise.js';
 
 const fixture = (n: 1 | 2): LabRun =>
-  JSON.parse(readFileSync(new URL(`../../fixtures/lab-reports-be540ef/swarm-overlay-1500-on-1450.run${n}.json`, import.meta.url), 'utf8')) as LabRun;
-type Report = { verdict: string; recommendedMtu?: number; layers: Array<{ id: string; mtu?: number; probes: Array<{ outcome: string }> }>; findings: Array<{ code: string }> };
+  JSON.parse(
+    readFileSync(
+      new URL(`../../fixtures/lab-reports-be540ef/swarm-overlay-1500-on-1450.run${n}.json`, import.meta.url),
+      'utf8',
+    ),
+  ) as LabRun;
+type Report = {
+  verdict: string;
+  recommendedMtu?: number;
+  layers: Array<{ id: string; mtu?: number; probes: Array<{ outcome: string }> }>;
+  findings: Array<{ code: string }>;
+};
 const report = (r: NormalisedRun) => r.report as Report;
 
 describe('lab reports: normalisation', () => {

@@ -21,9 +21,22 @@ const options = (over: Partial<Options> = {}): Options => ({
 
 const MISSING_SOCKET = path.join(os.tmpdir(), `mtp-no-daemon-${process.pid}.sock`);
 
-const hostLayer = (): HostLayer => ({ id: 'host', kind: 'host', name: 'runner', mtu: 1450, interfaces: [], uplinks: [], probes: [], notes: [] });
+const hostLayer = (): HostLayer => ({
+  id: 'host',
+  kind: 'host',
+  name: 'runner',
+  mtu: 1450,
+  interfaces: [],
+  uplinks: [],
+  probes: [],
+  notes: [],
+});
 
-async function collect(scenario: FakeScenario | 'unreachable', over: Partial<Options> = {}, extra: Partial<DockerLayerDeps> = {}) {
+async function collect(
+  scenario: FakeScenario | 'unreachable',
+  over: Partial<Options> = {},
+  extra: Partial<DockerLayerDeps> = {},
+) {
   const fake = scenario === 'unreachable' ? undefined : new FakeDaemon(scenario);
   const cleanups: Array<() => Promise<void>> = [];
   const host = hostLayer();
@@ -46,7 +59,12 @@ async function collect(scenario: FakeScenario | 'unreachable', over: Partial<Opt
     },
     ...extra,
   });
-  const report = diagnose({ layers: [host, ...layers], ci: { system: 'gitlab-ci', kubernetes: true, container: true }, stallTimeoutMs: 3000, minThroughput: 65536 });
+  const report = diagnose({
+    layers: [host, ...layers],
+    ci: { system: 'gitlab-ci', kubernetes: true, container: true },
+    stallTimeoutMs: 3000,
+    minThroughput: 65536,
+  });
   return { fake, layers, notes, cleanups, report };
 }
 
@@ -69,12 +87,15 @@ describe('collectDockerLayers (fake daemon)', () => {
     expect(report.findings.map((f) => [f.code, f.layer])).toEqual([['pmtu-blackhole', 'docker-net-bridge']]);
     const f = report.findings[0]!;
     expect(f).toMatchObject({ recommendedMtu: 1450, verified: { mtu: 1450, ok: true } });
-    expect(f.summary).toMatch(/^docker network bridge \(docker0\) MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: /);
+    expect(f.summary).toMatch(
+      /^docker network bridge \(docker0\) MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: /,
+    );
     expect(f.summary).toMatch(/verified: a network with MTU 1450 fetched 2\.0 MB/);
     expect(f.fix?.steps[0]?.snippet).toMatch(/--mtu=1450/); // GitLab dind service first
     // Everything made was labelled, and is gone.
     expect(fake!.createdLabels.length).toBeGreaterThanOrEqual(4);
-    for (const l of fake!.createdLabels) expect(Object.keys(l).sort()).toEqual([LABEL, LABEL_EXPIRES, LABEL_RUN].sort());
+    for (const l of fake!.createdLabels)
+      expect(Object.keys(l).sort()).toEqual([LABEL, LABEL_EXPIRES, LABEL_RUN].sort());
     expect([...fake!.containers.keys()]).toEqual([]);
     expect([...fake!.networks.values()].map((n) => n.name)).toEqual(['bridge']);
     expect([...fake!.images.keys()]).toEqual([]);
@@ -105,8 +126,12 @@ describe('collectDockerLayers (fake daemon)', () => {
     const { report, layers } = await collect({ ...dind, blackhole: false });
     expect(layers.some(isVerification)).toBe(false);
     expect(report.verdict).toBe('warn');
-    expect(report.findings.map((f) => [f.code, f.severity, f.layer, f.recommendedMtu])).toEqual([['mtu-mismatch', 'warning', 'docker-net-bridge', 1450]]);
-    expect(report.findings[0]!.summary).toMatch(/MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: downloads from a container on it worked/);
+    expect(report.findings.map((f) => [f.code, f.severity, f.layer, f.recommendedMtu])).toEqual([
+      ['mtu-mismatch', 'warning', 'docker-net-bridge', 1450],
+    ]);
+    expect(report.findings[0]!.summary).toMatch(
+      /MTU 1500 exceeds the daemon's uplink eth0 MTU 1450: downloads from a container on it worked/,
+    );
   });
 
   it('dockerd --mtu 1450 with a compose network left at 1500: flagged with the compose fix', async () => {
@@ -118,9 +143,15 @@ describe('collectDockerLayers (fake daemon)', () => {
       Labels: { 'com.docker.compose.network': 'default', 'com.docker.compose.project': 'app' },
     };
     const { report, layers } = await collect({ pathMtu: 1450, bridgeMtu: 1450, blackhole: true, networks: [compose] });
-    expect(layers.find((l) => l.id === 'docker-net-app_default')).toMatchObject({ mtu: 1500, bridge: 'br-c0ffee012345', origin: 'compose' });
+    expect(layers.find((l) => l.id === 'docker-net-app_default')).toMatchObject({
+      mtu: 1500,
+      bridge: 'br-c0ffee012345',
+      origin: 'compose',
+    });
     expect(report.verdict).toBe('warn');
-    expect(report.findings.map((f) => [f.code, f.layer, f.recommendedMtu])).toEqual([['mtu-mismatch', 'docker-net-app_default', 1450]]);
+    expect(report.findings.map((f) => [f.code, f.layer, f.recommendedMtu])).toEqual([
+      ['mtu-mismatch', 'docker-net-app_default', 1450],
+    ]);
     expect(report.findings[0]!.fix?.steps[0]?.snippet).toMatch(/driver_opts:\n\s+com.docker.network.driver.mtu: 1450/);
   });
 
@@ -156,7 +187,9 @@ describe('collectDockerLayers (fake daemon)', () => {
     });
     expect([...fake!.containers.keys()]).toEqual(['live-c']);
     expect(fake!.networks.has('old-n')).toBe(false);
-    expect(layers[0]!.notes).toContain('removed 2 leftover(s) of an earlier, interrupted run (label io.mtu-preflight=1)');
+    expect(layers[0]!.notes).toContain(
+      'removed 2 leftover(s) of an earlier, interrupted run (label io.mtu-preflight=1)',
+    );
   });
 });
 
@@ -169,7 +202,11 @@ describe('probe image and proxies', () => {
   });
 
   it('says when the proxy it passes in is on loopback', async () => {
-    const { layers } = await collect({ ...dind, blackhole: false }, {}, { env: { DOCKER_HOST: 'unix:///fake.sock', HTTPS_PROXY: 'http://user:secret@127.0.0.1:3128' } });
+    const { layers } = await collect(
+      { ...dind, blackhole: false },
+      {},
+      { env: { DOCKER_HOST: 'unix:///fake.sock', HTTPS_PROXY: 'http://user:secret@127.0.0.1:3128' } },
+    );
     expect(layers[0]!.notes).toContain(
       'HTTPS_PROXY points at loopback (http://***@127.0.0.1:3128): containers on a bridge have their own loopback, so their probes cannot use that proxy',
     );

@@ -61,10 +61,24 @@ const ok = (o: Partial<ProbeResult> = {}): ProbeResult => ({
 });
 
 const stall = (): ProbeResult =>
-  ok({ outcome: 'stall', phases: { dnsMs: 2, connectMs: 5, doneMs: 3100 }, bytes: 0, capped: false, throughputBps: undefined, samples: [], stall: { phase: 'tls', afterBytes: 0, idleMs: 3000 }, error: { code: 'STALL', message: 'x' } });
+  ok({
+    outcome: 'stall',
+    phases: { dnsMs: 2, connectMs: 5, doneMs: 3100 },
+    bytes: 0,
+    capped: false,
+    throughputBps: undefined,
+    samples: [],
+    stall: { phase: 'tls', afterBytes: 0, idleMs: 3000 },
+    error: { code: 'STALL', message: 'x' },
+  });
 
 export class FakeDaemon implements DockerClient {
-  readonly endpoint: DockerEndpoint = { host: 'unix:///fake.sock', source: 'DOCKER_HOST', socketPath: '/fake.sock', origin: 'http://localhost' };
+  readonly endpoint: DockerEndpoint = {
+    host: 'unix:///fake.sock',
+    source: 'DOCKER_HOST',
+    socketPath: '/fake.sock',
+    origin: 'http://localhost',
+  };
   containers = new Map<string, Obj>();
   networks = new Map<string, Obj & { name: string }>();
   images = new Map<string, Obj>();
@@ -79,7 +93,11 @@ export class FakeDaemon implements DockerClient {
     this.networks.set('n-bridge', { id: 'n-bridge', name: 'bridge', labels: {}, mtu: s.bridgeMtu });
     for (const l of s.leftovers ?? []) {
       const map = l.kind === 'container' ? this.containers : l.kind === 'image' ? this.images : this.networks;
-      (map as Map<string, Obj>).set(l.id, { id: l.id, labels: l.labels, ...(l.kind === 'network' ? { name: l.id } : {}) } as Obj & { name: string });
+      map.set(l.id, {
+        id: l.id,
+        labels: l.labels,
+        ...(l.kind === 'network' ? { name: l.id } : {}),
+      });
     }
   }
 
@@ -95,11 +113,26 @@ export class FakeDaemon implements DockerClient {
       node: 'v24.0.0',
       interfaces: host
         ? [
-            { name: this.s.bridgeName ?? 'docker0', mtu: this.s.bridgeMtu, state: 'up', kind: 'bridge', ports: ['veth1'] },
+            {
+              name: this.s.bridgeName ?? 'docker0',
+              mtu: this.s.bridgeMtu,
+              state: 'up',
+              kind: 'bridge',
+              ports: ['veth1'],
+            },
             { name: 'eth0', mtu: this.s.pathMtu, state: 'up', kind: 'veth' },
           ]
         : [{ name: 'eth0', mtu, state: 'up', kind: 'veth' }],
-      uplinks: [{ target: 'registry.lab.test', address: '10.213.2.2', iface: 'eth0', ifaceMtu: mtu, effectiveMtu: mtu, kind: 'veth' }],
+      uplinks: [
+        {
+          target: 'registry.lab.test',
+          address: '10.213.2.2',
+          iface: 'eth0',
+          ifaceMtu: mtu,
+          effectiveMtu: mtu,
+          kind: 'veth',
+        },
+      ],
       mtu,
       probes: [fits || !this.s.blackhole ? ok() : stall()],
       notes: [],
@@ -117,27 +150,46 @@ export class FakeDaemon implements DockerClient {
       kind: kindOf(name),
       ...(name === 'vx0' ? { tunnelOverhead: 50 } : {}),
     }));
-    const egress = host ? 'eth0' : Object.keys(view).filter((n) => /^eth\d+$/.test(n)).sort().at(-1)!;
+    const egress = host
+      ? 'eth0'
+      : Object.keys(view)
+          .filter((n) => /^eth\d+$/.test(n))
+          .sort()
+          .at(-1)!;
     const mtu = view[egress]!;
     const fits = host || mtu <= (this.s.innerLimit ?? this.s.pathMtu);
     return {
       mtuPreflightProbe: 1,
       node: 'v20.19.2',
       interfaces,
-      uplinks: [{ target: 'registry.lab.test', address: '10.213.2.2', iface: egress, ifaceMtu: mtu, effectiveMtu: mtu, kind: 'veth' }],
+      uplinks: [
+        {
+          target: 'registry.lab.test',
+          address: '10.213.2.2',
+          iface: egress,
+          ifaceMtu: mtu,
+          effectiveMtu: mtu,
+          kind: 'veth',
+        },
+      ],
       mtu: view.eth0,
       probes: [fits || !this.s.blackhole ? ok() : stall()],
       notes: [],
     };
   }
 
-  private labelled(map: Map<string, Obj>, filters: string | undefined): Array<{ Id: string; Labels: Record<string, string> }> {
-    const want = filters ? (JSON.parse(filters) as { label?: string[] }).label ?? [] : [];
+  private labelled(
+    map: Map<string, Obj>,
+    filters: string | undefined,
+  ): Array<{ Id: string; Labels: Record<string, string> }> {
+    const want = filters ? ((JSON.parse(filters) as { label?: string[] }).label ?? []) : [];
     return [...map.values()]
-      .filter((o) => want.every((w) => {
-        const [k, v] = w.split('=');
-        return v === undefined ? k! in o.labels : o.labels[k!] === v;
-      }))
+      .filter((o) =>
+        want.every((w) => {
+          const [k, v] = w.split('=');
+          return v === undefined ? k! in o.labels : o.labels[k!] === v;
+        }),
+      )
       .map((o) => ({ Id: o.id, Labels: o.labels }));
   }
 
@@ -166,24 +218,50 @@ export class FakeDaemon implements DockerClient {
       if (!n) throw new DockerApiError('HTTP_404', `network ${want} not found`, 404);
       return n;
     }
-    if (method === 'GET' && path === '/version') return { Version: '20.10.24+dfsg1', ApiVersion: '1.41', Os: 'linux', KernelVersion: '6.1.0' };
+    if (method === 'GET' && path === '/version')
+      return { Version: '20.10.24+dfsg1', ApiVersion: '1.41', Os: 'linux', KernelVersion: '6.1.0' };
     if (method === 'GET' && path === '/networks') {
       if (q.filters) return this.labelled(this.networks, String(q.filters));
       return [
-        { Name: 'bridge', Id: 'n-bridge', Driver: 'bridge', Scope: 'local', Options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': this.s.bridgeName ?? 'docker0', 'com.docker.network.driver.mtu': String(this.s.bridgeMtu) }, Labels: {} },
+        {
+          Name: 'bridge',
+          Id: 'n-bridge',
+          Driver: 'bridge',
+          Scope: 'local',
+          Options: {
+            'com.docker.network.bridge.default_bridge': 'true',
+            'com.docker.network.bridge.name': this.s.bridgeName ?? 'docker0',
+            'com.docker.network.driver.mtu': String(this.s.bridgeMtu),
+          },
+          Labels: {},
+        },
         { Name: 'host', Id: 'n-host', Driver: 'host', Options: {}, Labels: {} },
         ...(this.s.networks ?? []),
-        ...[...this.networks.values()].filter((n) => n.id !== 'n-bridge').map((n) => ({ Name: n.name, Id: n.id, Driver: 'bridge', Options: n.mtu ? { 'com.docker.network.driver.mtu': String(n.mtu) } : {}, Labels: n.labels })),
+        ...[...this.networks.values()]
+          .filter((n) => n.id !== 'n-bridge')
+          .map((n) => ({
+            Name: n.name,
+            Id: n.id,
+            Driver: 'bridge',
+            Options: n.mtu ? { 'com.docker.network.driver.mtu': String(n.mtu) } : {},
+            Labels: n.labels,
+          })),
       ];
     }
     if (method === 'GET' && path === '/containers/json') return this.labelled(this.containers, String(q.filters));
     if (method === 'GET' && path === '/images/json') return this.labelled(this.images, String(q.filters));
     if (method === 'GET' && (m = /^\/images\/(.+)\/json$/.exec(path))) {
-      if (this.s.imagePresent === false) throw new DockerApiError('HTTP_404', `No such image: ${decodeURIComponent(m[1]!)}`, 404);
+      if (this.s.imagePresent === false)
+        throw new DockerApiError('HTTP_404', `No such image: ${decodeURIComponent(m[1]!)}`, 404);
       return { Id: 'sha256:probe' };
     }
     if (method === 'POST' && path === '/containers/create') {
-      const j = opts.json as { Labels: Record<string, string>; Cmd: string[]; Env: string[]; HostConfig: { NetworkMode: string } };
+      const j = opts.json as {
+        Labels: Record<string, string>;
+        Cmd: string[];
+        Env: string[];
+        HostConfig: { NetworkMode: string };
+      };
       this.createdLabels.push(j.Labels);
       const c = { id: id(), labels: j.Labels, cmd: j.Cmd, env: j.Env, network: j.HostConfig.NetworkMode };
       this.containers.set(c.id, c);
@@ -197,7 +275,12 @@ export class FakeDaemon implements DockerClient {
       if (method === 'POST' && op === '/start') {
         // A captured failure to start (ipvlan on a kernel without it): the daemon's 500 with its message.
         const failed = this.s.views?.[c.network!] as { exit?: number; stderr?: string } | undefined;
-        if (failed?.exit) throw new DockerApiError('HTTP_500', String(failed.stderr).replace(/^docker: Error response from daemon: /, ''), 500);
+        if (failed?.exit)
+          throw new DockerApiError(
+            'HTTP_500',
+            String(failed.stderr).replace(/^docker: Error response from daemon: /, ''),
+            500,
+          );
         return undefined;
       }
       if (method === 'POST' && op === '/wait') return { StatusCode: 0 };
@@ -229,7 +312,11 @@ export class FakeDaemon implements DockerClient {
       this.builds.push(opts.body!.toString('latin1'));
       this.images.set(String(q.t), { id: String(q.t), labels });
       const out = JSON.stringify(this.probeOutput('bridge'));
-      return [JSON.stringify({ stream: 'Step 1/5 : FROM x\n' }), JSON.stringify({ stream: `${out}\n` }), JSON.stringify({ aux: { ID: 'sha256:built' } })].join('\r\n');
+      return [
+        JSON.stringify({ stream: 'Step 1/5 : FROM x\n' }),
+        JSON.stringify({ stream: `${out}\n` }),
+        JSON.stringify({ aux: { ID: 'sha256:built' } }),
+      ].join('\r\n');
     }
     if (method === 'DELETE' && (m = /^\/images\/(.+)$/.exec(path))) {
       if (!this.images.delete(m[1]!)) throw new DockerApiError('HTTP_404', 'no such image', 404);

@@ -17,29 +17,60 @@ import type { LayerContext } from '../../../../src/collect/context.js';
 import { verificationMtu } from '../../../../src/diagnose/rules/docker-blackhole.js';
 import { layerFacts } from '../../../../src/model/layer-json.js';
 import type { HostLayer } from '../../../../src/model/layers.js';
-import { SCHEMA_VERSION, type Finding, type Layer, type Report } from '../../../../src/model/report.js';
+import { SCHEMA_VERSION, type Finding, type Report } from '../../../../src/model/report.js';
 import { FakeDaemon, type FakeScenario } from './fake-daemon.js';
 
 const FIX = path.resolve(import.meta.dirname, '../../../fixtures');
 const read = (dir: string, file: string): unknown => JSON.parse(readFileSync(path.join(FIX, dir, file), 'utf8'));
 const inspect = (dir: string, file: string) => parseNetworkInspect((read(dir, file) as unknown[])[0]);
 /** The fixture's networks minus the ones the fake daemon lists itself (its default bridge, host). */
-const extraNetworks = (dir: string, file = 'networks.json') => (read(dir, file) as Array<{ Name: string }>).filter((n) => !['bridge', 'host', 'none'].includes(n.Name));
+const extraNetworks = (dir: string, file = 'networks.json') =>
+  (read(dir, file) as Array<{ Name: string }>).filter((n) => !['bridge', 'host', 'none'].includes(n.Name));
 
 describe('parseNetworkInspect per driver (captured on dockerd 20.10)', () => {
   it('swarm overlay: the option is the underlay MTU, containers get 50 bytes less; attachable, ingress and service-only told apart', () => {
     const dir = 'nested-dockerd-swarm-overlay-1450';
-    expect(inspect(dir, 'network-inspect-ov1500.json')).toMatchObject({ name: 'ov1500', driver: 'overlay', scope: 'swarm', mtuOption: 1500, mtu: 1450, attachable: true, ingress: false });
-    expect(inspect(dir, 'network-inspect-ovdefault.json')).toMatchObject({ driver: 'overlay', mtu: 1450, attachable: true });
+    expect(inspect(dir, 'network-inspect-ov1500.json')).toMatchObject({
+      name: 'ov1500',
+      driver: 'overlay',
+      scope: 'swarm',
+      mtuOption: 1500,
+      mtu: 1450,
+      attachable: true,
+      ingress: false,
+    });
+    expect(inspect(dir, 'network-inspect-ovdefault.json')).toMatchObject({
+      driver: 'overlay',
+      mtu: 1450,
+      attachable: true,
+    });
     expect(inspect(dir, 'network-inspect-ovdefault.json')?.mtuOption).toBeUndefined();
-    expect(inspect(dir, 'network-inspect-ingress.json')).toMatchObject({ name: 'ingress', ingress: true, attachable: false, mtu: 1450 });
+    expect(inspect(dir, 'network-inspect-ingress.json')).toMatchObject({
+      name: 'ingress',
+      ingress: true,
+      attachable: false,
+      mtu: 1450,
+    });
     expect(inspect(dir, 'network-inspect-svcnet.json')).toMatchObject({ attachable: false, ingress: false });
-    expect(inspect('nested-dockerd-swarm-overlay-1450-fixed', 'network-inspect-ov1450.json')).toMatchObject({ mtuOption: 1450, mtu: 1400 });
+    expect(inspect('nested-dockerd-swarm-overlay-1450-fixed', 'network-inspect-ov1450.json')).toMatchObject({
+      mtuOption: 1450,
+      mtu: 1400,
+    });
   });
 
-  it('docker_gwbridge: a bridge, marked as the overlays\' way out, 1500 unless created with the option', () => {
-    expect(inspect('nested-dockerd-swarm-overlay-1450', 'network-inspect-docker_gwbridge.json')).toMatchObject({ driver: 'bridge', bridge: 'docker_gwbridge', gwbridge: true, mtu: 1500, isDefault: false });
-    expect(inspect('nested-dockerd-swarm-overlay-1450-fixed', 'network-inspect-docker_gwbridge.json')).toMatchObject({ gwbridge: true, mtuOption: 1450, mtu: 1450 });
+  it("docker_gwbridge: a bridge, marked as the overlays' way out, 1500 unless created with the option", () => {
+    expect(inspect('nested-dockerd-swarm-overlay-1450', 'network-inspect-docker_gwbridge.json')).toMatchObject({
+      driver: 'bridge',
+      bridge: 'docker_gwbridge',
+      gwbridge: true,
+      mtu: 1500,
+      isDefault: false,
+    });
+    expect(inspect('nested-dockerd-swarm-overlay-1450-fixed', 'network-inspect-docker_gwbridge.json')).toMatchObject({
+      gwbridge: true,
+      mtuOption: 1450,
+      mtu: 1450,
+    });
   });
 
   it('macvlan and ipvlan: the parent and mode; no MTU from the options (the parent decides)', () => {
@@ -52,24 +83,47 @@ describe('parseNetworkInspect per driver (captured on dockerd 20.10)', () => {
   });
 
   it('dockerd --bridge=br0: the default network is the host bridge br0', () => {
-    expect(inspect('nested-dockerd-host-bridge-br0', 'network-inspect-bridge.json')).toMatchObject({ isDefault: true, bridge: 'br0', mtu: 1500 });
+    expect(inspect('nested-dockerd-host-bridge-br0', 'network-inspect-bridge.json')).toMatchObject({
+      isDefault: true,
+      bridge: 'br0',
+      mtu: 1500,
+    });
     const routable = parseNetworkList(read('nested-dockerd-host-bridge-br0-routable', 'networks.json'));
     expect(routable.map((n) => [n.name, n.bridge, n.isDefault])).toEqual([['bridge', 'br0', true]]);
   });
 
   it('GET /info: the swarm state of the node', () => {
-    expect(parseSwarmInfo(read('nested-dockerd-swarm-overlay-1450', 'info-swarm.json'))).toEqual({ state: 'active', nodeAddr: '10.213.1.2', nodes: 1 });
+    expect(parseSwarmInfo(read('nested-dockerd-swarm-overlay-1450', 'info-swarm.json'))).toEqual({
+      state: 'active',
+      nodeAddr: '10.213.1.2',
+      nodes: 1,
+    });
     expect(parseSwarmInfo({ Swarm: { LocalNodeState: 'inactive', NodeAddr: '' } })).toEqual({ state: 'inactive' });
     expect(parseSwarmInfo({})).toBeUndefined();
   });
 });
 
-const hostLayer = (mtu = 1450): HostLayer => ({ id: 'host', kind: 'host', name: 'runner', mtu, interfaces: [], uplinks: [], probes: [], notes: [] });
+const hostLayer = (mtu = 1450): HostLayer => ({
+  id: 'host',
+  kind: 'host',
+  name: 'runner',
+  mtu,
+  interfaces: [],
+  uplinks: [],
+  probes: [],
+  notes: [],
+});
 
 async function collect(s: FakeScenario) {
   const fake = new FakeDaemon(s);
   const ctx: LayerContext = {
-    options: { ...DEFAULTS, registries: [], urls: ['https://registry.lab.test/blob?bytes=2097152'], probeImage: 'mtp-probe:lab', pull: 'never' },
+    options: {
+      ...DEFAULTS,
+      registries: [],
+      urls: ['https://registry.lab.test/blob?bytes=2097152'],
+      probeImage: 'mtp-probe:lab',
+      pull: 'never',
+    },
     deadline: performance.now() + 20_000,
     extraCa: [],
     hostId: 'host',
@@ -83,12 +137,20 @@ async function collect(s: FakeScenario) {
     createClient: () => fake,
     onCleanup: () => () => undefined,
   });
-  const report = diagnose({ layers: [host, ...layers], ci: { system: 'local', kubernetes: false, container: false }, stallTimeoutMs: 3000, minThroughput: 65536 });
+  const report = diagnose({
+    layers: [host, ...layers],
+    ci: { system: 'local', kubernetes: false, container: false },
+    stallTimeoutMs: 3000,
+    minThroughput: 65536,
+  });
   return { fake, layers, report };
 }
 
 const byCode = (fs: Finding[], code: string, layer: string) => fs.find((f) => f.code === code && f.layer === layer);
-const leftover = (fake: FakeDaemon) => [...fake.containers.keys(), ...[...fake.networks.values()].filter((n) => n.labels['io.mtu-preflight']).map((n) => n.id)];
+const leftover = (fake: FakeDaemon) => [
+  ...fake.containers.keys(),
+  ...[...fake.networks.values()].filter((n) => n.labels['io.mtu-preflight']).map((n) => n.id),
+];
 
 describe('network shapes end to end over the captures (fake daemon)', () => {
   const swarmDir = 'nested-dockerd-swarm-overlay-1450';
@@ -117,14 +179,21 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
     // The typed fields, as the JSON report (schema v1) flattens them into `facts`.
     const facts = (id: string) => layerFacts(layers.find((l) => l.id === id)!);
     expect(facts('docker')).toMatchObject({ swarm: 'active', swarmNodes: 1 });
-    expect(facts('docker-container-net-ov1500')).toMatchObject({ overlay: 'ov1500', overlayIface: 'eth0', overlayMtu: 1450, egressIface: 'eth1' });
+    expect(facts('docker-container-net-ov1500')).toMatchObject({
+      overlay: 'ov1500',
+      overlayIface: 'eth0',
+      overlayMtu: 1450,
+      egressIface: 'eth1',
+    });
 
     expect(report.verdict).toBe('fail');
     const hole = byCode(report.findings, 'pmtu-blackhole', 'docker-net-docker_gwbridge')!;
     expect(hole.summary).toMatch(/docker_gwbridge.*MTU 1500 exceeds the daemon's uplink eth0 MTU 1450/);
     expect(hole).toMatchObject({ recommendedMtu: 1450, verified: { mtu: 1450, ok: true } });
     expect(hole.evidence.join('\n')).toMatch(/eth0 on overlay ov1500 MTU 1450, eth1 MTU 1500/);
-    expect(hole.summary).toMatch(/Fix: re-create docker_gwbridge with MTU 1450 \(verified: a network with MTU 1450 fetched 2\.0 MB in \d+ ms\)\.$/);
+    expect(hole.summary).toMatch(
+      /Fix: re-create docker_gwbridge with MTU 1450 \(verified: a network with MTU 1450 fetched 2\.0 MB in \d+ ms\)\.$/,
+    );
     expect(hole.fix?.summary).toMatch(/Re-create docker_gwbridge with com\.docker\.network\.driver\.mtu=1450/);
     expect(hole.fix?.steps[0]?.snippet).toMatch(/--opt com\.docker\.network\.driver\.mtu=1450/);
 
@@ -133,10 +202,16 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
       expect(f, name).toBeDefined();
       expect(f.severity).toBe('warning');
       expect(f.recommendedMtu).toBe(1400);
-      expect(f.summary).toMatch(/gives containers MTU 1450.*underlay \(eth0 MTU 1450\).*room for 1400.*com\.docker\.network\.driver\.mtu=1450/);
+      expect(f.summary).toMatch(
+        /gives containers MTU 1450.*underlay \(eth0 MTU 1450\).*room for 1400.*com\.docker\.network\.driver\.mtu=1450/,
+      );
     }
-    expect(byCode(report.findings, 'mtu-mismatch', 'docker-net-ingress')!.fix?.steps[0]?.snippet).toMatch(/--ingress --opt com\.docker\.network\.driver\.mtu=1450 ingress/);
-    expect(byCode(report.findings, 'mtu-mismatch', 'docker-net-ov1500')!.evidence).toContain('this node is alone in its swarm: nothing crosses the underlay yet, so no probe can show the loss');
+    expect(byCode(report.findings, 'mtu-mismatch', 'docker-net-ingress')!.fix?.steps[0]?.snippet).toMatch(
+      /--ingress --opt com\.docker\.network\.driver\.mtu=1450 ingress/,
+    );
+    expect(byCode(report.findings, 'mtu-mismatch', 'docker-net-ov1500')!.evidence).toContain(
+      'this node is alone in its swarm: nothing crosses the underlay yet, so no probe can show the loss',
+    );
     // The overlay containers are not judged a second time as if they sat on the overlay's own bridge.
     expect(report.findings.filter((f) => f.layer === 'docker-net-ov1500').map((f) => f.code)).toEqual(['mtu-mismatch']);
     expect(leftover(fake)).toEqual([]);
@@ -158,9 +233,12 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
     };
     // The report's recommendedMtu is the verdict's: the black hole's 1450 (the overlays' 1400 are warnings beside it).
     expect(report.recommendedMtu).toBe(1450);
-    expect(describeDiagnosis(full)).toBe('pmtu-blackhole for registry.lab.test in docker network docker_gwbridge: set the MTU to 1450 (verified) (+4 more findings).');
+    expect(describeDiagnosis(full)).toBe(
+      'pmtu-blackhole for registry.lab.test in docker network docker_gwbridge: set the MTU to 1450 (verified) (+4 more findings).',
+    );
     const topo = buildTopology(full);
-    const nodeOf = (layerId: string) => topo.nodes.find((n) => n.kind === 'layer' && n.title === layers.find((l) => l.id === layerId)!.name)!.id;
+    const nodeOf = (layerId: string) =>
+      topo.nodes.find((n) => n.kind === 'layer' && n.title === layers.find((l) => l.id === layerId)!.name)!.id;
     const marked = topo.edges.filter((e) => e.codes.length).map((e) => [e.from, e.to, e.codes.join(',')]);
     expect(marked).toEqual(
       expect.arrayContaining([
@@ -173,7 +251,14 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
   });
 
   it('docker_gwbridge not there yet (the probe container creates it): inspected after the probe and flagged the same way', async () => {
-    const { layers, report } = await collect(swarm({ networks: [...extraNetworks(swarmDir, 'networks-before-attach.json'), ...(read(swarmDir, 'network-inspect-docker_gwbridge.json') as unknown[])] }));
+    const { layers, report } = await collect(
+      swarm({
+        networks: [
+          ...extraNetworks(swarmDir, 'networks-before-attach.json'),
+          ...(read(swarmDir, 'network-inspect-docker_gwbridge.json') as unknown[]),
+        ],
+      }),
+    );
     // GET /networks lists it now (the fixture has it): take the variant where only GET /networks/docker_gwbridge knows it.
     expect(layers.some((l) => l.id === 'docker-net-docker_gwbridge')).toBe(true);
     expect(byCode(report.findings, 'pmtu-blackhole', 'docker-net-docker_gwbridge')?.recommendedMtu).toBe(1450);
@@ -186,7 +271,10 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
       bridgeMtu: 1450,
       blackhole: true,
       networks: extraNetworks(dir),
-      views: { ...(read(dir, 'container-sys-class-net.json') as Record<string, Record<string, number>>), host: { docker0: 1450, docker_gwbridge: 1450, eth0: 1450, lo: 65536 } },
+      views: {
+        ...(read(dir, 'container-sys-class-net.json') as Record<string, Record<string, number>>),
+        host: { docker0: 1450, docker_gwbridge: 1450, eth0: 1450, lo: 65536 },
+      },
     });
     expect(report.findings).toEqual([]);
     expect(report.verdict).toBe('pass');
@@ -208,9 +296,13 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
     expect(layerFacts(mv)).toMatchObject({ parent: 'eth0', parentMtu: 1450, mtuOption: 1500, containerMtu: 1450 });
     const ignored = byCode(report.findings, 'mtu-option-ignored', 'docker-net-mv1500')!;
     expect(ignored.severity).toBe('info');
-    expect(ignored.summary).toBe('docker network mv1500 (macvlan on eth0) has com.docker.network.driver.mtu=1500, which Docker does not apply to macvlan networks: containers on it get the MTU of the parent eth0, 1450.');
+    expect(ignored.summary).toBe(
+      'docker network mv1500 (macvlan on eth0) has com.docker.network.driver.mtu=1500, which Docker does not apply to macvlan networks: containers on it get the MTU of the parent eth0, 1450.',
+    );
     const vx = byCode(report.findings, 'tunnel-parent', 'docker-net-mvvx')!;
-    expect(vx.summary).toMatch(/the parent vx0 is a vxlan tunnel \(MTU 1400, 50 bytes of encapsulation\), so containers on it get MTU 1400 and advertise MSS 1360/);
+    expect(vx.summary).toMatch(
+      /the parent vx0 is a vxlan tunnel \(MTU 1400, 50 bytes of encapsulation\), so containers on it get MTU 1400 and advertise MSS 1360/,
+    );
     expect(layers.find((l) => l.id === 'docker-net-lan')?.mtu).toBe(1450);
     expect(report.findings.filter((f) => f.layer === 'docker-net-lan')).toEqual([]);
     // The kernel here has no ipvlan: the container cannot start, and the report says so instead of guessing.
@@ -222,7 +314,7 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
     expect(report.verdict).toBe('pass');
   });
 
-  it('a VXLAN parent too large for the uplink under it: mtu-mismatch with the parent\'s fix', async () => {
+  it("a VXLAN parent too large for the uplink under it: mtu-mismatch with the parent's fix", async () => {
     const dir = 'nested-dockerd-macvlan-1450';
     const { report } = await collect({
       pathMtu: 1450,
@@ -232,12 +324,14 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
       views: { mvvx: { eth0: 1500, lo: 65536 }, host: { docker0: 1450, eth0: 1450, lo: 65536, vx0: 1500 } },
     });
     const f = byCode(report.findings, 'mtu-mismatch', 'docker-net-mvvx')!;
-    expect(f.summary).toMatch(/the parent vx0 is a vxlan tunnel with MTU 1500, but its packets carry 50 bytes of encapsulation over eth0 \(MTU 1450\): at most 1400 fits/);
+    expect(f.summary).toMatch(
+      /the parent vx0 is a vxlan tunnel with MTU 1500, but its packets carry 50 bytes of encapsulation over eth0 \(MTU 1450\): at most 1400 fits/,
+    );
     expect(f.recommendedMtu).toBe(1400);
     expect(f.fix?.steps[0]?.snippet).toBe('ip link set dev vx0 mtu 1400');
   });
 
-  it('a VXLAN parent too large, and a container on it stalls: pmtu-blackhole with the tunnel\'s room (1400), not the bare uplink\'s', async () => {
+  it("a VXLAN parent too large, and a container on it stalls: pmtu-blackhole with the tunnel's room (1400), not the bare uplink's", async () => {
     const dir = 'nested-dockerd-macvlan-1450';
     const { report } = await collect({
       pathMtu: 1450,
@@ -255,11 +349,19 @@ describe('network shapes end to end over the captures (fake daemon)', () => {
     expect(f.fix?.steps[0]?.snippet).toBe('ip link set dev vx0 mtu 1400');
   });
 
-  it('dockerd --bridge=br0 at 1500 over a 1450 uplink, ICMP dropped: pmtu-blackhole at br0 with the bridge\'s own fix, verified', async () => {
+  it("dockerd --bridge=br0 at 1500 over a 1450 uplink, ICMP dropped: pmtu-blackhole at br0 with the bridge's own fix, verified", async () => {
     const dir = 'nested-dockerd-host-bridge-br0';
-    const { report } = await collect({ pathMtu: 1450, bridgeMtu: 1500, blackhole: true, bridgeName: 'br0', views: read(dir, 'container-sys-class-net.json') as Record<string, Record<string, number>> });
+    const { report } = await collect({
+      pathMtu: 1450,
+      bridgeMtu: 1500,
+      blackhole: true,
+      bridgeName: 'br0',
+      views: read(dir, 'container-sys-class-net.json') as Record<string, Record<string, number>>,
+    });
     const f = byCode(report.findings, 'pmtu-blackhole', 'docker-net-bridge')!;
-    expect(f.summary).toMatch(/docker network bridge \(br0, dockerd --bridge\) MTU 1500 exceeds the daemon's uplink eth0 MTU 1450/);
+    expect(f.summary).toMatch(
+      /docker network bridge \(br0, dockerd --bridge\) MTU 1500 exceeds the daemon's uplink eth0 MTU 1450/,
+    );
     expect(f).toMatchObject({ recommendedMtu: 1450, verified: { mtu: 1450, ok: true } });
     expect(f.fix?.steps.map((s) => s.snippet)).toContain('ip link set dev br0 mtu 1450');
     expect(f.fix?.summary).toMatch(/dockerd --mtu=1450/);

@@ -47,21 +47,32 @@ describe('build and pull streams', () => {
   });
 
   it('reports the daemon error of a failed build', () => {
-    const b = parseBuildStream('{"stream":"Step 1/4 : FROM nope:1"}\n{"errorDetail":{"message":"pull access denied for nope"},"error":"pull access denied for nope"}\n');
+    const b = parseBuildStream(
+      '{"stream":"Step 1/4 : FROM nope:1"}\n{"errorDetail":{"message":"pull access denied for nope"},"error":"pull access denied for nope"}\n',
+    );
     expect(b.error).toBe('pull access denied for nope');
   });
 
   it('finds the error in a pull stream', () => {
-    expect(pullError('{"status":"Pulling from library/node"}\n{"errorDetail":{"message":"Get \\"https://registry-1.docker.io/v2/\\": dial tcp: lookup registry-1.docker.io: no such host"},"error":"x"}\n')).toMatch(
-      /no such host/,
-    );
+    expect(
+      pullError(
+        '{"status":"Pulling from library/node"}\n{"errorDetail":{"message":"Get \\"https://registry-1.docker.io/v2/\\": dial tcp: lookup registry-1.docker.io: no such host"},"error":"x"}\n',
+      ),
+    ).toMatch(/no such host/);
     expect(pullError('{"status":"Status: Image is up to date for node:24-alpine"}\n')).toBeUndefined();
   });
 });
 
 describe('probe protocol', () => {
   it('round-trips the config through one argv word', () => {
-    const c = { v: 1 as const, targets: [{ id: 'url', name: 'r', url: 'https://registry.lab.test/x?bytes=1' }], stallTimeoutMs: 3000, maxBytes: 2_000_000, budgetMs: 9000, insecure: false };
+    const c = {
+      v: 1 as const,
+      targets: [{ id: 'url', name: 'r', url: 'https://registry.lab.test/x?bytes=1' }],
+      stallTimeoutMs: 3000,
+      maxBytes: 2_000_000,
+      budgetMs: 9000,
+      insecure: false,
+    };
     const word = encodeProbeConfig(c);
     expect(word).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(decodeProbeConfig(word)).toEqual(c);
@@ -69,7 +80,8 @@ describe('probe protocol', () => {
   });
 
   it('takes the last answer line and ignores other output', () => {
-    const text = 'npm notice\n{"mtuPreflightProbe":1,"node":"a","interfaces":[],"uplinks":[],"probes":[],"notes":[]}\n{"mtuPreflightProbe":1,"node":"b","interfaces":[],"uplinks":[],"probes":[],"notes":[]}\n{"other":1}\n';
+    const text =
+      'npm notice\n{"mtuPreflightProbe":1,"node":"a","interfaces":[],"uplinks":[],"probes":[],"notes":[]}\n{"mtuPreflightProbe":1,"node":"b","interfaces":[],"uplinks":[],"probes":[],"notes":[]}\n{"other":1}\n';
     expect(findProbeOutput(text)?.node).toBe('b');
     expect(findProbeOutput('{"mtuPreflightProbe":1,"node":')).toBeUndefined();
   });

@@ -9,14 +9,23 @@ function readTar(buf: Buffer) {
   while (off + 512 <= buf.length) {
     const h = buf.subarray(off, off + 512);
     if (h.every((b) => b === 0)) break;
-    const str = (a: number, n: number) => h.subarray(a, a + n).toString('utf8').replace(/\0.*$/s, '');
+    const str = (a: number, n: number) =>
+      h
+        .subarray(a, a + n)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
     const sum = Number.parseInt(str(148, 8).trim(), 8);
     let calc = 0;
     for (let i = 0; i < 512; i++) calc += i >= 148 && i < 156 ? 32 : h[i]!;
     expect(calc).toBe(sum);
     expect(str(257, 6)).toBe('ustar');
     const size = Number.parseInt(str(124, 12), 8);
-    out.push({ name: str(0, 100), type: str(156, 1), mode: Number.parseInt(str(100, 8), 8), data: buf.subarray(off + 512, off + 512 + size).toString('utf8') });
+    out.push({
+      name: str(0, 100),
+      type: str(156, 1),
+      mode: Number.parseInt(str(100, 8), 8),
+      data: buf.subarray(off + 512, off + 512 + size).toString('utf8'),
+    });
     off += 512 + Math.ceil(size / 512) * 512;
   }
   return out;

@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { classifyInterface, explainMtu, parseSysClassNet, type SysNetSnapshot } from '../../../../src/collect/host/interfaces.js';
+import {
+  classifyInterface,
+  explainMtu,
+  parseSysClassNet,
+  type SysNetSnapshot,
+} from '../../../../src/collect/host/interfaces.js';
 
 const fixture = (p: string) => readFile(new URL(`../../../fixtures/${p}`, import.meta.url), 'utf8');
 
@@ -39,8 +44,12 @@ describe('parseSysClassNet', () => {
 
 describe('explainMtu', () => {
   it('names the overhead arithmetic of common tunnels', () => {
-    expect(explainMtu({ name: 'flannel.1', mtu: 1450, kind: 'vxlan' })).toBe('flannel.1 is a VXLAN tunnel: 1450 = 1500 - 50 bytes of VXLAN overhead');
-    expect(explainMtu({ name: 'tunl0', mtu: 1480, kind: 'ipip' })).toContain('1480 = 1500 - 20 bytes of IP-in-IP overhead');
+    expect(explainMtu({ name: 'flannel.1', mtu: 1450, kind: 'vxlan' })).toBe(
+      'flannel.1 is a VXLAN tunnel: 1450 = 1500 - 50 bytes of VXLAN overhead',
+    );
+    expect(explainMtu({ name: 'tunl0', mtu: 1480, kind: 'ipip' })).toContain(
+      '1480 = 1500 - 20 bytes of IP-in-IP overhead',
+    );
     expect(explainMtu({ name: 'wg0', mtu: 1420, kind: 'wireguard' })).toContain('WireGuard adds 60 bytes');
     expect(explainMtu({ name: 'tailscale0', mtu: 1280, kind: 'tun' })).toContain('Tailscale uses MTU 1280');
     expect(explainMtu({ name: 'eth0', mtu: 1500, kind: 'physical' })).toBeUndefined();

@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { lookupRoute, parseIpRouteGet, parseProcNetIpv6Route, parseProcNetRoute, resolveUplink } from '../../../../src/collect/host/routes.js';
+import {
+  lookupRoute,
+  parseIpRouteGet,
+  parseProcNetIpv6Route,
+  parseProcNetRoute,
+  resolveUplink,
+} from '../../../../src/collect/host/routes.js';
 import type { NetInterface } from '../../../../src/model/report.js';
 
 const fixture = (p: string) => readFile(new URL(`../../../fixtures/${p}`, import.meta.url), 'utf8');
@@ -36,13 +42,20 @@ describe('routes', () => {
   });
 
   it('reads route-level and learned MTUs from ip route get', () => {
-    expect(parseIpRouteGet('1.1.1.1 via 10.0.0.1 dev eth0 src 10.0.0.2 uid 0 \n    cache mtu 1400 expires 598sec')).toEqual({
+    expect(
+      parseIpRouteGet('1.1.1.1 via 10.0.0.1 dev eth0 src 10.0.0.2 uid 0 \n    cache mtu 1400 expires 598sec'),
+    ).toEqual({
       iface: 'eth0',
       gateway: '10.0.0.1',
       cachedPmtu: 1400,
     });
-    expect(parseIpRouteGet('1.1.1.1 via 10.0.0.1 dev eth0 src 10.0.0.2 uid 0 \n    cache mtu lock 1380')).toMatchObject({ cachedPmtu: 1380 });
-    expect(parseIpRouteGet('1.1.1.1 dev wg0 table 51820 src 10.8.0.2 uid 0 mtu 1380 \\    cache')).toMatchObject({ iface: 'wg0', routeMtu: 1380 });
+    expect(parseIpRouteGet('1.1.1.1 via 10.0.0.1 dev eth0 src 10.0.0.2 uid 0 \n    cache mtu lock 1380')).toMatchObject(
+      { cachedPmtu: 1380 },
+    );
+    expect(parseIpRouteGet('1.1.1.1 dev wg0 table 51820 src 10.8.0.2 uid 0 mtu 1380 \\    cache')).toMatchObject({
+      iface: 'wg0',
+      routeMtu: 1380,
+    });
   });
 
   it('resolves the uplink per target, honouring a route mtu and explaining tunnels', () => {
@@ -54,7 +67,11 @@ describe('routes', () => {
       { family: 4 as const, destination: '0.0.0.0', prefixLength: 0, gateway: '10.0.0.1', iface: 'eth0', metric: 0 },
       { family: 4 as const, destination: '10.244.0.0', prefixLength: 16, iface: 'flannel.1', metric: 0 },
     ];
-    expect(resolveUplink('npm', '104.16.1.1', routes, ifs)).toMatchObject({ iface: 'eth0', effectiveMtu: 1500, gateway: '10.0.0.1' });
+    expect(resolveUplink('npm', '104.16.1.1', routes, ifs)).toMatchObject({
+      iface: 'eth0',
+      effectiveMtu: 1500,
+      gateway: '10.0.0.1',
+    });
     const tunnel = resolveUplink('svc', '10.244.3.9', routes, ifs);
     expect(tunnel).toMatchObject({ iface: 'flannel.1', effectiveMtu: 1450, kind: 'vxlan' });
     expect(tunnel?.explanation).toContain('1500 - 50 bytes of VXLAN overhead');
@@ -68,10 +85,20 @@ describe('routes', () => {
       { name: 'eth0', mtu: 1400, state: 'up', kind: 'physical' },
       { name: 'lo', mtu: 65536, state: 'unknown', kind: 'loopback' },
     ];
-    const routes = [{ family: 4 as const, destination: '0.0.0.0', prefixLength: 0, gateway: '192.0.2.1', iface: 'eth0', metric: 0 }];
+    const routes = [
+      { family: 4 as const, destination: '0.0.0.0', prefixLength: 0, gateway: '192.0.2.1', iface: 'eth0', metric: 0 },
+    ];
     const up = resolveUplink('local', '127.0.0.1', routes, ifs);
     expect(up).toMatchObject({ iface: 'lo', effectiveMtu: 65536 });
     expect(up?.gateway).toBeUndefined();
-    expect(resolveUplink('local', '127.0.0.1', routes, ifs, parseIpRouteGet('local 127.0.0.1 dev lo table local src 127.0.0.1 uid 0'))?.gateway).toBeUndefined();
+    expect(
+      resolveUplink(
+        'local',
+        '127.0.0.1',
+        routes,
+        ifs,
+        parseIpRouteGet('local 127.0.0.1 dev lo table local src 127.0.0.1 uid 0'),
+      )?.gateway,
+    ).toBeUndefined();
   });
 });
