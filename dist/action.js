@@ -1,30 +1,32 @@
 import { createRequire as __mtpCreateRequire } from 'node:module'; const require = __mtpCreateRequire(import.meta.url);
 import {
+  EXIT_USAGE,
+  LIST_OPTIONS,
   OPTION_NAMES,
-  UsageError,
+  PROXY_URL_VARIABLES,
   VERDICT_LABEL,
   __commonJS,
   __export,
   __require,
   __toESM,
-  defaultDeps,
   describeDiagnosis,
   describeExit,
-  dockerLayers,
+  describeFailure,
+  exitAfterCleanup,
   exitCodeFor,
-  loadConfigFile,
+  exitOnSignals,
+  loadOptions,
   maskSecrets,
-  parseOptions,
   renderJson,
   renderMarkdown,
-  renderText,
-  resolveConfigPath,
+  renderReport,
   run,
   runCleanups,
+  runDeps,
   shouldColor,
   topFinding,
   urlSecrets
-} from "./chunks/chunk-HNIN3CKQ.js";
+} from "./chunks/chunk-24XCJAPT.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -21413,20 +21415,37 @@ function getIDToken(aud) {
   });
 }
 
-// src/action.ts
+// src/main/action.ts
 import { existsSync as existsSync2 } from "node:fs";
 import { mkdir as mkdir2, writeFile as writeFile2 } from "node:fs/promises";
 import os6 from "node:os";
 import path6 from "node:path";
+
+// src/config/action-inputs.ts
+function splitLines(text) {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+}
+function readInputs(getInput2, getMultilineInput2 = (name) => splitLines(getInput2(name))) {
+  const values = {};
+  for (const name of OPTION_NAMES) {
+    if (LIST_OPTIONS.has(name)) {
+      const list = getMultilineInput2(name);
+      if (list.length) values[name] = list;
+      continue;
+    }
+    const value = getInput2(name).trim();
+    if (value !== "") values[name] = value;
+  }
+  const config = getInput2("config").trim();
+  return { values, ...config ? { config } : {} };
+}
+
+// src/main/action.ts
 function defaultActionDeps() {
   return {
     core: core_exports,
     env: process.env,
-    run: (options) => {
-      const deps = defaultDeps();
-      if (options.docker !== "off") deps.collectLayers = dockerLayers(deps);
-      return run(options, deps);
-    },
+    run: (options) => run(options, runDeps(options)),
     exists: existsSync2,
     writeFile: async (file, data) => {
       await mkdir2(path6.dirname(file), { recursive: true });
@@ -21438,36 +21457,13 @@ function defaultActionDeps() {
     }
   };
 }
-var PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
-var MULTILINE_INPUTS = /* @__PURE__ */ new Set(["url"]);
 var RUN_GRACE_MS = 2e3;
-function splitLines(text) {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-}
-function readInputs(getInput2, getMultilineInput2 = (name) => splitLines(getInput2(name))) {
-  const values = {};
-  for (const name of OPTION_NAMES) {
-    if (MULTILINE_INPUTS.has(name)) {
-      const list = getMultilineInput2(name);
-      if (list.length) values[name] = list;
-      continue;
-    }
-    const value = getInput2(name).trim();
-    if (value !== "") values[name] = value;
-  }
-  const config = getInput2("config").trim();
-  return { values, ...config ? { config } : {} };
-}
-async function readOptions(deps) {
+function readOptions(deps) {
   const inputs = readInputs(
     (name) => deps.core.getInput(name),
     (name) => deps.core.getMultilineInput(name)
   );
-  const layers = [];
-  const configPath = resolveConfigPath(inputs.config, deps.exists);
-  if (configPath) layers.push({ source: "config", ...await loadConfigFile(configPath) });
-  layers.push({ source: "input", values: inputs.values });
-  return parseOptions(layers);
+  return loadOptions({ source: "input", ...inputs }, deps.exists);
 }
 async function runByDeadline(deps, options) {
   let timer;
@@ -21498,7 +21494,9 @@ async function writeReport(deps, options, report) {
     await deps.writeFile(file, renderJson(report));
     return file;
   } catch (err) {
-    deps.core.warning(`mtu-preflight: could not write the JSON report to ${file} (${err.code ?? err.message}).`);
+    deps.core.warning(
+      `mtu-preflight: could not write the JSON report to ${file} (${err.code ?? err.message}).`
+    );
     return "";
   }
 }
@@ -21511,14 +21509,17 @@ async function writeJobSummary(deps, report) {
   }
 }
 function renderForLog(options, report, env) {
-  if (options.format === "json") return renderJson(report);
-  if (options.format === "markdown") return renderMarkdown(report);
-  return renderText(report, { color: shouldColor({ isTTY: true }, env, options.color) });
+  return renderReport(report, options.format, shouldColor({ isTTY: true }, env, options.color));
 }
-function failInternal(deps, err) {
-  deps.core.debug(err?.stack ?? String(err));
-  deps.core.setFailed(`mtu-preflight: internal error: ${maskSecrets(err?.message ?? String(err))}`);
-  deps.setExitCode(3);
+function failStep(deps, err) {
+  const failure = describeFailure(err, { stack: false });
+  if (failure.code === EXIT_USAGE) {
+    deps.core.setFailed(failure.message);
+  } else {
+    deps.core.debug(err?.stack ?? String(err));
+    deps.core.setFailed(`mtu-preflight: ${failure.message}`);
+  }
+  deps.setExitCode(failure.code);
 }
 async function runAction(overrides = {}) {
   const deps = { ...defaultActionDeps(), ...overrides };
@@ -21531,7 +21532,7 @@ async function runAction(overrides = {}) {
       core.setSecret(secret);
     }
   };
-  for (const name of PROXY_VARIABLES) mask(deps.env[name]);
+  for (const name of PROXY_URL_VARIABLES) mask(deps.env[name]);
   for (const line of core.getMultilineInput("url")) mask(line);
   let report;
   let options;
@@ -21540,25 +21541,22 @@ async function runAction(overrides = {}) {
     for (const u of options.urls) mask(u);
     report = await runByDeadline(deps, options);
   } catch (err) {
-    if (err instanceof UsageError) {
-      core.setFailed(maskSecrets(err.message));
-      deps.setExitCode(2);
-    } else {
-      failInternal(deps, err);
-    }
+    failStep(deps, err);
     return;
   } finally {
     await deps.cleanup();
   }
   if (!report) {
-    core.setFailed(`mtu-preflight did not finish within its timeout (${options.timeoutMs / 1e3} s); raise the 'timeout' input or probe fewer registries.`);
+    core.setFailed(
+      `mtu-preflight did not finish within its timeout (${options.timeoutMs / 1e3} s); raise the 'timeout' input or probe fewer registries.`
+    );
     deps.setExitCode(1);
     return;
   }
   try {
     await publishReport(deps, options, report);
   } catch (err) {
-    failInternal(deps, err);
+    failStep(deps, err);
   }
 }
 async function publishReport(deps, options, report) {
@@ -21578,16 +21576,14 @@ async function publishReport(deps, options, report) {
   const code = exitCodeFor(report, options.strict);
   if (code !== 0) {
     const top = topFinding(report);
-    core.setFailed(maskSecrets(`mtu-preflight ${VERDICT_LABEL[report.verdict]}${top ? `: ${top.code}: ${top.summary}` : ""}`));
+    core.setFailed(
+      maskSecrets(`mtu-preflight ${VERDICT_LABEL[report.verdict]}${top ? `: ${top.code}: ${top.summary}` : ""}`)
+    );
   }
   deps.setExitCode(code);
 }
 
-// src/action-main.ts
-for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
-  process.once(sig, () => {
-    void runCleanups().finally(() => process.exit(code));
-  });
-}
+// src/main/action-main.ts
+exitOnSignals();
 await runAction();
-process.exit(process.exitCode ?? 0);
+await exitAfterCleanup(Number(process.exitCode ?? 0));

@@ -1,36 +1,47 @@
 #!/usr/bin/env node
 import { createRequire as __mtpCreateRequire } from 'node:module'; const require = __mtpCreateRequire(import.meta.url);
 import {
+  BOOLEAN_OPTIONS,
   DEFAULT_CONFIG_FILE,
+  LIST_OPTIONS,
   OPTION_HELP,
   OPTION_NAMES,
   UsageError,
   VERSION,
-  defaultDeps,
-  dockerLayers,
+  describeFailure,
+  describeOutcome,
+  exitAfterCleanup,
   exitCodeFor,
-  loadConfigFile,
+  exitOnSignals,
+  fmtBytes,
+  fmtMs,
+  loadOptions,
   maskSecrets,
-  parseOptions,
+  paintOutcome,
+  painter,
   renderJson,
-  renderMarkdown,
-  renderProgressLine,
-  renderText,
-  resolveConfigPath,
+  renderReport,
   run,
-  runCleanups,
+  runDeps,
   shouldColor,
-  unknownOption
-} from "./chunks/chunk-HNIN3CKQ.js";
+  unknownOption,
+  visibleLength
+} from "./chunks/chunk-24XCJAPT.js";
 
-// src/cli.ts
+// src/main/cli.ts
 import { constants as fsConstants, existsSync } from "node:fs";
 import { access, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-// src/argv.ts
-var BOOLEAN_FLAGS = /* @__PURE__ */ new Set(["insecure", "strict", "json", "lint", "lint-only"]);
-var REPEATABLE = /* @__PURE__ */ new Set(["url"]);
+// src/config/argv.ts
+var isFlag = (arg) => arg !== void 0 && arg.startsWith("-") && arg.length > 1;
+function splitFlag(arg) {
+  const eq = arg.indexOf("=");
+  if (eq >= 0) return { name: arg.slice(2, eq), value: arg.slice(eq + 1) };
+  const name = arg.slice(2);
+  if (name.startsWith("no-") && BOOLEAN_OPTIONS.has(name.slice(3))) return { name: name.slice(3), value: false };
+  return { name };
+}
 function parseArgv(argv) {
   const out = { values: {}, help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
@@ -46,17 +57,19 @@ function parseArgv(argv) {
     if (!arg.startsWith("--") || arg === "--") {
       throw new UsageError(`Unexpected argument '${arg}'; mtu-preflight takes only --flags (see --help).`);
     }
-    const eq = arg.indexOf("=");
-    let name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    let value = eq >= 0 ? arg.slice(eq + 1) : void 0;
-    if (value === void 0 && name.startsWith("no-") && BOOLEAN_FLAGS.has(name.slice(3))) {
-      name = name.slice(3);
-      value = false;
-    }
+    const split = splitFlag(arg);
+    const name = split.name;
+    let value = split.value;
     if (!OPTION_NAMES.includes(name) && name !== "config") throw unknownOption(name, "flag");
-    if (value === void 0 && BOOLEAN_FLAGS.has(name)) value = true;
+    const next = argv[i + 1];
+    if (value === void 0 && BOOLEAN_OPTIONS.has(name)) {
+      if (next === void 0 || isFlag(next)) value = true;
+      else {
+        value = next;
+        i++;
+      }
+    }
     if (value === void 0) {
-      const next = argv[i + 1];
       if (next === void 0 || next.startsWith("--") && next.length > 2) {
         throw new UsageError(`Flag --${name} needs a value (see --help).`);
       }
@@ -64,11 +77,11 @@ function parseArgv(argv) {
       i++;
     }
     if (name === "config") {
-      out.config = String(value ?? "");
+      out.config = String(value);
       if (!out.config) throw new UsageError("Flag --config needs a file path.");
       continue;
     }
-    if (REPEATABLE.has(name)) {
+    if (LIST_OPTIONS.has(name)) {
       const prev = out.values[name];
       out.values[name] = [...Array.isArray(prev) ? prev : [], String(value)];
     } else {
@@ -77,26 +90,110 @@ function parseArgv(argv) {
   }
   return out;
 }
-
-// src/cli.ts
-function helpText() {
-  const rows = OPTION_HELP.map(([k, h]) => `  --${k.padEnd(16)} ${h}`);
+function renderHelp(version) {
+  const names = OPTION_HELP.map(([k]) => BOOLEAN_OPTIONS.has(k) ? `--${k}, --no-${k}` : `--${k}`);
+  const width = Math.max(...names.map((n) => n.length), "--config FILE".length) + 2;
+  const rows = OPTION_HELP.map(([, help], i) => `  ${names[i].padEnd(width)}${help}`);
   return [
-    `mtu-preflight ${VERSION}: find MTU mismatches and path-MTU black holes before they stall a CI job.`,
+    `mtu-preflight ${version}: find MTU mismatches and path-MTU black holes before they stall a CI job.`,
     "",
     "Usage: npx mtu-preflight [flags]",
     "",
     "Flags (also keys of .mtu-preflight.yml and inputs of the GitHub Action):",
     ...rows,
-    `  --config FILE      YAML file with the same keys. Default: ${DEFAULT_CONFIG_FILE} if present.`,
+    `  ${"--config FILE".padEnd(width)}YAML file with the same keys. Default: ${DEFAULT_CONFIG_FILE} if present.`,
     "  --help, --version",
     "",
+    "A switch takes a value too: --lint false, --strict=yes (true/false, yes/no, on/off, 1/0).",
     "Exit codes: 0 pass (or warn), 1 fail (or warn with --strict), 2 bad usage."
   ].join("\n");
 }
+
+// src/render/progress.ts
+var DEFAULT_COLUMNS = 80;
+function describeProgress(p) {
+  const ph = p.phases;
+  if (ph.doneMs !== void 0) return describeOutcome(p);
+  if (ph.connectMs === void 0) return ph.dnsMs === void 0 ? "connecting" : "connecting (TCP)";
+  if (ph.tlsMs === void 0 && p.url.startsWith("https:")) return "TLS handshake";
+  if (ph.ttfbMs === void 0) return "waiting for response";
+  return "downloading";
+}
+function renderProgressLine(probe, opts = {}) {
+  const paint = painter(opts.color ?? false);
+  const ph = probe.phases;
+  const recorded = Math.max(
+    0,
+    ph.dnsMs ?? 0,
+    ph.connectMs ?? 0,
+    ph.tlsMs ?? 0,
+    ph.ttfbMs ?? 0,
+    probe.samples.at(-1)?.[0] ?? 0
+  );
+  const elapsed = opts.elapsedMs ?? ph.doneMs ?? recorded;
+  const state = describeProgress(probe);
+  const shown = ph.doneMs === void 0 ? paint(state, "dim") : paintOutcome(probe, state, paint);
+  const pad = " ".repeat(Math.max(0, 22 - visibleLength(state)));
+  return maskSecrets(
+    `${probe.host.padEnd(24)} ${shown}${pad} ${fmtBytes(probe.bytes).padStart(9)} ${fmtMs(elapsed).padStart(7)}`
+  );
+}
+var ANSI_TOKEN = /\x1b\[[0-9;]*m|[^\x1b]+|\x1b/g;
+function fitLine(line, columns) {
+  if (visibleLength(line) <= columns) return line;
+  let out = "";
+  let left = columns;
+  let coloured = false;
+  for (const token of line.match(ANSI_TOKEN) ?? []) {
+    if (token.startsWith("\x1B")) {
+      if (left > 0) {
+        out += token;
+        coloured = token !== "\x1B[0m";
+      }
+      continue;
+    }
+    const chars = [...token].slice(0, left);
+    out += chars.join("");
+    left -= chars.length;
+  }
+  return coloured ? `${out}\x1B[0m` : out;
+}
+function redrawLines(lines, drawn, size = {}) {
+  const columns = (size.columns || DEFAULT_COLUMNS) - 1;
+  const shown = screenLines(lines, size).map((l) => fitLine(l, columns));
+  const rows = Array.from({ length: Math.max(shown.length, drawn, 1) }, (_, i) => `\x1B[2K${shown[i] ?? ""}`);
+  const back = rows.length - Math.max(shown.length, 1);
+  return `\r${up(drawn - 1)}${rows.join("\n")}${up(back)}`;
+}
+var up = (n) => n > 0 ? `\x1B[${n}A` : "";
+function screenLines(lines, size) {
+  return size.rows ? lines.slice(0, Math.max(1, size.rows - 1)) : lines;
+}
+var ProgressBoard = class {
+  // By probe, not by URL: a dual-stack target is probed once per address family.
+  lines = /* @__PURE__ */ new Map();
+  drawn = 0;
+  update(probe, size) {
+    this.lines.set(probe, renderProgressLine(probe));
+    const lines = [...this.lines.values()];
+    const out = redrawLines(lines, this.drawn, size);
+    this.drawn = screenLines(lines, size).length;
+    return out;
+  }
+  erase() {
+    if (this.drawn === 0) return "";
+    const out = redrawLines([], this.drawn);
+    this.drawn = 0;
+    return out;
+  }
+};
+
+// src/main/cli.ts
 function reportFileError(file, err) {
   const code = err.code ?? "error";
-  return new UsageError(`--report-file '${file}' cannot be written (${code}); expected a file path in a writable directory.`);
+  return new UsageError(
+    `--report-file '${file}' cannot be written (${code}); expected a file path in a writable directory.`
+  );
 }
 async function checkReportFile(file) {
   try {
@@ -109,64 +206,32 @@ async function checkReportFile(file) {
 }
 async function main(argv) {
   const args = parseArgv(argv);
-  if (args.help) {
-    process.stdout.write(helpText() + "\n");
+  if (args.help || args.version) {
+    process.stdout.write((args.help ? renderHelp(VERSION) : VERSION) + "\n");
     return 0;
   }
-  if (args.version) {
-    process.stdout.write(VERSION + "\n");
-    return 0;
-  }
-  const layers = [];
-  const configPath = resolveConfigPath(args.config, existsSync);
-  if (configPath) layers.push({ source: "config", ...await loadConfigFile(configPath) });
-  layers.push({ source: "flag", values: args.values });
-  const options = parseOptions(layers);
+  const options = await loadOptions({ source: "flag", values: args.values, config: args.config }, existsSync);
   if (options.reportFile) await checkReportFile(options.reportFile);
-  const deps = defaultDeps();
-  if (options.docker !== "off") deps.collectLayers = dockerLayers(deps);
-  const live = process.stderr.isTTY && options.format === "text";
-  const color = shouldColor(process.stdout, process.env, options.color);
-  if (live) {
-    const lines = /* @__PURE__ */ new Map();
-    deps.onProbeUpdate = (p) => {
-      lines.set(p, renderProgressLine(p));
-      process.stderr.write(`\r\x1B[2K${[...lines.values()].join("  ")}`.slice(0, (process.stderr.columns ?? 120) + 8));
-    };
-  }
+  const deps = runDeps(options);
+  const board = process.stderr.isTTY && options.format === "text" ? new ProgressBoard() : void 0;
+  if (board)
+    deps.onProbeUpdate = (p) => process.stderr.write(board.update(p, { columns: process.stderr.columns, rows: process.stderr.rows }));
   const report = await run(options, deps);
-  if (live) process.stderr.write("\r\x1B[2K");
-  const out = options.format === "json" ? renderJson(report) : options.format === "markdown" ? renderMarkdown(report) : renderText(report, { color });
+  if (board) process.stderr.write(board.erase());
+  const out = renderReport(report, options.format, shouldColor(process.stdout, process.env, options.color));
   process.stdout.write(out.endsWith("\n") ? out : out + "\n");
-  if (options.reportFile) await writeFile(options.reportFile, renderJson(report)).catch((err) => Promise.reject(reportFileError(options.reportFile, err)));
+  if (options.reportFile)
+    await writeFile(options.reportFile, renderJson(report)).catch(
+      (err) => Promise.reject(reportFileError(options.reportFile, err))
+    );
   return exitCodeFor(report, options.strict);
 }
-var exiting = false;
-async function exit(code) {
-  if (exiting) return new Promise(() => {
-  });
-  exiting = true;
-  await runCleanups();
-  process.exit(code);
-}
-for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
-  process.once(sig, () => {
-    process.stderr.write(`
-mtu-preflight: ${sig}, cleaning up
+exitOnSignals((signal) => process.stderr.write(`
+mtu-preflight: ${signal}, cleaning up
+`));
+main(process.argv.slice(2)).then(exitAfterCleanup, (err) => {
+  const failure = describeFailure(err, { stack: true });
+  process.stderr.write(`mtu-preflight: ${failure.message}
 `);
-    void exit(code);
-  });
-}
-main(process.argv.slice(2)).then(
-  (code) => exit(code),
-  (err) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`mtu-preflight: ${maskSecrets(err.message)}
-`);
-      return exit(2);
-    }
-    process.stderr.write(`mtu-preflight: internal error: ${maskSecrets(err?.stack ?? String(err))}
-`);
-    return exit(3);
-  }
-);
+  return exitAfterCleanup(failure.code);
+});
