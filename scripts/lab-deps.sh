@@ -7,6 +7,8 @@ declare -A need=(
   [ip]=iproute2 [nft]=nftables [iptables]=iptables [ping]=iputils-ping [dnsmasq]=dnsmasq-base
   [openssl]=openssl [dockerd]=docker.io [containerd]=containerd [busybox]=busybox-static
   [tinyproxy]=tinyproxy [rsync]=rsync [ss]=iproute2 [nsenter]=util-linux
+  # The report formats' real checkers (test/unit/render/ci-reports.test.ts, the lab): JUnit XSD, Prometheus text.
+  [xmllint]=libxml2-utils [promtool]=prometheus [prometheus-pushgateway]=prometheus-pushgateway
 )
 missing=()
 for tool in "${!need[@]}"; do

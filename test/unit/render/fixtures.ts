@@ -9,7 +9,10 @@ export const REPORT_NAMES = [
   'mismatch-warning',
   'nested-docker-blackhole',
 ] as const;
-export type ReportName = (typeof REPORT_NAMES)[number];
+/** A --lint-only run (assume-mtu 1450) over test/fixtures/ci-configs/{gitlab,github,compose,drone}/positive: the CI
+ * report formats' lint side (JUnit, Code Quality, SARIF). Not in REPORT_NAMES, whose snapshots it would change. */
+export const LINT_REPORT_NAMES = ['ci-config-lint'] as const;
+export type ReportName = (typeof REPORT_NAMES)[number] | (typeof LINT_REPORT_NAMES)[number];
 
 export function reportPath(name: ReportName): string {
   return new URL(`../../fixtures/reports/${name}.json`, import.meta.url).pathname;
