@@ -38,6 +38,16 @@ export interface Options {
   format: OutputFormat;
   /** Also write the JSON report to this file. */
   reportFile?: string;
+  /** JUnit XML for test widgets (GitLab's artifacts:reports:junit). */
+  junitFile?: string;
+  /** GitLab Code Quality JSON of the lint's findings (artifacts:reports:codequality). */
+  codeQualityFile?: string;
+  /** SARIF 2.1.0 of the lint's findings, for GitHub code scanning. */
+  sarifFile?: string;
+  /** Prometheus text format, written atomically (node_exporter's textfile collector). */
+  metricsFile?: string;
+  /** A Pushgateway to PUT the metrics to after the run (best effort, with a deadline). */
+  pushgateway?: string;
   /** Whether to look for Docker daemons and probe inside them. */
   docker: DockerMode;
   /** Image for in-container probes (must contain node). */

@@ -130,6 +130,36 @@ export const SPECS: Readonly<Record<string, Spec>> = {
       o.reportFile = nonEmpty(v, label, 'a file path');
     },
   },
+  junit: {
+    help: 'Also write a JUnit XML report to this file: a test case per probe and per lint finding (GitLab test widget).',
+    apply(o, v, label) {
+      o.junitFile = nonEmpty(v, label, 'a file path');
+    },
+  },
+  codequality: {
+    help: "Also write the lint's findings as a GitLab Code Quality report to this file.",
+    apply(o, v, label) {
+      o.codeQualityFile = nonEmpty(v, label, 'a file path');
+    },
+  },
+  sarif: {
+    help: "Also write the lint's findings as SARIF 2.1.0 to this file (GitHub code scanning: upload-sarif).",
+    apply(o, v, label) {
+      o.sarifFile = nonEmpty(v, label, 'a file path');
+    },
+  },
+  'metrics-file': {
+    help: 'Also write Prometheus metrics to this file, atomically (node_exporter textfile collector: name it *.prom).',
+    apply(o, v, label) {
+      o.metricsFile = nonEmpty(v, label, 'a file path');
+    },
+  },
+  pushgateway: {
+    help: 'Also push the metrics to this Prometheus Pushgateway URL (5 s deadline; a gateway that is down only warns).',
+    apply(o, v, label) {
+      o.pushgateway = parseUrl(toStr(v), label);
+    },
+  },
   docker: choice('Probe inside reachable Docker daemons: auto, off or required. Default: auto.', 'docker', [
     'auto',
     'off',

@@ -5,7 +5,7 @@
  */
 import * as actionsCore from '@actions/core';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readInputs } from '../config/action-inputs.js';
@@ -17,6 +17,7 @@ import { VERDICT_LABEL, describeDiagnosis, describeExit, topFinding } from '../r
 import { renderJson } from '../render/json.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { shouldColor } from '../render/text.js';
+import { checkOutputFiles, pushMetrics, writeAtomic, writeOutputFiles } from '../output/files.js';
 import { run } from '../run.js';
 import { describeFailure, EXIT_USAGE, loadOptions, renderReport, runDeps } from '../runtime.js';
 import { runCleanups } from '../util/cleanup.js';
@@ -58,7 +59,7 @@ export function defaultActionDeps(): ActionDeps {
     exists: existsSync,
     writeFile: async (file, data) => {
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, data);
+      await writeAtomic(file, data);
     },
     cleanup: () => runCleanups(),
     setExitCode: (code) => {
@@ -118,6 +119,17 @@ async function writeReport(deps: ActionDeps, options: Options, report: Report): 
   }
 }
 
+/** JUnit, Code Quality, SARIF and metrics files, and the push: a file or gateway that fails is a warning. */
+async function writeCiFiles(deps: ActionDeps, options: Options, report: Report): Promise<void> {
+  try {
+    await writeOutputFiles(report, options, deps.env, (name) => `Input '${name}'`, deps.writeFile);
+  } catch (err) {
+    deps.core.warning(`mtu-preflight: ${maskSecrets((err as Error).message)}`);
+  }
+  const unpushed = options.pushgateway ? await pushMetrics(options.pushgateway, report, deps.env) : undefined;
+  if (unpushed) deps.core.warning(`mtu-preflight: ${unpushed}`);
+}
+
 async function writeJobSummary(deps: ActionDeps, report: Report): Promise<void> {
   // Outside Actions (act, a local run) there is no summary file; core.summary would throw.
   if (!deps.env.GITHUB_STEP_SUMMARY) return;
@@ -167,6 +179,8 @@ export async function runAction(overrides: Partial<ActionDeps> = {}): Promise<vo
     options = await readOptions(deps);
     // URLs from the config file too.
     for (const u of options.urls) mask(u);
+    mask(options.pushgateway);
+    await checkOutputFiles(options, (name) => `Input '${name}'`, true);
     report = await runByDeadline(deps, options);
   } catch (err) {
     // Bad inputs, a bad config file or an unreadable ca-file: one line, no stack.
@@ -193,6 +207,7 @@ export async function runAction(overrides: Partial<ActionDeps> = {}): Promise<vo
 async function publishReport(deps: ActionDeps, options: Options, report: Report): Promise<void> {
   const { core } = deps;
   const reportFile = await writeReport(deps, options, report);
+  await writeCiFiles(deps, options, report);
   core.setOutput('verdict', report.verdict);
   core.setOutput('recommended-mtu', report.recommendedMtu !== undefined ? String(report.recommendedMtu) : '');
   core.setOutput('uplink-mtu', report.uplinkMtu !== undefined ? String(report.uplinkMtu) : '');

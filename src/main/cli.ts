@@ -12,6 +12,7 @@ import { exitCodeFor } from '../model/verdict.js';
 import { renderJson } from '../render/json.js';
 import { ProgressBoard } from '../render/progress.js';
 import { shouldColor } from '../render/text.js';
+import { checkOutputFiles, pushMetrics, writeOutputFiles } from '../output/files.js';
 import { run } from '../run.js';
 import { describeFailure, exitAfterCleanup, exitOnSignals, loadOptions, renderReport, runDeps } from '../runtime.js';
 import { VERSION } from '../util/version.js';
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const options = await loadOptions({ source: 'flag', values: args.values, config: args.config }, existsSync);
   if (options.reportFile) await checkReportFile(options.reportFile);
+  await checkOutputFiles(options, (name) => `--${name}`);
 
   const deps = runDeps(options);
   // On stderr: with stdout sent to a file, the terminal still shows the progress and the file gets only the report.
@@ -59,6 +61,9 @@ async function main(argv: string[]): Promise<number> {
     await writeFile(options.reportFile, renderJson(report)).catch((err: unknown) =>
       Promise.reject(reportFileError(options.reportFile!, err)),
     );
+  await writeOutputFiles(report, options, process.env, (name) => `--${name}`);
+  const unpushed = options.pushgateway ? await pushMetrics(options.pushgateway, report, process.env) : undefined;
+  if (unpushed) process.stderr.write(`mtu-preflight: warning: ${unpushed}\n`);
   return exitCodeFor(report, options.strict);
 }
 

@@ -106,6 +106,22 @@ const CASES: Array<[string, string[], RegExp]> = [
     /^mtu-preflight: --report-file '\.' cannot be written \(EISDIR\)/,
   ],
   [
+    'junit in a missing directory (checked before probing, like report-file)',
+    ['--junit', 'no/such/dir/junit.xml'],
+    /^mtu-preflight: --junit 'no\/such\/dir\/junit\.xml' cannot be written \(ENOENT\); expected a file path in a writable directory\.$/,
+  ],
+  [
+    'metrics-file that is a directory',
+    ['--metrics-file', '.'],
+    /^mtu-preflight: --metrics-file '\.' cannot be written \(EISDIR\)/,
+  ],
+  ['sarif given nothing', ['--sarif', ''], /^mtu-preflight: --sarif must be a file path, got ''\.$/],
+  [
+    'pushgateway that is no http(s) URL',
+    ['--pushgateway', 'pushgateway:9091'],
+    /^mtu-preflight: --pushgateway must be an absolute http:\/\/ or https:\/\/ URL, got 'pushgateway:9091'\.$/,
+  ],
+  [
     'a switch given a word that is no yes or no',
     ['--lint', 'maybe'],
     /^mtu-preflight: --lint must be true or false, got 'maybe'\.$/,
