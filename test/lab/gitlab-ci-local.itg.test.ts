@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportJson as Report } from '../../src/model/report.js';
 import { cleanEnv, runCommand, startLoopback, type Loopback, type Run } from './loopback.js';
 import { ROOT, packTarball } from './pack.js';
+import { xmllintJunit } from '../unit/render/validators.js';
 
 const GCL = path.join(ROOT, 'node_modules/gitlab-ci-local/dist/index.js');
 
@@ -109,6 +110,9 @@ function gitlabCiLocal(project: string, variables: Record<string, string>): Prom
   }));
 }
 
+const artifactPath = (project: string, file: string, job = 'mtu-preflight'): string =>
+  path.join(project, `.gitlab-ci-local/artifacts/${job}/${file}`);
+
 const artifact = (project: string, job = 'mtu-preflight'): Report =>
   JSON.parse(
     readFileSync(path.join(project, `.gitlab-ci-local/artifacts/${job}/mtu-preflight-report.json`), 'utf8'),
@@ -126,6 +130,12 @@ describe('templates/gitlab-ci.yml under gitlab-ci-local', () => {
     const report = artifact(project);
     expect(report).toMatchObject({ verdict: 'pass', ci: { system: 'gitlab-ci' } });
     expect(report.settings).toMatchObject({ registries: [], timeoutMs: 10_000, strict: false });
+    // The JUnit and Code Quality reports are kept beside the JSON (artifacts: paths and reports:), and valid.
+    const junit = readFileSync(artifactPath(project, 'mtu-preflight-junit.xml'), 'utf8');
+    const v = xmllintJunit(junit);
+    expect(v.ok, v.output).toBe(true);
+    expect(junit).toMatch(/<testcase classname="mtu-preflight\.probe\.host" [^>]*>\s*<system-out>outcome ok/);
+    expect(JSON.parse(readFileSync(artifactPath(project, 'mtu-preflight-codequality.json'), 'utf8'))).toEqual([]);
   });
 
   it('a stalled registry fails the .pre job (exit 1) and the build stage never starts', async () => {
@@ -138,6 +148,10 @@ describe('templates/gitlab-ci.yml under gitlab-ci-local', () => {
     const report = artifact(project);
     expect(report.verdict).toBe('fail');
     expect(report.findings[0]?.code).toBe('transfer-stall');
+    // Kept on failure too (artifacts: when: always): the test widget shows the failing case.
+    const junit = readFileSync(artifactPath(project, 'mtu-preflight-junit.xml'), 'utf8');
+    expect(xmllintJunit(junit).ok).toBe(true);
+    expect(junit).toMatch(/<failure message="transfer-stall: [^"]*" type="transfer-stall">/);
   });
 
   it('the component form: spec inputs become the job (stage, strict, timeout, registries) and it runs', async () => {

@@ -117,7 +117,16 @@ describe('templates/gitlab-ci.yml', () => {
     });
     for (const v of Object.values(job.variables)) expect(typeof v).toBe('string');
     for (const k of Object.keys(job.artifacts)) expect(GITLAB_ARTIFACT_KEYS.has(k), k).toBe(true);
-    expect(job.artifacts.paths).toEqual(['mtu-preflight-report.json']);
+    expect(job.artifacts.paths).toEqual([
+      'mtu-preflight-report.json',
+      'mtu-preflight-junit.xml',
+      'mtu-preflight-codequality.json',
+    ]);
+    // GitLab's test widget and Code Quality read these (docs/ci/yaml/artifacts_reports.md); the command writes them.
+    expect(job.artifacts.reports).toEqual({
+      junit: 'mtu-preflight-junit.xml',
+      codequality: 'mtu-preflight-codequality.json',
+    });
   });
 
   it('its script is a valid mtu-preflight command line with the default variables, and with strict and a URL', () => {
@@ -134,6 +143,8 @@ describe('templates/gitlab-ci.yml', () => {
       strict: false,
       timeoutMs: 30_000,
       reportFile: 'mtu-preflight-report.json',
+      junitFile: 'mtu-preflight-junit.xml',
+      codeQualityFile: 'mtu-preflight-codequality.json',
     });
     const custom = expectValidCommand(
       preflightArgs(line, {
