@@ -9,6 +9,7 @@ declare -A need=(
   [tinyproxy]=tinyproxy [rsync]=rsync [ss]=iproute2 [nsenter]=util-linux
   # The report formats' real checkers (test/unit/render/ci-reports.test.ts, the lab): JUnit XSD, Prometheus text.
   [xmllint]=libxml2-utils [promtool]=prometheus [prometheus-pushgateway]=prometheus-pushgateway
+  [systemd-analyze]=systemd
 )
 missing=()
 for tool in "${!need[@]}"; do

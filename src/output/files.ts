@@ -61,9 +61,14 @@ function unwritable(label: string, file: string, err: unknown): UsageError {
 
 /** The directory itself, or (when the writer creates directories) its nearest existing ancestor. */
 async function writableDir(dir: string, mkdirs: boolean): Promise<string> {
-  if (!mkdirs) return dir;
   let d = dir;
-  while (!(await stat(d).catch(() => undefined)) && path.dirname(d) !== d) d = path.dirname(d);
+  let st = await stat(d).catch(() => undefined);
+  while (mkdirs && !st && path.dirname(d) !== d) {
+    d = path.dirname(d);
+    st = await stat(d).catch(() => undefined);
+  }
+  // A file where a directory should be (report.json/junit.xml): root could "write" it, the open would fail later.
+  if (st && !st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   return d;
 }
 

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runAction, type ActionCore, type ActionDeps } from '../../src/main/action.js';
@@ -317,5 +319,48 @@ describe('runAction (with a recording core)', () => {
     await runAction(deps);
     expect(named('setFailed')).toEqual([['mtu-preflight: internal error: boom']]);
     expect(exit).toEqual([3]);
+  });
+});
+
+describe('the report file inputs (issue 14)', () => {
+  it('junit, sarif, codequality and metrics-file are written through the Action, beside report-json', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mtu-preflight-action-files-'));
+    try {
+      const inputs = {
+        junit: path.join(dir, 'out/junit.xml'),
+        sarif: path.join(dir, 'out/mtu.sarif'),
+        codequality: path.join(dir, 'cq.json'),
+        'metrics-file': path.join(dir, 'mtu.prom'),
+      };
+      const { deps, named, exit } = recordingDeps(inputs, loadReport('nested-docker-blackhole'));
+      await runAction(deps);
+      const written = named('writeFile').map((c) => c[0]);
+      expect(written).toEqual(expect.arrayContaining(Object.values(inputs)));
+      expect(exit).toEqual([1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a path that cannot be written fails before the run: one line, exit 2', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mtu-preflight-action-files-'));
+    try {
+      writeFileSync(path.join(dir, 'a-file'), '');
+      let ran = false;
+      const { deps, named, exit } = recordingDeps({ sarif: path.join(dir, 'a-file/mtu.sarif') }, async () => {
+        ran = true;
+        return loadReport('healthy-pass');
+      });
+      await runAction(deps);
+      expect(ran).toBe(false);
+      expect(named('setFailed')).toEqual([
+        [
+          `Input 'sarif' '${path.join(dir, 'a-file/mtu.sarif')}' cannot be written (ENOTDIR); expected a file path in a writable directory.`,
+        ],
+      ]);
+      expect(exit).toEqual([2]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
