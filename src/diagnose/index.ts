@@ -8,6 +8,7 @@ import { dockerOverlay } from './rules/docker-overlay.js';
 import { dockerParent } from './rules/docker-parent.js';
 import { hostView, scoped, withoutVerification } from './rules/docker-scope.js';
 import { mtuMismatch } from './rules/mtu-mismatch.js';
+import { pathState } from './rules/path-state.js';
 import { probeFailures } from './rules/probe-failures.js';
 import { slowTransfer } from './rules/slow-transfer.js';
 import { stall } from './rules/stall.js';
@@ -24,6 +25,7 @@ export const RULES: Rule[] = [
   scoped(mtuMismatch, hostView),
   scoped(probeFailures, withoutVerification),
   scoped(slowTransfer, withoutVerification),
+  scoped(pathState, hostView),
   dockerDaemon,
   dockerBlackhole,
   dockerNetworkMtu,

@@ -70,8 +70,15 @@ export interface Uplink {
   ifaceMtu: number;
   /** A route-level `mtu` (ip route ... mtu N), which beats the interface's. */
   routeMtu?: number;
-  /** A path MTU the kernel learned from ICMP (ip route get: cache ... mtu N). */
+  /** A path MTU the kernel learned from ICMP (ip route get: cache ... mtu N): a route exception. */
   cachedPmtu?: number;
+  /** Seconds the route exception had left when read after the probes (net.ipv4.route.mtu_expires). */
+  pmtuExpiresSec?: number;
+  /**
+   * Whether the route exception was there before any probe ran ('earlier': a previous run or job left it) or appeared
+   * during this run ('this-run': a probe's own packets taught it). Absent when the exceptions could not be listed.
+   */
+  pmtuLearned?: 'this-run' | 'earlier';
   /** min(ifaceMtu, routeMtu, cachedPmtu) */
   effectiveMtu: number;
   kind: InterfaceKind;
@@ -106,6 +113,8 @@ export interface TcpInfo {
   rcvOooPack?: number;
   rcvMss?: number;
   advMss?: number;
+  /** `mss`: the MSS this socket sends with, from the server's SYN-ACK (after any clamping on the path). */
+  sndMss?: number;
   pmtu?: number;
   retrans?: number;
   raw: string;
@@ -199,7 +208,9 @@ export type FindingCode =
   | 'ci-config-mtu'
   | 'ci-config-unchecked'
   | 'mtu-option-ignored'
-  | 'tunnel-parent';
+  | 'tunnel-parent'
+  | 'path-mtu-learned'
+  | 'mss-clamped';
 
 export interface Finding {
   code: FindingCode;

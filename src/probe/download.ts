@@ -23,7 +23,7 @@ import { createConnector } from './connector.js';
 import { classifyProbeEnd, describeThrown, type ProbeEnd } from './outcome.js';
 import { watchProxy } from './proxy-watch.js';
 import { ProbeSession } from './session.js';
-import { startWatchdog } from './watchdog.js';
+import { snapshotSocket, startWatchdog } from './watchdog.js';
 
 export interface LookupAddress {
   address: string;
@@ -104,7 +104,14 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
 
   let end: ProbeEnd['end'];
   try {
-    end = { status: await fetchFinal(session, url, dispatcher, abort.signal, aborted, settings.maxBytes) };
+    // A download that worked: the socket's MSS and path MTU say what made the server's segments fit (PMTUD, a clamp
+    // on the path, a route exception: src/diagnose/mechanism.ts). Read before the body is torn down, with time left.
+    const snapshot = async () => {
+      if (settings.deadline - deps.now() > 1000)
+        await snapshotSocket({ session, ...(deps.tcpInfo ? { tcpInfo: deps.tcpInfo } : {}) });
+    };
+    const ends = { signal: abort.signal, aborted, snapshot };
+    end = { status: await fetchFinal(session, url, dispatcher, ends, settings.maxBytes) };
   } catch (err) {
     if (result.bytes > 0) result.samples.push([session.elapsed(), result.bytes]);
     end = { thrown: describeThrown(err) };
@@ -150,10 +157,10 @@ async function fetchFinal(
   session: ProbeSession,
   url: URL,
   dispatcher: Dispatcher,
-  signal: AbortSignal,
-  aborted: Promise<never>,
+  ends: { signal: AbortSignal; aborted: Promise<never>; snapshot: () => Promise<void> },
   maxBytes: number,
 ): Promise<number> {
+  const { signal, aborted } = ends;
   const result = session.result;
   let current = url;
   const visited = new Set<string>([current.toString()]);
@@ -185,7 +192,7 @@ async function fetchFinal(
       discard(res.body);
       return res.statusCode;
     }
-    await Promise.race([readBody(session, res.body, maxBytes), aborted]);
+    await Promise.race([readBody(session, res.body, maxBytes, ends.snapshot), aborted]);
     result.samples.push([session.elapsed(), result.bytes]);
     return res.statusCode;
   }
@@ -198,7 +205,12 @@ function discard(body: Dispatcher.ResponseData['body']): void {
 }
 
 /** Count the body's bytes, sampled every SAMPLE_EVERY_MS, until it ends or maxBytes is reached. */
-async function readBody(session: ProbeSession, body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<void> {
+async function readBody(
+  session: ProbeSession,
+  body: Dispatcher.ResponseData['body'],
+  maxBytes: number,
+  snapshot: () => Promise<void>,
+): Promise<void> {
   const result = session.result;
   let nextSample = 0;
   for await (const chunk of body) {
@@ -212,10 +224,12 @@ async function readBody(session: ProbeSession, body: Dispatcher.ResponseData['bo
     }
     if (result.bytes >= maxBytes) {
       result.capped = true;
+      await snapshot();
       body.destroy();
-      break;
+      return;
     }
   }
+  await snapshot();
 }
 
 function resolveRedirect(from: URL, location: string, visited: Set<string>, hop: number): URL {

@@ -51,6 +51,7 @@ export function parseSsTcpInfo(text: string, remote?: { address: string; port: n
     ['rcvOooPack', 'rcv_ooopack'],
     ['rcvMss', 'rcvmss'],
     ['advMss', 'advmss'],
+    ['sndMss', 'mss'],
     ['pmtu', 'pmtu'],
   ];
   for (const [field, key] of fields) {

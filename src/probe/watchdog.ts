@@ -42,7 +42,7 @@ export function startWatchdog(ctx: WatchdogContext): () => void {
  * Ask the kernel what this socket saw before we tear it down: out-of-order segments behind a gap are the tail
  * of a flight whose full-size segments were dropped. Only for a direct socket past the TCP connect.
  */
-function snapshotSocket(ctx: WatchdogContext): Promise<void> | undefined {
+export function snapshotSocket(ctx: Pick<WatchdogContext, 'session' | 'tcpInfo'>): Promise<void> | undefined {
   const { session } = ctx;
   const s = session.socket;
   const address = session.result.address;

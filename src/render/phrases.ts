@@ -142,10 +142,13 @@ export function groupUplinks(uplinks: readonly Uplink[]): Array<{ uplink: Uplink
 export function describeUplink(u: Uplink, targets: readonly string[] = [u.target]): string {
   const limits = [
     u.routeMtu !== undefined ? `route mtu ${u.routeMtu}` : '',
-    u.cachedPmtu !== undefined ? `learned path MTU ${u.cachedPmtu}` : '',
+    u.cachedPmtu !== undefined
+      ? `learned path MTU ${u.cachedPmtu}${u.pmtuLearned === 'this-run' ? ' during this run' : u.pmtuLearned === 'earlier' ? ' before this run' : ''}${u.pmtuExpiresSec !== undefined ? `, expires in ${u.pmtuExpiresSec} s` : ''}`
+      : '',
   ].filter(Boolean);
+  // The interface's MTU and the path's, apart: a learned 1400 on a 1500 eth0 is not "eth0 MTU 1400".
   const mtu = limits.length
-    ? `MTU ${u.effectiveMtu} (interface ${u.ifaceMtu}, ${limits.join(', ')})`
+    ? `MTU ${u.ifaceMtu}${u.effectiveMtu < u.ifaceMtu ? `, path MTU ${u.effectiveMtu}` : ''} (${limits.join(', ')})`
     : `MTU ${u.effectiveMtu}`;
   return `${u.iface} ${mtu}${u.gateway ? ` via ${u.gateway}` : ''} for ${fmtList(targets)}`;
 }

@@ -51,6 +51,10 @@ interface Drawing extends Topology {
 
 const addEdge = (d: Drawing, from: string, to: string) => d.edges.push({ from, to, codes: [] });
 
+/** The interface's MTU and, when a route or a learned path MTU is lower, the path's beside it. */
+const uplinkDetail = (u: Layer['uplinks'][number], mtu: number): string =>
+  `uplink · ${u.kind} · MTU ${mtu < u.ifaceMtu ? `${u.ifaceMtu} · path MTU ${mtu}` : mtu}`;
+
 /** One node per uplink interface of a root layer: two targets leaving by eth0 are one hop, not two. */
 function drawUplinks(d: Drawing, layer: Layer, id: string): void {
   const byIface = new Map<string, TopoNode>();
@@ -58,14 +62,14 @@ function drawUplinks(d: Drawing, layer: Layer, id: string): void {
     const seen = byIface.get(u.iface);
     if (seen) {
       seen.mtu = Math.min(seen.mtu ?? Infinity, u.effectiveMtu);
-      seen.detail = `uplink · ${u.kind} · MTU ${seen.mtu}`;
+      seen.detail = uplinkDetail(u, seen.mtu);
       continue;
     }
     byIface.set(u.iface, {
       id: `${id}U${byIface.size + 1}`,
       kind: 'uplink',
       title: u.iface,
-      detail: `uplink · ${u.kind} · MTU ${u.effectiveMtu}`,
+      detail: uplinkDetail(u, u.effectiveMtu),
       mtu: u.effectiveMtu,
       interfaceKind: u.kind,
     });

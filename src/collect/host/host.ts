@@ -7,7 +7,14 @@ import path from 'node:path';
 import type { Exec } from '../../util/exec.js';
 import type { Layer, NetInterface, ProbeResult, Route } from '../../model/report.js';
 import { parseSysClassNet, readSysClassNet } from './interfaces.js';
-import { ipRouteGet, parseProcNetIpv6Route, parseProcNetRoute, resolveUplink } from './routes.js';
+import {
+  ipRouteGet,
+  parseProcNetIpv6Route,
+  parseProcNetRoute,
+  readRouteExceptions,
+  resolveUplink,
+  type RouteException,
+} from './routes.js';
 
 export interface HostDeps {
   /** Root of the file system to read /sys and /proc from ('/' live; a fixture folder in tests). */
@@ -19,6 +26,11 @@ export interface HostDeps {
 export interface HostScan {
   layer: Layer;
   routes: Route[];
+  /**
+   * The route exceptions (learned path MTUs) before any probe ran: a probe's own packets can teach the kernel one
+   * (Node 24's ~1.6 KB ClientHello, where ICMP reaches us), and the report must tell that apart from one left earlier.
+   */
+  exceptionsBefore?: RouteException[];
 }
 
 export const HOST_LAYER_ID = 'host';
@@ -60,7 +72,8 @@ export async function collectHost(deps: HostDeps): Promise<HostScan> {
   if (v4 !== undefined) routes = routes.concat(parseProcNetRoute(v4));
   else layer.notes.push('could not read /proc/net/route: IPv4 uplinks unknown');
   if (v6 !== undefined) routes = routes.concat(parseProcNetIpv6Route(v6));
-  return { layer, routes };
+  const exceptionsBefore = deps.root === '/' ? await readRouteExceptions(deps.exec) : undefined;
+  return { layer, routes, ...(exceptionsBefore ? { exceptionsBefore } : {}) };
 }
 
 /**
@@ -76,7 +89,7 @@ export async function addUplinks(scan: HostScan, probes: readonly ProbeResult[],
     if (!address || seen.has(address)) continue;
     seen.add(address);
     const get = deps.root === '/' ? await ipRouteGet(deps.exec, address) : undefined;
-    const up = resolveUplink(p.viaProxy ?? p.host, address, routes, layer.interfaces, get);
+    const up = resolveUplink(p.viaProxy ?? p.host, address, routes, layer.interfaces, get, scan.exceptionsBefore);
     if (up) layer.uplinks.push(up);
   }
   const mtus = layer.uplinks.map((u) => u.effectiveMtu);

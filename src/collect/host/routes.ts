@@ -144,6 +144,50 @@ export interface RouteGet {
   routeMtu?: number;
   /** `cache ... mtu N`: a PMTU the kernel learned. */
   cachedPmtu?: number;
+  /** `cache expires Nsec`: seconds the learned PMTU has left (net.ipv4.route.mtu_expires, 600 s by default). */
+  expiresSec?: number;
+}
+
+/** `ip route get` with the learned PMTU's expiry (`cache expires 598sec mtu 1400`). */
+export function parseIpRouteGetExpiry(text: string): RouteGet {
+  const out = parseIpRouteGet(text);
+  const ex = / cache.* expires (\d+)sec/.exec(text.replace(/\\\s*/g, ' ').replace(/\s+/g, ' '));
+  if (out.cachedPmtu !== undefined && ex) out.expiresSec = Number(ex[1]);
+  return out;
+}
+
+/** A route exception: a path MTU this namespace's kernel learned from ICMP toward one address, until it expires. */
+export interface RouteException {
+  address: string;
+  mtu: number;
+  expiresSec?: number;
+}
+
+/**
+ * Parse `ip -o route show cache` (and `ip -o -6 route show cache`): one exception per line that has a cached mtu.
+ * Busybox's `ip` prints the plain routes there and no cache: nothing is parsed from it.
+ */
+export function parseRouteExceptions(text: string): RouteException[] {
+  const out: RouteException[] = [];
+  for (const line of text.split('\n')) {
+    const address = /^(?:\S+ )?([0-9a-f.:]+)(?:\/(?:32|128))? /i.exec(line.replace(/^cache /, ''))?.[1];
+    const get = parseIpRouteGetExpiry(line);
+    if (!address || get.cachedPmtu === undefined || !line.includes(' cache')) continue;
+    out.push({ address, mtu: get.cachedPmtu, ...(get.expiresSec !== undefined ? { expiresSec: get.expiresSec } : {}) });
+  }
+  return out;
+}
+
+/** This namespace's route exceptions, both families; undefined when `ip` cannot list them. */
+export async function readRouteExceptions(exec: Exec): Promise<RouteException[] | undefined> {
+  const runs = await Promise.all(
+    [
+      ['-o', 'route', 'show', 'cache'],
+      ['-o', '-6', 'route', 'show', 'cache'],
+    ].map((args) => exec('ip', args, { timeoutMs: 2000 })),
+  );
+  if (runs[0]!.code !== 0 || runs[0]!.error) return undefined;
+  return runs.filter((r) => r.code === 0 && !r.error).flatMap((r) => parseRouteExceptions(r.stdout));
 }
 
 /** Parse `ip route get ADDR` (with or without -o). */
@@ -167,7 +211,7 @@ export function parseIpRouteGet(text: string): RouteGet {
 export async function ipRouteGet(exec: Exec, address: string): Promise<RouteGet | undefined> {
   const r = await exec('ip', ['route', 'get', address], { timeoutMs: 2000 });
   if (r.code !== 0 || r.error) return undefined;
-  return parseIpRouteGet(r.stdout);
+  return parseIpRouteGetExpiry(r.stdout);
 }
 
 /** Combine the route, the interface and what `ip route get` knows into the target's uplink. */
@@ -177,6 +221,7 @@ export function resolveUplink(
   routes: readonly Route[],
   interfaces: readonly NetInterface[],
   get?: RouteGet,
+  before?: readonly RouteException[],
 ): Uplink | undefined {
   // Loopback and local addresses live in the kernel's local table, which /proc/net/route does not show.
   const isLoopback = /^127\./.test(address) || address === '::1';
@@ -191,12 +236,18 @@ export function resolveUplink(
   const gateway = get ? get.gateway : route?.iface === ifaceName ? route?.gateway : undefined;
   if (gateway) uplink.gateway = gateway;
   if (get?.routeMtu !== undefined) uplink.routeMtu = get.routeMtu;
-  if (get?.cachedPmtu !== undefined) uplink.cachedPmtu = get.cachedPmtu;
+  if (get?.cachedPmtu !== undefined) {
+    uplink.cachedPmtu = get.cachedPmtu;
+    if (get.expiresSec !== undefined) uplink.pmtuExpiresSec = get.expiresSec;
+    // Read before any probe ran: an exception already there was left by something earlier (a previous run, a job).
+    if (before) uplink.pmtuLearned = before.some((e) => e.address === address) ? 'earlier' : 'this-run';
+  }
   const why = explainMtu(iface);
   if (why) uplink.explanation = why;
   else if (get?.routeMtu !== undefined && get.routeMtu < iface.mtu)
     uplink.explanation = `the route to ${address} sets mtu ${get.routeMtu}`;
   else if (get?.cachedPmtu !== undefined && get.cachedPmtu < iface.mtu)
-    uplink.explanation = `the kernel learned a path MTU of ${get.cachedPmtu} to ${address} from ICMP (PMTUD is working on this path)`;
+    // ICMP reached this machine: that says nothing of the way in (the server's segments), so no claim about PMTUD.
+    uplink.explanation = `a route exception: the kernel learned a path MTU of ${get.cachedPmtu} to ${address} from ICMP${uplink.pmtuLearned === 'this-run' ? ' during this run' : uplink.pmtuLearned === 'earlier' ? ' before this run' : ''}`;
   return uplink;
 }

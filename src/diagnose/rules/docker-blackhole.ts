@@ -7,6 +7,7 @@
  */
 import type { DockerDaemonLayer, DockerNetworkLayer, InnerLayer, Layer } from '../../model/layers.js';
 import type { Finding, ProbeResult } from '../../model/report.js';
+import { advertisedBelow, judgeMechanism, mechanismLine, routeException } from '../mechanism.js';
 import { fmtMs, type DiagnosisInput, type Rule } from '../rule.js';
 import {
   attemptText,
@@ -50,6 +51,25 @@ interface Contrast {
   stalls: Array<{ c: InnerLayer; p: ProbeResult }>;
   /** The stalls whose target the daemon's own namespace fetched: the black hole is at this network. */
   contrast: Array<{ c: InnerLayer; p: ProbeResult }>;
+  /** The stalls whose target the daemon's namespace fetched only with a route exception's smaller MSS. */
+  unproven: Array<{ c: InnerLayer; p: ProbeResult }>;
+}
+
+/**
+ * Whether the daemon namespace's download shows that full-size packets pass. Not when its socket advertised a smaller
+ * MSS than its interface gives (a route exception), nor, with no socket state to read (a container without `ss`),
+ * when this machine holds a route exception toward the same address: a daemon in this namespace shares its route
+ * cache, and whichever probe ran first may have taught it (Node 24's ClientHello is ~1.6 KB). So the verdict does not
+ * depend on which probe ran first: a success that may come from a learned MTU is never the "outer works" contrast.
+ */
+export function outerProven(layers: readonly Layer[], daemon: DockerDaemonLayer, p: ProbeResult): boolean {
+  if (p.outcome !== 'ok') return false;
+  const uplink = daemon.uplinks.find((u) => u.address === p.address);
+  if (judgeMechanism(p, uplink).kind === 'learned-mss') return false;
+  const adv = p.tcpInfo?.advMss;
+  if (adv !== undefined) return !(uplink && advertisedBelow(adv, uplink.ifaceMtu));
+  const host = layers.find((l) => l.kind === 'host');
+  return !host?.uplinks.some((u) => u.address === p.address && routeException(u) !== undefined);
 }
 
 /** Inner stalls, outer works (the field notes' trio, less its verification): what a network's probes show. */
@@ -59,8 +79,10 @@ function contrastAt(layers: readonly Layer[], net: DockerNetworkLayer): Contrast
   if (!daemon || inner.length === 0) return undefined;
   const outer = new Map(daemon.probes.map((p) => [p.url, p]));
   const stalls = inner.flatMap((c) => c.probes.filter((p) => p.outcome === 'stall').map((p) => ({ c, p })));
-  const contrast = stalls.filter(({ p }) => outer.get(p.url)?.outcome === 'ok');
-  return { daemon, inner, outer, stalls, contrast };
+  const fetchedOuter = stalls.filter(({ p }) => outer.get(p.url)?.outcome === 'ok');
+  const contrast = fetchedOuter.filter(({ p }) => outerProven(layers, daemon, outer.get(p.url)!));
+  const unproven = fetchedOuter.filter((s) => !contrast.includes(s));
+  return { daemon, inner, outer, stalls, contrast, unproven };
 }
 
 /**
@@ -108,7 +130,7 @@ export const dockerBlackhole: Rule = {
       if (isOverlay(net)) continue;
       const at = contrastAt(input.layers, net);
       if (!at) continue;
-      const { daemon, inner, outer, stalls, contrast } = at;
+      const { daemon, inner, outer, stalls, contrast, unproven } = at;
       const innerMtu = Math.max(net.mtu ?? 0, ...inner.map((c) => c.mtu ?? 0)) || undefined;
       const outerMtu = daemon.mtu;
       const oversized = innerMtu !== undefined && outerMtu !== undefined && innerMtu > outerMtu;
@@ -124,6 +146,11 @@ export const dockerBlackhole: Rule = {
       if (stalls.length > 0) {
         // The daemon's own namespace stalls too: the black hole is further out, and the daemon layer's finding says so.
         if (contrast.length === 0 && [...stalls].every(({ p }) => outer.get(p.url)?.outcome === 'stall')) continue;
+        if (contrast.length === 0 && unproven.length > 0) {
+          const upstream = upstreamHole(input.layers, daemon, unproven, outer);
+          if (upstream) findings.push(upstream);
+          continue;
+        }
         if (contrast.length === 0 && !oversized) {
           findings.push({
             code: 'transfer-stall',
@@ -167,7 +194,10 @@ export const dockerBlackhole: Rule = {
           severity: 'error',
           layer: net.id,
           summary:
-            `${where} MTU ${innerMtu ?? '?'} exceeds ${uplinkText(daemon)}: from a container on it ${first.p.host} ${stalledText(first.p)}` +
+            // "exceeds" only when it does: never an MTU that exceeds an equal one.
+            (oversized
+              ? `${where} MTU ${innerMtu} exceeds ${uplinkText(daemon)}: from a container on it ${first.p.host} ${stalledText(first.p)}`
+              : `From a container on ${where} (MTU ${innerMtu ?? '?'}, ${uplinkText(daemon)}) ${first.p.host} ${stalledText(first.p)}`) +
             (okOuter[0]
               ? `, while the daemon's own namespace fetched ${okOuter[0].host} in ${fmtMs(okOuter[0].phases.doneMs)}`
               : '') +
@@ -192,20 +222,113 @@ export const dockerBlackhole: Rule = {
       const allOk = inner.every((c) => c.probes.every((p) => p.outcome === 'ok'));
       // macvlan/ipvlan containers sit on their parent's L2, not behind the daemon's route: docker-parent compares
       // them with the parent (and a tunnel parent with what it rides on).
-      if (oversized && allOk && !onParent(net)) {
-        findings.push({
-          code: 'mtu-mismatch',
-          severity: 'warning',
-          layer: net.id,
-          summary:
-            `${where} MTU ${innerMtu} exceeds ${uplinkText(daemon)}: downloads from a container on it worked because ICMP "fragmentation needed" ` +
-            `reaches the servers (PMTUD repaired the path), but they stall wherever that ICMP is filtered. Set the Docker MTU to ${outerMtu}.`,
-          evidence: [...inner.flatMap((c) => c.probes.map((p) => probeLine(c.name, p))), ...mtuEvidence],
-          recommendedMtu: outerMtu,
-          fix: fixFor(input, net, outerMtu, engineOf(daemon)),
-        });
-      }
+      if (oversized && allOk && !onParent(net))
+        findings.push(latentMismatch(input, { net, daemon, inner, innerMtu, outerMtu, mtuEvidence }));
     }
     return findings;
   },
 };
+
+const innerMechanisms = (inner: readonly InnerLayer[]) =>
+  inner.flatMap((c) =>
+    c.probes.map((p) => ({
+      c,
+      m: judgeMechanism(
+        p,
+        c.uplinks.find((u) => u.address === p.address),
+      ),
+    })),
+  );
+
+/** An evidence line per inner probe whose socket shows the mechanism. */
+function innerMechanismLines(inner: readonly InnerLayer[]): string[] {
+  return innerMechanisms(inner)
+    .map(({ c, m }) => mechanismLine(c.name, m))
+    .filter((l): l is string => l !== undefined);
+}
+
+/** A network above the daemon's path whose containers still downloaded: a latent risk, with what repaired it. */
+function latentMismatch(
+  input: DiagnosisInput,
+  at: {
+    net: DockerNetworkLayer;
+    daemon: DockerDaemonLayer;
+    inner: InnerLayer[];
+    innerMtu: number;
+    outerMtu: number;
+    mtuEvidence: string[];
+  },
+): Finding {
+  const { net, daemon, inner, innerMtu, outerMtu, mtuEvidence } = at;
+  return {
+    code: 'mtu-mismatch',
+    severity: 'warning',
+    layer: net.id,
+    summary:
+      `${networkText(net)} MTU ${innerMtu} exceeds ${uplinkText(daemon)}: downloads from a container on it worked because ${repairText(inner)}, ` +
+      `but they stall wherever that stops. Set the Docker MTU to ${outerMtu}.`,
+    evidence: [
+      ...inner.flatMap((c) => c.probes.map((p) => probeLine(c.name, p))),
+      ...innerMechanismLines(inner),
+      ...mtuEvidence,
+    ],
+    recommendedMtu: outerMtu,
+    fix: fixFor(input, net, outerMtu, engineOf(daemon)),
+  };
+}
+
+/** What the inner sockets show made the servers' segments fit; both candidates when no socket state says which. */
+function repairText(inner: readonly InnerLayer[]): string {
+  const kinds = new Set(
+    inner.flatMap((c) =>
+      c.probes.map(
+        (p) =>
+          judgeMechanism(
+            p,
+            c.uplinks.find((u) => u.address === p.address),
+          ).kind,
+      ),
+    ),
+  );
+  if (kinds.has('mss-clamp') && !kinds.has('pmtud')) return 'a hop on the path clamps the TCP MSS (not PMTUD)';
+  if (kinds.has('pmtud') && !kinds.has('mss-clamp'))
+    return 'ICMP "fragmentation needed" reaches the servers (PMTUD repaired the path)';
+  return 'the servers\' segments were made to fit on the way: PMTUD (ICMP "fragmentation needed" reaching the servers) or an MSS clamp on the path (no socket state from inside the container says which)';
+}
+
+/**
+ * Containers stalled and the daemon's namespace fetched the target only with a route exception's smaller MSS: the
+ * hole is on the path beyond this machine, not at the network. Said on the daemon layer when the runner's own probe
+ * of that target does not already say it (its stall is the host's pmtu-blackhole, which names the learned MTU).
+ */
+function upstreamHole(
+  layers: readonly Layer[],
+  daemon: DockerDaemonLayer,
+  unproven: Array<{ c: InnerLayer; p: ProbeResult }>,
+  outer: Map<string, ProbeResult>,
+): Finding | undefined {
+  const host = layers.find((l) => l.kind === 'host');
+  const open = unproven.filter(({ p }) => !host?.probes.some((q) => q.url === p.url && q.outcome === 'stall'));
+  if (open.length === 0) return undefined;
+  const first = open[0]!;
+  const ok = outer.get(first.p.url)!;
+  const exception = [host, daemon]
+    .flatMap((l) => l?.uplinks ?? [])
+    .map((u) => (u.address === ok.address ? routeException(u) : undefined))
+    .find((m) => m !== undefined);
+  return {
+    code: 'pmtu-blackhole',
+    severity: 'error',
+    layer: daemon.id,
+    summary:
+      `${first.p.host}: from containers ${stalledText(first.p)}; the daemon's own namespace fetched it only with the smaller MSS a learned path MTU${exception ? ` of ${exception}` : ''} gave it. ` +
+      'The hole is on the path beyond this machine (a path-MTU black hole upstream), and it is back for every connection once that route exception expires.',
+    evidence: [
+      ...open.map(({ c, p }) => probeLine(c.name, p)),
+      probeLine('daemon namespace (--network host)', ok),
+      'a route exception toward the same address is held here: a success that may come from it does not show that full-size packets pass',
+    ],
+    targets: [...new Set(open.map(({ p }) => p.target))],
+    ...(exception ? { recommendedMtu: exception } : {}),
+  };
+}

@@ -9,6 +9,7 @@ import {
 import { isParentDriver, mssFor } from '../../model/net.js';
 import type { CiFact, Fix, ProbeResult, Uplink } from '../../model/report.js';
 import { fixDockerMtu, fixGwbridgeMtu, fixHostBridgeMtu, fixParentMtu, fixUserNetworkMtu } from '../knobs/fixes.js';
+import { uplinkMtuText } from '../mechanism.js';
 import { fmtBytes, fmtMs } from '../rule.js';
 
 export { isInner };
@@ -36,7 +37,7 @@ export function narrowestUplink(layer: Layer): Uplink | undefined {
 
 export function uplinkText(daemon: Layer): string {
   const u = narrowestUplink(daemon);
-  if (u) return `the daemon's uplink ${u.iface} MTU ${u.effectiveMtu}`;
+  if (u) return `the daemon's uplink ${uplinkMtuText(u)}`;
   return `the daemon's uplink MTU ${daemon.mtu ?? '?'}`;
 }
 

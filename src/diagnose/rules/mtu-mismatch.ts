@@ -6,6 +6,7 @@
  */
 import type { Finding } from '../../model/report.js';
 import { fixDockerMtu } from '../knobs/fixes.js';
+import { uplinkMtuText } from '../mechanism.js';
 import type { DiagnosisInput, Rule } from '../rule.js';
 
 export const mtuMismatch: Rule = {
@@ -22,9 +23,8 @@ export const mtuMismatch: Rule = {
       for (const br of layer.interfaces) {
         if (br.kind !== 'bridge' || br.mtu <= uplinkMtu) continue;
         const idle = (br.ports?.length ?? 0) === 0;
-        const uplinkText = uplink
-          ? `uplink ${uplink.iface} MTU ${uplinkMtu}`
-          : `this namespace's uplink MTU ${uplinkMtu}`;
+        // The interface's MTU and the path's are told apart: "path MTU 1400 (eth0 itself is 1500; ...)".
+        const uplinkText = uplink ? `uplink ${uplinkMtuText(uplink)}` : `this namespace's uplink MTU ${uplinkMtu}`;
         findings.push({
           code: 'mtu-mismatch',
           severity: 'warning',

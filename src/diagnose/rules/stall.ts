@@ -8,7 +8,8 @@
  * (a server that accepts and never speaks looks the same from here).
  */
 import type { Finding, Layer, ProbeResult } from '../../model/report.js';
-import { fixPathBlackhole } from '../knobs/fixes.js';
+import { fixDockerMtu, fixPathBlackhole } from '../knobs/fixes.js';
+import { judgeMechanism, mechanismLine, routeException, uplinkMtuText } from '../mechanism.js';
 import { fmtBytes, fmtMs, probeHost, type DiagnosisInput, type Rule } from '../rule.js';
 
 const PHASE_TEXT = {
@@ -66,10 +67,17 @@ export const stall: Rule = {
       const hosts = stalled.map((p) => probeHost(p, layer.probes)).join(', ');
       const uplink = layer.uplinks.find((u) => u.address === first.address) ?? layer.uplinks[0];
       const evidence = stalled.flatMap(stallEvidence);
-      if (smallUplink)
-        evidence.push(
-          `uplink ${smallUplink.iface} MTU ${smallUplink.effectiveMtu}${smallUplink.explanation ? ` (${smallUplink.explanation})` : ''}`,
+      if (smallUplink) evidence.push(`uplink ${uplinkMtuText(smallUplink)}`);
+      for (const p of stalled) {
+        const line = mechanismLine(
+          probeHost(p, layer.probes),
+          judgeMechanism(
+            p,
+            layer.uplinks.find((u) => u.address === p.address),
+          ),
         );
+        if (line) evidence.push(line);
+      }
       if (mismatch)
         evidence.push(`a bridge here has MTU ${mismatch.innerMtu}, above the uplink's ${mismatch.uplinkMtu}`);
       // The same URL over the other address family (src/probe/dual-stack.ts): the path of one family is at fault.
@@ -87,17 +95,33 @@ export const stall: Rule = {
         evidence.push(`${okCount} other target(s) downloaded fine from this layer: the stall is path-specific`);
       if (corroborated) {
         const recommended = smallUplink?.effectiveMtu ?? mismatch?.uplinkMtu;
+        const learned =
+          smallUplink && routeException(smallUplink) === smallUplink.effectiveMtu ? smallUplink : undefined;
+        const pathFix = fixPathBlackhole(
+          uplink?.iface,
+          uplink?.gateway,
+          recommended ?? 1400,
+          first.family === 6 ? 6 : 4,
+        );
+        // A hole beyond this machine with a Docker daemon here: every layer's MTU at the path's, beside the clamp.
+        const docker = input.layers.some((l) => l.kind === 'docker-daemon') && recommended !== undefined;
         findings.push({
           code: 'pmtu-blackhole',
           severity: 'error',
           layer: layer.id,
           summary:
             `${hosts}: TCP connected, then ${phase} stalled: full-size packets are dropped on the path and no ICMP "fragmentation needed" comes back (path-MTU black hole).` +
-            (recommended ? ` Path MTU here is ${recommended}.` : ''),
+            (learned
+              ? ` The path MTU is ${recommended}, learned from ICMP by this machine (${learned.iface} itself is ${learned.ifaceMtu}): the hole is beyond it, on the path.`
+              : recommended
+                ? ` Path MTU here is ${recommended}.`
+                : ''),
           evidence,
           targets: stalled.map((p) => p.target),
           ...(recommended ? { recommendedMtu: recommended } : {}),
-          fix: fixPathBlackhole(uplink?.iface, uplink?.gateway, recommended ?? 1400, first.family === 6 ? 6 : 4),
+          fix: docker
+            ? { ...pathFix, steps: [...pathFix.steps, ...fixDockerMtu(input.ci, recommended).steps] }
+            : pathFix,
         });
       } else {
         findings.push({

@@ -34,8 +34,23 @@ export interface LabOptions {
    * No effect when >= runnerMtu.
    */
   bottleneckMtu?: number;
-  /** The router drops the ICMP frag-needed / packet-too-big it would send: a PMTUD black hole (default false). */
-  dropFragNeeded?: boolean;
+  /**
+   * The router drops the ICMP frag-needed / packet-too-big it would send: a PMTUD black hole (default false).
+   * 'toward-registry' drops only what it would send to the registry side: with `upstream`, the runner still learns
+   * the path MTU from its own oversized packets (PMTUD that works one way only).
+   */
+  dropFragNeeded?: boolean | 'toward-registry';
+  /**
+   * The bottleneck is a hop upstream that both directions cross (a VPN, PPPoE or provider link), not only the last
+   * hop toward the runner: the router's route toward the registry gets the same locked MTU, so the runner's own
+   * full-size packets (Node 24's ~1.6 KB ClientHello) are answered with ICMP toward the runner (default false).
+   */
+  upstream?: boolean;
+  /**
+   * The router rewrites the MSS option of forwarded SYNs to what its route toward their destination carries (nft
+   * `tcp flags syn tcp option maxseg size set rt mtu`, what Kubernetes nodes and VPN gateways do): no ICMP needed.
+   */
+  clampMss?: boolean;
   /** tc tbf rate on the router's egress toward the runner, e.g. '2mbit' (this kernel has no netem). */
   slowRate?: string;
   /** MTU of the runner's eth0 and of the router's end of that link (default 1500). */
@@ -153,6 +168,8 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   const o = {
     bottleneckMtu: opts.bottleneckMtu ?? 1500,
     dropFragNeeded: opts.dropFragNeeded ?? false,
+    upstream: opts.upstream ?? false,
+    clampMss: opts.clampMss ?? false,
     slowRate: opts.slowRate,
     runnerMtu: opts.runnerMtu ?? 1500,
     names: [...new Set(opts.names ?? [])],
@@ -267,7 +284,15 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
 async function buildNetwork(
   prefix: string,
   ns: { runner: string; router: string; registry: string },
-  o: { bottleneckMtu: number; dropFragNeeded: boolean; slowRate?: string; runnerMtu: number; ipv6: boolean },
+  o: {
+    bottleneckMtu: number;
+    dropFragNeeded: boolean | 'toward-registry';
+    upstream: boolean;
+    clampMss: boolean;
+    slowRate?: string;
+    runnerMtu: number;
+    ipv6: boolean;
+  },
 ): Promise<void> {
   const ip = (...args: string[]) => must(ipTool(), args);
   const inNs = (n: string, ...args: string[]) => must(ipTool(), ['-n', n, ...args]);
@@ -336,6 +361,27 @@ async function buildNetwork(
       ...bottleneck,
     );
   }
+  if (o.upstream && o.bottleneckMtu < 1500) {
+    // The same hop on the way out: the registry's link route, locked, so the runner's 1500-byte packets are dropped
+    // here and answered with ICMP toward the runner (unless dropFragNeeded is true).
+    await inNs(
+      ns.router,
+      'route',
+      'replace',
+      '10.213.2.0/24',
+      'dev',
+      'to-registry',
+      'proto',
+      'kernel',
+      'scope',
+      'link',
+      'src',
+      ROUTER_REGISTRY_SIDE_IP,
+      'mtu',
+      'lock',
+      String(o.bottleneckMtu),
+    );
+  }
   if (o.ipv6) {
     await inNs(ns.runner, 'addr', 'add', `${RUNNER_IP6}/64`, 'dev', 'eth0');
     await inNs(ns.router, 'addr', 'add', `${ROUTER_RUNNER_SIDE_IP6}/64`, 'dev', 'to-runner');
@@ -365,6 +411,7 @@ async function buildNetwork(
   if (o.dropFragNeeded) {
     // The ICMP errors the router generates for forwarded packets leave through its own output hook; drop them there
     // and the registry never learns the path MTU. Counters make `nft list ruleset` show that the rule fired.
+    const toward = o.dropFragNeeded === 'toward-registry' ? 'oifname "to-registry" ' : '';
     await must(
       findTool('nft')!,
       ['-f', '-'],
@@ -372,8 +419,25 @@ async function buildNetwork(
         'table inet mtp_lab {',
         '  chain output {',
         '    type filter hook output priority filter; policy accept;',
-        '    icmp type destination-unreachable icmp code frag-needed counter drop',
-        '    icmpv6 type packet-too-big counter drop',
+        `    ${toward}icmp type destination-unreachable icmp code frag-needed counter drop`,
+        `    ${toward}icmpv6 type packet-too-big counter drop`,
+        '  }',
+        '}',
+      ].join('\n'),
+      ns.router,
+    );
+  }
+  if (o.clampMss) {
+    // `rt mtu` is the MSS the route toward the packet's destination carries: a SYN toward the registry over the
+    // locked upstream route is clamped to bottleneckMtu - 40, and so is the SYN-ACK toward the runner.
+    await must(
+      findTool('nft')!,
+      ['-f', '-'],
+      [
+        'table inet mtp_clamp {',
+        '  chain forward {',
+        '    type filter hook forward priority mangle; policy accept;',
+        '    tcp flags syn tcp option maxseg size set rt mtu counter',
         '  }',
         '}',
       ].join('\n'),
