@@ -12,6 +12,7 @@ import { addUplinks, collectHost, defaultRouteInterface, type HostScan } from '.
 import type { CollectedLayers, LayerCollector } from './collect/context.js';
 import { diagnose, RULES } from './diagnose/index.js';
 import { verificationMtu } from './diagnose/rules/docker-blackhole.js';
+import { builderVerificationMtu } from './diagnose/rules/buildx-builder.js';
 import { runCommand, type Exec } from './util/exec.js';
 import { chooseUplink, lintCheckout, type LintUplink } from './lint/index.js';
 import { UsageError, type Options } from './config/options.js';
@@ -192,7 +193,7 @@ async function probeAll(options: Options, deps: RunDeps, w: ProbeWork): Promise<
           deadline: w.probeDeadline,
           extraCa: w.extraCa,
           hostId: host.id,
-          planVerification: verificationMtu,
+          planVerification: (layers) => verificationMtu(layers) ?? builderVerificationMtu(layers),
         }),
         w.deadline,
         deps.now,

@@ -1,6 +1,7 @@
 import type { Finding, Verdict } from '../model/report.js';
 import { withHops } from './hops.js';
 import type { DiagnosisInput, Rule } from './rule.js';
+import { buildxBuilder } from './rules/buildx-builder.js';
 import { dockerBlackhole } from './rules/docker-blackhole.js';
 import { dockerDaemon } from './rules/docker-daemon.js';
 import { dockerNetworkMtu } from './rules/docker-network-mtu.js';
@@ -31,6 +32,7 @@ export const RULES: Rule[] = [
   dockerNetworkMtu,
   dockerOverlay,
   dockerParent,
+  buildxBuilder,
 ];
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;

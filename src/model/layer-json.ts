@@ -90,6 +90,26 @@ export function layerFacts(l: Layer): LayerFacts | undefined {
         ['overlayMtu', l.overlay?.mtu],
         ['egressIface', l.egressIface],
       ]);
+    case 'buildx-builder':
+      return defined([
+        ['builder', l.builder],
+        ['container', l.container],
+        ['network', l.network],
+        ['workerNet', l.workerNet],
+        ['source', l.source],
+        ['current', l.current],
+        ['driverOpts', l.driverOpts?.join(' ')],
+        ['buildkitdFlags', l.buildkitdFlags?.join(' ')],
+        ['image', l.image],
+        ['ms', l.ms],
+      ]);
+    case 'buildkit-bridge':
+      return defined([
+        ['bridge', l.bridge],
+        ['builder', l.builder],
+        ['replicaMtu', l.replica?.mtu],
+        ['replicaMs', l.replica?.ms],
+      ]);
   }
 }
 
@@ -233,6 +253,36 @@ export function fromLayerJson(j: LayerJson): Layer | undefined {
       });
     }
     default:
-      return undefined;
+      return fromBuilderJson(j, base, f);
   }
+}
+
+/** fromLayerJson's buildx layers; undefined for a kind this version does not know. */
+function fromBuilderJson(j: LayerJson, base: Omit<LayerJson, 'facts'>, f: LayerFacts): Layer | undefined {
+  if (j.kind === 'buildx-builder') {
+    const words = (k: string) => str(f, k)?.split(' ').filter(Boolean);
+    return only({
+      ...base,
+      kind: 'buildx-builder' as const,
+      builder: str(f, 'builder') ?? j.name,
+      container: str(f, 'container') ?? '',
+      network: str(f, 'network') ?? '',
+      workerNet: str(f, 'workerNet'),
+      source: f.source === 'buildx-state' ? ('buildx-state' as const) : ('container' as const),
+      current: typeof f.current === 'boolean' ? f.current : undefined,
+      driverOpts: words('driverOpts'),
+      buildkitdFlags: words('buildkitdFlags'),
+      image: str(f, 'image') ?? '',
+      ms: num(f, 'ms') ?? 0,
+    });
+  }
+  if (j.kind !== 'buildkit-bridge') return undefined;
+  const mtu = num(f, 'replicaMtu');
+  return only({
+    ...base,
+    kind: 'buildkit-bridge' as const,
+    bridge: str(f, 'bridge') ?? '',
+    builder: str(f, 'builder') ?? '',
+    replica: mtu !== undefined ? { mtu, ms: num(f, 'replicaMs') ?? 0 } : undefined,
+  });
 }

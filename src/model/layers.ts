@@ -140,7 +140,55 @@ export interface BuildStepLayer extends ProbedRunBase {
   kind: 'build-step';
 }
 
-export type Layer = HostLayer | DockerDaemonLayer | DockerNetworkLayer | ContainerLayer | BuildStepLayer;
+/**
+ * A buildx builder of the docker-container driver: the buildkitd container buildx names `buildx_buildkit_<node>`, on
+ * the docker network it was created on (`--driver-opt network=...`). Its RUN steps run in its network namespace
+ * (buildkitd's host mode) or on a bridge inside it (bridge mode: a BuildkitBridgeLayer under this one). Probed by a
+ * container started with `--network container:<builder>`, which shares that namespace.
+ */
+export interface BuildxBuilderLayer extends LayerBase {
+  kind: 'buildx-builder';
+  /** The builder's name (`docker buildx create --name`), from the container name or buildx's state. */
+  builder: string;
+  /** The node's container (buildx_buildkit_<builder>0). */
+  container: string;
+  /** The Docker network it is on ('host' for --driver-opt network=host). */
+  network: string;
+  /** buildkitd's worker network mode as its flags or config say (host, bridge, cni, auto); undefined: not said. */
+  workerNet?: string;
+  /** Where the builder's definition was read: buildx's state file, or only the container. */
+  source: 'buildx-state' | 'container';
+  /** The builder is the current one in buildx's state (`docker buildx use`). */
+  current?: boolean;
+  /** `--driver-opt` values from buildx's state, as k=v. */
+  driverOpts?: string[];
+  /** buildkitd flags (from buildx's state, else the container's command). */
+  buildkitdFlags?: string[];
+  /** The probe container that shared its namespace: image and wall time. */
+  image: string;
+  ms: number;
+}
+
+/**
+ * The bridge buildkitd's bridge network mode puts RUN steps on, inside the builder's namespace (buildkit0, CNI bridge
+ * plugin with no mtu key: 1500, moby/buildkit#4352). `replica`: what a container on a temporary network with the
+ * bridge's MTU measured from the same daemon (a RUN step on it advertises the same MSS), when that was run.
+ */
+export interface BuildkitBridgeLayer extends LayerBase {
+  kind: 'buildkit-bridge';
+  bridge: string;
+  builder: string;
+  replica?: { mtu: number; ms: number };
+}
+
+export type Layer =
+  | HostLayer
+  | DockerDaemonLayer
+  | DockerNetworkLayer
+  | ContainerLayer
+  | BuildStepLayer
+  | BuildxBuilderLayer
+  | BuildkitBridgeLayer;
 export type LayerKind = Layer['kind'];
 export type InnerLayer = ContainerLayer | BuildStepLayer;
 

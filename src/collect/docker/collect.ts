@@ -6,7 +6,7 @@
  * Everything created is removed before returning, on SIGINT/SIGTERM, and by the next run if this one is killed.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { GWBRIDGE, isParentDriver } from '../../model/net.js';
 import { CONTAINER_PROXY_VARIABLES } from '../../model/proxy.js';
@@ -14,6 +14,7 @@ import { resolveTargets } from '../../probe/catalog.js';
 import { onCleanup } from '../../util/cleanup.js';
 import type { CollectedLayers, LayerCollector, LayerContext } from '../context.js';
 import { createDockerClient, describeUnreachable, type DockerClient } from './api.js';
+import { discoverBuilders, probeBuilders, replicateBridges, type FoundBuilders } from './builders.js';
 import { resolveDockerEndpoint, type DockerEndpoint } from './endpoint.js';
 import { inspectDaemon, inspectNetwork, type DaemonInspection, type DockerNetwork } from './inspect.js';
 import { buildDaemonLayers, unreachableDaemonLayer, type DaemonObservation, type DaemonRuns } from './layers.js';
@@ -137,7 +138,7 @@ async function probeDaemon(
       `probed from ${shapeNets.length} of ${probed.length} overlay/macvlan/ipvlan networks (${shapeNets.map((n) => n.name).join(', ')}); the others are checked by their options only`,
     );
   }
-  const [, image, script] = await Promise.all([
+  const [, image, script, found] = await Promise.all([
     sweepLeftovers(api, (deps.wallNow ?? Date.now)(), Math.min(workDeadline, now() + 3000))
       .then((s) => {
         const n = s.containers + s.networks + s.images;
@@ -146,7 +147,9 @@ async function probeDaemon(
       .catch(() => undefined),
     ensureImage(api, ctx.options.probeImage, ctx.options.pull, workDeadline),
     (deps.loadScript ?? loadProbeScript)(),
+    discoverBuildersOf(deps, api, Math.min(workDeadline, now() + 3000)),
   ]);
+  o.notes.push(...found.notes);
   if (!image.ok) {
     o.probeImageMissing = image.reason;
     o.notes.push(`no probes inside the daemon: ${image.reason}`);
@@ -173,7 +176,8 @@ async function probeDaemon(
         ms: 0,
       }))
     : Promise.resolve(undefined);
-  const [bridge, host, ...onShapes] = await Promise.all([
+  const [builders, bridge, host, ...onShapes] = await Promise.all([
+    probeBuilders(job, session, found.containers, found.state, workDeadline),
     defaultNet ? runProbeContainer(job, 'bridge', session.name('bridge'), workDeadline) : Promise.resolve(undefined),
     runProbeContainer(job, 'host', session.name('host'), workDeadline),
     ...shapeNets.map((n, i) => runProbeContainer(job, n.name, session.name(`net${i}`), workDeadline)),
@@ -183,6 +187,7 @@ async function probeDaemon(
     host: host,
     shapes: shapeNets.map((net, i) => ({ net, run: onShapes[i]! })),
     verify: [],
+    builders,
   };
   // Docker creates docker_gwbridge on a node's first overlay container: our probe may just have made it.
   if (runs.shapes.some((r) => r.net.driver === 'overlay') && !networks.some((n) => n.gwbridge)) {
@@ -196,6 +201,7 @@ async function probeDaemon(
   const [build, verified] = await Promise.all([
     buildWork,
     mtu !== undefined ? verifyMtus(job, session, mtu, workDeadline) : Promise.resolve([]),
+    replicateBridges(job, session, builders, workDeadline),
   ]);
   o.runs = { ...runs, ...(build ? { build } : {}), verify: verified };
 }
@@ -224,4 +230,16 @@ function probeJob(
     ...(ctx.extraCa.length ? { ca: ctx.extraCa.join('\n') } : {}),
     created: session.created,
   };
+}
+
+/** buildx's builders on this daemon (containers) and in the job's buildx state (files), never failing the run. */
+function discoverBuildersOf(deps: DockerLayerDeps, api: DockerClient, deadline: number): Promise<FoundBuilders> {
+  const fs = {
+    readFile: deps.readFile ?? ((p: string) => readFile(p, 'utf8').catch(() => undefined)),
+    readdir: (p: string) => readdir(p).catch(() => undefined),
+  };
+  return discoverBuilders(api, fs, deps.env, deps.homedir ?? os.homedir(), deadline).catch((err: Error) => ({
+    containers: [],
+    notes: [`could not look for buildx builders: ${err.message}`],
+  }));
 }

@@ -13,6 +13,8 @@ import { gwbridgeLayer, networkLayer, verificationNetworkLayer } from './network
 import type { DockerEndpoint } from './endpoint.js';
 import type { DaemonInspection, DockerNetwork } from './inspect.js';
 import type { InnerRun } from './runs.js';
+import { builderLayers } from './builder-layers.js';
+import type { BuilderRun } from './builders.js';
 
 /** What the probe containers of one daemon measured. */
 export interface DaemonRuns {
@@ -28,6 +30,8 @@ export interface DaemonRuns {
   verify: Array<{ mtu: number; run: InnerRun }>;
   /** docker_gwbridge inspected after the overlay probes, when GET /networks did not list it (Docker made it then). */
   gwbridge?: DockerNetwork;
+  /** buildx builders (docker-container driver), probed from inside their namespaces (builders.ts). */
+  builders?: BuilderRun[];
 }
 
 export interface DaemonObservation {
@@ -126,6 +130,7 @@ export function buildDaemonLayers(o: DaemonObservation, parent: string): Layer[]
         ),
       );
     }
+    layers.push(...builderLayers(runs.builders ?? [], nets, daemon, o.probeImage));
     for (const v of runs.verify) {
       const net = verificationNetworkLayer(v.mtu, daemon.id);
       layers.push(

@@ -7,7 +7,13 @@
 import type { DockerNetworkLayer, Layer } from '../../model/layers.js';
 import type { DiagnosisInput, Rule } from '../rule.js';
 
-const INNER_KINDS = new Set<Layer['kind']>(['docker-network', 'container', 'build-step']);
+const INNER_KINDS = new Set<Layer['kind']>([
+  'docker-network',
+  'container',
+  'build-step',
+  'buildx-builder',
+  'buildkit-bridge',
+]);
 
 /** Layers of temporary verification networks and everything attached to them. */
 export function verificationLayerIds(layers: readonly Layer[]): Set<string> {

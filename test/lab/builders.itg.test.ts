@@ -1,0 +1,228 @@
+/**
+ * Issue 11 end to end: where `docker buildx build` RUN steps really run. A real lab (the runner namespace's eth0 at
+ * 1450, the router's 1450 hop with ICMP frag-needed dropped: a black hole for anything advertising MSS 1460), a real
+ * nested dockerd with --mtu 1450 (docker0 is fine), the CLI run as users run it.
+ *
+ * STAND-INS (no image registry here, no buildx plugin, no BuildKit image; Debian bookworm has no docker-buildx):
+ *   - the builder is a container made from the lab's probe image the way buildx's docker-container driver makes its
+ *     buildkitd container (docker/buildx driver/docker-container/driver.go create): named buildx_buildkit_<builder>0,
+ *     the <name>_state volume at /var/lib/buildkit, no labels, but not privileged (this machine's own sandbox refuses
+ *     the capabilities --privileged asks for; nothing the tool reads depends on it), on the network `--driver-opt network=`
+ *     names, its command `buildkitd <flags>` (here after a `sh -c 'exec sleep'` that keeps it running);
+ *   - buildx's state is written as buildx writes it (store/nodegroup.go JSON: instances/<builder> and current) in a
+ *     folder named by $BUILDX_CONFIG;
+ *   - buildkitd's bridge mode is modelled by a bridge buildkit0 (MTU 1500, the CNI bridge plugin's default) with a
+ *     veth port, created inside the builder's network namespace with `nsenter -t <pid> -n ip link add`.
+ * The tool does not know these are stand-ins: it finds the builder by name, reads the state, and probes from the
+ * builder's namespace with a container started with --network container:<builder>.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildProbeImageRootfs,
+  importProbeImage,
+  labelledLeftovers,
+  startNestedDockerd,
+  type NestedDockerd,
+} from './harness/docker-lab.js';
+import { createLab, labAvailable, type Lab } from './harness/lab.js';
+import { codes, dockerArgs, runCli, type CliRun } from './cli.js';
+
+const IMAGE = 'mtp-probe:lab';
+const BUILDER = 'lab';
+const CONTAINER = `buildx_buildkit_${BUILDER}0`;
+const MTU_OPT = 'com.docker.network.driver.mtu';
+
+let rootfs: string;
+let lab: Lab | undefined;
+let daemon: NestedDockerd | undefined;
+
+beforeAll(async () => {
+  const avail = labAvailable();
+  if (!avail.ok) throw new Error(`lab unavailable: ${avail.why}`); // fail, never skip
+  rootfs = (await buildProbeImageRootfs()).tarball;
+});
+
+afterEach(async () => {
+  await daemon?.stop();
+  await lab?.close();
+  daemon = undefined;
+  lab = undefined;
+});
+
+async function dind(): Promise<{ l: Lab; d: NestedDockerd }> {
+  lab = await createLab({ runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true });
+  daemon = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp], mtu: 1450 });
+  await importProbeImage(daemon.host, IMAGE, rootfs);
+  return { l: lab, d: daemon };
+}
+
+async function must(d: NestedDockerd, a: string[]): Promise<string> {
+  const r = await d.docker(a, { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`docker ${a.join(' ')} -> exit ${r.code ?? r.signal}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}
+
+/** The builder stand-in, as buildx's docker-container driver creates it (see the header). */
+async function standInBuilder(d: NestedDockerd, network: string | undefined, flags: string[]): Promise<number> {
+  await must(d, [
+    'run',
+    '-d',
+    '--name',
+    CONTAINER,
+    ...(network ? ['--network', network] : []),
+    '-v',
+    `${CONTAINER}_state:/var/lib/buildkit`,
+    '--entrypoint',
+    '/bin/sh',
+    IMAGE,
+    '-c',
+    'exec sleep 86400',
+    'buildkitd',
+    ...flags,
+  ]);
+  return Number(await must(d, ['inspect', '-f', '{{.State.Pid}}', CONTAINER]));
+}
+
+/** buildx's state for the builder, in buildx's on-disk format (store/nodegroup.go, store/store.go). */
+async function writeBuildxState(l: Lab, driverOpts: Record<string, string>, flags: string[]): Promise<string> {
+  const dir = path.join(l.tmpDir, 'buildx');
+  await mkdir(path.join(dir, 'instances'), { recursive: true });
+  const node = { Name: `${BUILDER}0`, Endpoint: 'unix:///var/run/docker.sock', Platforms: null };
+  const ng = {
+    Name: BUILDER,
+    Driver: 'docker-container',
+    Nodes: [{ ...node, DriverOpts: driverOpts, Flags: flags, Files: null }],
+    Dynamic: false,
+  };
+  await writeFile(path.join(dir, 'instances', BUILDER), JSON.stringify(ng));
+  await writeFile(
+    path.join(dir, 'current'),
+    JSON.stringify({ Key: 'unix:///var/run/docker.sock', Name: BUILDER, Global: false }),
+  );
+  return dir;
+}
+
+/** buildkitd's bridge mode, modelled: buildkit0 at 1500 with one veth port, in the builder's namespace. */
+function bridgeInside(pid: number): void {
+  for (const a of [
+    ['link', 'add', 'buildkit0', 'type', 'bridge'],
+    ['link', 'add', 'bkstep0', 'type', 'veth', 'peer', 'name', 'bkstep0p'],
+    ['link', 'set', 'bkstep0', 'master', 'buildkit0'],
+    ['link', 'set', 'bkstep0', 'up'],
+    ['link', 'set', 'bkstep0p', 'up'],
+    ['addr', 'add', '10.10.0.1/16', 'dev', 'buildkit0'],
+    ['link', 'set', 'buildkit0', 'up'],
+  ]) {
+    const r = spawnSync('nsenter', ['-t', String(pid), '-n', 'ip', ...a], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nsenter ip ${a.join(' ')}: ${r.stderr}`);
+  }
+}
+
+/** MTU_LAB_CAPTURE=1: the Engine's GET /containers/json for the stand-in, the unit tests' fixture. */
+async function captureContainerList(d: NestedDockerd): Promise<void> {
+  const filters = encodeURIComponent(JSON.stringify({ name: [CONTAINER] }));
+  const r = spawnSync(
+    'curl',
+    ['-sS', '--unix-socket', d.socketPath, `http://docker/containers/json?filters=${filters}`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) throw new Error(`curl: ${r.stderr}`);
+  const dir = fileURLToPath(new URL('../fixtures/buildx-lab-stand-in/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'containers-json.json'), JSON.stringify(JSON.parse(r.stdout), null, 2) + '\n');
+}
+
+const cli = (l: Lab, d: NestedDockerd, buildxConfig: string) =>
+  runCli(l, dockerArgs(l, IMAGE), { env: { DOCKER_HOST: d.host, BUILDX_CONFIG: buildxConfig }, timeoutMs: 90_000 });
+
+const layer = (r: CliRun, id: string) => r.report?.layers.find((x) => x.id === id);
+const findingOn = (r: CliRun, code: string, id: string) =>
+  r.report?.findings.find((f) => f.code === code && f.layer === id);
+const snippets = (f: { fix?: { steps: Array<{ snippet: string }> } } | undefined) =>
+  (f?.fix?.steps ?? []).map((s) => s.snippet).join('\n');
+
+function record(name: string, r: CliRun): void {
+  const f = r.report?.findings.find((x) => x.verified) ?? r.report?.findings[0];
+  const v = f?.verified ? ` verified ${f.verified.mtu} ${f.verified.ok ? 'ok' : 'NOT ok'}: ${f.verified.detail}` : '';
+  console.log(
+    `[builders-lab] ${name}: exit ${r.code}, ${r.report?.verdict}, ${(r.ms / 1000).toFixed(1)} s to verdict, codes ${codes(r).join(',') || '-'}${v}`,
+  );
+  for (const x of r.report?.findings ?? []) console.log(`  ${x.severity} ${x.code} @${x.layer}: ${x.summary}`);
+}
+
+describe('buildx builders behind a 1450 black hole, dockerd --mtu 1450 (builder stand-ins, see the header)', () => {
+  it('a builder on a user-defined network at 1500 fails, pmtu-blackhole names the builder, 1450 verified', async () => {
+    const { l, d } = await dind();
+    await must(d, ['network', 'create', 'buildnet']);
+    await standInBuilder(d, 'buildnet', []);
+    const state = await writeBuildxState(l, { network: 'buildnet' }, []);
+    const r = await cli(l, d, state);
+    record('builder on buildnet 1500', r);
+    expect(r.report?.verdict, r.stderr).toBe('fail');
+    const b = layer(r, `buildx-${BUILDER}0`);
+    expect(b?.kind).toBe('buildx-builder');
+    expect(b?.parent).toBe('docker-net-buildnet');
+    expect(b?.facts).toMatchObject({
+      builder: BUILDER,
+      container: CONTAINER,
+      network: 'buildnet',
+      source: 'buildx-state',
+      current: true,
+    });
+    expect(b?.probes.map((p) => p.outcome)).toEqual(['stall']);
+    const f = findingOn(r, 'pmtu-blackhole', `buildx-${BUILDER}0`);
+    expect(f?.summary).toContain(`buildx builder ${BUILDER}`);
+    expect(f?.verified).toMatchObject({ mtu: 1450, ok: true });
+    expect(f?.recommendedMtu).toBe(1450);
+    expect(snippets(f)).toContain(
+      `docker buildx create --name ${BUILDER} --driver docker-container --driver-opt network=host`,
+    );
+    expect(await labelledLeftovers(d)).toEqual([]);
+  });
+
+  it('the same builder on a network created with MTU 1450 passes', async () => {
+    const { l, d } = await dind();
+    await must(d, ['network', 'create', '--opt', `${MTU_OPT}=1450`, 'buildnet']);
+    await standInBuilder(d, 'buildnet', []);
+    const state = await writeBuildxState(l, { network: 'buildnet' }, []);
+    const r = await cli(l, d, state);
+    record('builder on buildnet 1450', r);
+    expect(r.report?.verdict, JSON.stringify(r.report?.findings)).toBe('pass');
+    const b = layer(r, `buildx-${BUILDER}0`);
+    expect(b?.mtu).toBe(1450);
+    expect(b?.probes.map((p) => p.outcome)).toEqual(['ok']);
+    expect(await labelledLeftovers(d)).toEqual([]);
+  });
+
+  it("a builder in bridge mode on the fixed docker0 fails, naming buildkitd's bridge buildkit0", async () => {
+    const { l, d } = await dind();
+    const flags = ['--oci-worker-net=bridge'];
+    bridgeInside(await standInBuilder(d, undefined, flags));
+    const state = await writeBuildxState(l, {}, flags);
+    if (process.env.MTU_LAB_CAPTURE === '1') await captureContainerList(d);
+    const r = await cli(l, d, state);
+    record('builder in bridge mode on docker0 1450', r);
+    expect(r.report?.verdict, r.stderr).toBe('fail');
+    const b = layer(r, `buildx-${BUILDER}0`);
+    expect(b?.parent).toBe('docker-net-bridge');
+    expect(b?.mtu).toBe(1450);
+    expect(b?.facts).toMatchObject({ workerNet: 'bridge' });
+    expect(b?.probes.map((p) => p.outcome)).toEqual(['ok']);
+    const br = layer(r, `buildx-${BUILDER}0-bridge`);
+    expect(br).toMatchObject({ kind: 'buildkit-bridge', parent: b?.id, mtu: 1500 });
+    expect(br?.facts).toMatchObject({ bridge: 'buildkit0', replicaMtu: 1500 });
+    const f = findingOn(r, 'pmtu-blackhole', `buildx-${BUILDER}0-bridge`);
+    expect(f?.summary).toContain('buildkit0');
+    expect(f?.verified).toMatchObject({ mtu: 1450, ok: true });
+    expect(snippets(f)).toContain('networkMode = "host"');
+    // docker0 itself is fine: no finding blames the default bridge.
+    expect(r.report?.findings.filter((x) => x.layer === 'docker-net-bridge')).toEqual([]);
+    expect(await labelledLeftovers(d)).toEqual([]);
+  });
+});
