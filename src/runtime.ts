@@ -5,6 +5,7 @@
  * SIGINT and SIGTERM. The entry points keep only what differs: argv and stdout, or inputs, outputs and the summary.
  */
 import { dockerLayers } from './collect/docker/collect.js';
+import { withPodNetwork } from './collect/pod/collect.js';
 import { loadConfigFile, resolveConfigPath } from './config/config-file.js';
 import {
   parseOptions,
@@ -45,7 +46,10 @@ export async function loadOptions(entry: EntryValues, exists: (path: string) => 
 /** The live dependencies of run(), with the nested Docker daemons' layers unless docker is off. */
 export function runDeps(options: Options): RunDeps {
   const deps = defaultDeps();
-  if (options.docker !== 'off') deps.collectLayers = dockerLayers(deps);
+  const docker = options.docker !== 'off' ? dockerLayers(deps) : undefined;
+  // In a Kubernetes pod the pod network is a layer too (src/collect/pod): the CNI's MTU is the fix there.
+  const layers = withPodNetwork(deps.env, docker);
+  if (layers) deps.collectLayers = layers;
   return deps;
 }
 

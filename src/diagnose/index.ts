@@ -10,6 +10,7 @@ import { dockerParent } from './rules/docker-parent.js';
 import { hostView, scoped, withoutVerification } from './rules/docker-scope.js';
 import { mtuMismatch } from './rules/mtu-mismatch.js';
 import { pathState } from './rules/path-state.js';
+import { podNetwork } from './rules/pod-network.js';
 import { probeFailures } from './rules/probe-failures.js';
 import { slowTransfer } from './rules/slow-transfer.js';
 import { stall } from './rules/stall.js';
@@ -33,6 +34,7 @@ export const RULES: Rule[] = [
   dockerOverlay,
   dockerParent,
   buildxBuilder,
+  podNetwork,
 ];
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;

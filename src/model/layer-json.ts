@@ -110,6 +110,13 @@ export function layerFacts(l: Layer): LayerFacts | undefined {
         ['replicaMtu', l.replica?.mtu],
         ['replicaMs', l.replica?.ms],
       ]);
+    case 'pod-network':
+      return defined([
+        ['cni', l.cni],
+        ['cniEvidence', l.evidence.length ? l.evidence.join('; ') : undefined],
+        ['cniMtu', l.cniMtu],
+        ['backend', l.backend],
+      ]);
   }
 }
 
@@ -257,7 +264,7 @@ export function fromLayerJson(j: LayerJson): Layer | undefined {
   }
 }
 
-/** fromLayerJson's buildx layers; undefined for a kind this version does not know. */
+/** fromLayerJson's buildx and pod-network layers; undefined for a kind this version does not know. */
 function fromBuilderJson(j: LayerJson, base: Omit<LayerJson, 'facts'>, f: LayerFacts): Layer | undefined {
   if (j.kind === 'buildx-builder') {
     const words = (k: string) => str(f, k)?.split(' ').filter(Boolean);
@@ -274,6 +281,18 @@ function fromBuilderJson(j: LayerJson, base: Omit<LayerJson, 'facts'>, f: LayerF
       buildkitdFlags: words('buildkitdFlags'),
       image: str(f, 'image') ?? '',
       ms: num(f, 'ms') ?? 0,
+    });
+  }
+  if (j.kind === 'pod-network') {
+    const cni = (['flannel', 'calico', 'cilium'] as const).find((c) => c === f.cni);
+    const evidence = str(f, 'cniEvidence');
+    return only({
+      ...base,
+      kind: 'pod-network' as const,
+      cni,
+      evidence: evidence ? evidence.split('; ') : [],
+      cniMtu: num(f, 'cniMtu'),
+      backend: str(f, 'backend'),
     });
   }
   if (j.kind !== 'buildkit-bridge') return undefined;

@@ -181,6 +181,20 @@ export interface BuildkitBridgeLayer extends LayerBase {
   replica?: { mtu: number; ms: number };
 }
 
+/**
+ * The Kubernetes pod network the runner's namespace sits on (KUBERNETES_SERVICE_HOST): which CNI made the pod's eth0
+ * and how the pod shows it. Descriptive: its MTU is the host layer's eth0; the CNI's knobs are the fix.
+ */
+export interface PodNetworkLayer extends LayerBase {
+  kind: 'pod-network';
+  cni?: 'flannel' | 'calico' | 'cilium';
+  /** How the CNI was told (a file, an interface, the default gateway). */
+  evidence: string[];
+  /** The MTU the CNI says it gives pods (FLANNEL_MTU, a CNI config's "mtu"). */
+  cniMtu?: number;
+  backend?: string;
+}
+
 export type Layer =
   | HostLayer
   | DockerDaemonLayer
@@ -188,7 +202,8 @@ export type Layer =
   | ContainerLayer
   | BuildStepLayer
   | BuildxBuilderLayer
-  | BuildkitBridgeLayer;
+  | BuildkitBridgeLayer
+  | PodNetworkLayer;
 export type LayerKind = Layer['kind'];
 export type InnerLayer = ContainerLayer | BuildStepLayer;
 

@@ -210,7 +210,8 @@ export type FindingCode =
   | 'mtu-option-ignored'
   | 'tunnel-parent'
   | 'path-mtu-learned'
-  | 'mss-clamped';
+  | 'mss-clamped'
+  | 'pod-network-mtu';
 
 export interface Finding {
   code: FindingCode;

@@ -13,6 +13,7 @@ const INNER_KINDS = new Set<Layer['kind']>([
   'build-step',
   'buildx-builder',
   'buildkit-bridge',
+  'pod-network',
 ]);
 
 /** Layers of temporary verification networks and everything attached to them. */
