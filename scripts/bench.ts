@@ -7,11 +7,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { buildProbeImageRootfs, importProbeImage, startNestedDockerd } from '../test/lab/harness/docker-lab.js';
 import { createLab, RUNNER_LINK, type LabOptions } from '../test/lab/harness/lab.js';
-import { CLI, runCli } from '../test/lab/cli.js';
+import { CLI, LAB_DIST, runCli } from '../test/lab/cli.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_ONLY=buildx: only the scenarios whose name contains it. */
+const only = (name: string) => !process.env.BENCH_ONLY || name.includes(process.env.BENCH_ONLY);
 const root = path.resolve(import.meta.dirname, '..');
-execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs'), path.join(root, '.lab-tmp/dist')], {
+// Into the lab's bundle folder (MTU_LAB_DIST, as the lab tests): a session's bench never overwrites another's bundle.
+execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs'), LAB_DIST], {
   stdio: 'inherit',
 });
 
@@ -59,7 +62,7 @@ const scenarios: Array<[string, LabOptions, (l: Awaited<ReturnType<typeof create
   ],
 ];
 
-for (const [name, opts, args] of scenarios) {
+for (const [name, opts, args] of scenarios.filter(([n]) => only(n))) {
   const times: number[] = [];
   let verdict = '';
   for (let i = 0; i < ROUNDS; i++) {
@@ -95,6 +98,42 @@ const must = async (p: Promise<{ code: number | null; stderr: string }>) => {
   const r = await p;
   if (r.code !== 0) throw new Error(r.stderr);
 };
+/**
+ * Issue 11: a buildx builder STAND-IN (no BuildKit image here), made as buildx's docker-container driver makes its
+ * container (name, state volume, `buildkitd <flags>` command), and BuildKit's bridge modelled by buildkit0 created
+ * in its namespace (test/lab/builders.itg.test.ts has the assertions).
+ */
+async function standInBuilder(d: Daemon, network: string | undefined, flags: string[], bridge = false): Promise<void> {
+  const name = 'buildx_buildkit_bench0';
+  await must(
+    d.docker([
+      'run',
+      '-d',
+      '--name',
+      name,
+      ...(network ? ['--network', network] : []),
+      '-v',
+      `${name}_state:/var/lib/buildkit`,
+      '--entrypoint',
+      '/bin/sh',
+      IMAGE,
+      '-c',
+      'exec sleep 86400',
+      'buildkitd',
+      ...flags,
+    ]),
+  );
+  if (!bridge) return;
+  const pid = (await d.docker(['inspect', '-f', '{{.State.Pid}}', name])).stdout.trim();
+  for (const a of [
+    ['link', 'add', 'buildkit0', 'type', 'bridge'],
+    ['link', 'add', 'bkstep0', 'type', 'veth', 'peer', 'name', 'bkstep0p'],
+    ['link', 'set', 'bkstep0', 'master', 'buildkit0'],
+    ['link', 'set', 'bkstep0', 'up'],
+    ['link', 'set', 'buildkit0', 'up'],
+  ])
+    execFileSync('nsenter', ['-t', pid, '-n', 'ip', ...a]);
+}
 const dockerScenarios: Array<[string, DockerScenario]> = [
   ['dind on flannel 1450, ICMP dropped', { opts: BLACK_HOLE_1450 }],
   ['dind behind Calico IP-in-IP 1480', { opts: { runnerMtu: 1480, bottleneckMtu: 1480, dropFragNeeded: true } }],
@@ -153,6 +192,36 @@ const dockerScenarios: Array<[string, DockerScenario]> = [
     },
   ],
   [
+    'buildx builder on a 1500 network',
+    {
+      opts: BLACK_HOLE_1450,
+      daemon: { mtu: 1450 },
+      setup: async (_lab, d) => {
+        await must(d.docker(['network', 'create', 'buildnet']));
+        await standInBuilder(d, 'buildnet', []);
+      },
+    },
+  ],
+  [
+    'buildx builder on a 1450 network',
+    {
+      opts: BLACK_HOLE_1450,
+      daemon: { mtu: 1450 },
+      setup: async (_lab, d) => {
+        await must(d.docker(['network', 'create', '--opt', 'com.docker.network.driver.mtu=1450', 'buildnet']));
+        await standInBuilder(d, 'buildnet', []);
+      },
+    },
+  ],
+  [
+    'buildx builder, BuildKit bridge 1500',
+    {
+      opts: BLACK_HOLE_1450,
+      daemon: { mtu: 1450 },
+      setup: (_lab, d) => standInBuilder(d, undefined, ['--oci-worker-net=bridge'], true),
+    },
+  ],
+  [
     'dockerd --bridge=br0 1500 over 1450',
     {
       opts: BLACK_HOLE_1450,
@@ -165,7 +234,7 @@ const dockerScenarios: Array<[string, DockerScenario]> = [
     },
   ],
 ];
-for (const [name, sc] of dockerScenarios) {
+for (const [name, sc] of dockerScenarios.filter(([n]) => only(n))) {
   const times: number[] = [];
   let verdict = '';
   for (let i = 0; i < ROUNDS; i++) {

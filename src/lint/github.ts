@@ -8,6 +8,7 @@
 import type { Document, YAMLMap } from 'yaml';
 import type { Finding } from '../model/report.js';
 import { fixRunnerNetwork } from '../diagnose/knobs/github.js';
+import { lintBuildxSteps } from './buildx.js';
 import {
   DOCKER_DEFAULT_MTU,
   asMap,
@@ -26,7 +27,7 @@ export function lintGithubWorkflow(text: string, file: string, mtu: number): Fin
     const jobs = asMap(doc, valueOf(doc, asMap(doc, doc.contents), 'jobs'));
     return entries(jobs).flatMap(({ name, pair }) => {
       const job = asMap(doc, pair.value);
-      return job ? lintJob(yaml, doc, name, job, mtu) : [];
+      return job ? [...lintJob(yaml, doc, name, job, mtu), ...lintBuildxSteps(yaml, doc, name, job, mtu)] : [];
     });
   });
 }

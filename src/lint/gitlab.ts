@@ -23,6 +23,7 @@ import {
   type YamlFile,
 } from './yaml.js';
 import { isDindImage, withoutMtu } from './docker-args.js';
+import { lintCreateLines, lintPodBuilder } from './buildx.js';
 
 /** Top-level keys that are not jobs (https://docs.gitlab.com/ee/ci/yaml/). `spec` is a component header. */
 const GLOBAL_KEYWORDS = new Set([
@@ -58,7 +59,10 @@ export function lintGitlab(text: string, file: string, mtu: number): Finding[] {
       if (GLOBAL_KEYWORDS.has(name)) return [];
       const job = asMap(doc, pair.value);
       return job && !isPreflightJob(doc, name, job)
-        ? lintServices(yaml, doc, valueOf(doc, job, 'services'), `job '${name}'`, mtu, seen)
+        ? [
+            ...lintServices(yaml, doc, valueOf(doc, job, 'services'), `job '${name}'`, mtu, seen),
+            ...lintBuildxJob(yaml, doc, name, job, mtu),
+          ]
         : [];
     });
   });
@@ -131,4 +135,12 @@ function serviceSnippet(doc: Document.Parsed, map: YAMLMap | undefined, image: s
     ...(entrypoint ? [`    entrypoint: ${flowList(entrypoint)}`] : []),
     `    command: ${flowList(command)}`,
   ].join('\n');
+}
+
+/** A job's `docker buildx create` lines (before_script, script) and a kaniko/buildah build (src/lint/buildx.ts). */
+function lintBuildxJob(yaml: YamlFile, doc: Document.Parsed, name: string, job: YAMLMap, mtu: number): Finding[] {
+  const scripts = ['before_script', 'script'].flatMap((k) =>
+    lintCreateLines(yaml, doc, valueOf(doc, job, k), `job '${name}'`, mtu),
+  );
+  return [...scripts, ...lintPodBuilder(yaml, doc, name, job, mtu)];
 }

@@ -27,6 +27,8 @@ import { attemptMtu, type Attempted } from './verify.js';
 export const BUILDER_PREFIX = 'buildx_buildkit_';
 /** At most this many builders are probed (each is one more container start). */
 export const MAX_BUILDER_PROBES = 3;
+/** The MTU of buildkitd's bridge: the CNI bridge plugin's default, its config having no mtu key. */
+export const CNI_BRIDGE_MTU = 1500;
 
 export interface BuilderContainer {
   id: string;
@@ -173,8 +175,14 @@ export async function probeBuilders(
       const definition = definitionOf(state, container);
       const base = { container, ...(definition ? { definition } : {}) };
       if (container.networkMode === 'host') return base;
-      const run = await runProbeContainer(job, `container:${container.id}`, session.name(`builder${i}`), deadline);
-      return { ...base, run };
+      // buildkitd's bridge mode gives RUN steps a CNI bridge at 1500 (no mtu key: moby/buildkit#4352): measure that
+      // MTU beside the builder's own namespace rather than after it, one stall timeout sooner to the verdict.
+      const bridgeMode = builderWorkerNet(container, definition) === 'bridge';
+      const [run, replica] = await Promise.all([
+        runProbeContainer(job, `container:${container.id}`, session.name(`builder${i}`), deadline),
+        bridgeMode ? attemptMtu(job, session, CNI_BRIDGE_MTU, deadline, `bkbr${i}`) : Promise.resolve(undefined),
+      ]);
+      return { ...base, run, ...(replica ? { replica } : {}) };
     }),
   );
 }
@@ -202,6 +210,7 @@ export async function replicateBridges(
       const egress = r.run?.output?.mtu;
       if (!bridge || egress === undefined || bridge.mtu <= egress) return;
       if (builderWorkerNet(r.container, r.definition) === 'host') return;
+      if (r.replica?.mtu === bridge.mtu) return;
       r.replica = await attemptMtu(job, session, bridge.mtu, deadline, `bkbr${bridge.mtu}`);
     }),
   );
