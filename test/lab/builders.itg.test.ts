@@ -18,6 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -125,17 +126,19 @@ function bridgeInside(pid: number): void {
 /** MTU_LAB_CAPTURE=1: the Engine's GET /containers/json for the stand-in, the unit tests' fixture. */
 async function captureContainerList(d: NestedDockerd): Promise<void> {
   const filters = encodeURIComponent(JSON.stringify({ name: [CONTAINER] }));
-  const r = spawnSync(
-    'curl',
-    ['-sS', '--unix-socket', d.socketPath, `http://docker/containers/json?filters=${filters}`],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (r.status !== 0) throw new Error(`curl: ${r.stderr}`);
+  const body = await new Promise<string>((resolve, reject) => {
+    http
+      .get({ socketPath: d.socketPath, path: `/containers/json?filters=${filters}` }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve(text));
+      })
+      .on('error', reject);
+  });
   const dir = fileURLToPath(new URL('../fixtures/buildx-lab-stand-in/', import.meta.url));
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'containers-json.json'), JSON.stringify(JSON.parse(r.stdout), null, 2) + '\n');
+  await writeFile(path.join(dir, 'containers-json.json'), JSON.stringify(JSON.parse(body), null, 2) + '\n');
 }
 
 const cli = (l: Lab, d: NestedDockerd, buildxConfig: string) =>
@@ -146,6 +149,14 @@ const findingOn = (r: CliRun, code: string, id: string) =>
   r.report?.findings.find((f) => f.code === code && f.layer === id);
 const snippets = (f: { fix?: { steps: Array<{ snippet: string }> } } | undefined) =>
   (f?.fix?.steps ?? []).map((s) => s.snippet).join('\n');
+
+/** MTU_LAB_CAPTURE=1: the run's JSON report, for the unit tests (read back layer for layer, rendered). */
+async function captureReport(file: string, r: CliRun): Promise<void> {
+  if (process.env.MTU_LAB_CAPTURE !== '1') return;
+  const dir = fileURLToPath(new URL('../fixtures/buildx-lab-stand-in/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, file), r.stdout);
+}
 
 function record(name: string, r: CliRun): void {
   const f = r.report?.findings.find((x) => x.verified) ?? r.report?.findings[0];
@@ -164,6 +175,7 @@ describe('buildx builders behind a 1450 black hole, dockerd --mtu 1450 (builder 
     const state = await writeBuildxState(l, { network: 'buildnet' }, []);
     const r = await cli(l, d, state);
     record('builder on buildnet 1500', r);
+    await captureReport('report-builder-on-1500-network.json', r);
     expect(r.report?.verdict, r.stderr).toBe('fail');
     const b = layer(r, `buildx-${BUILDER}0`);
     expect(b?.kind).toBe('buildx-builder');
@@ -208,6 +220,7 @@ describe('buildx builders behind a 1450 black hole, dockerd --mtu 1450 (builder 
     if (process.env.MTU_LAB_CAPTURE === '1') await captureContainerList(d);
     const r = await cli(l, d, state);
     record('builder in bridge mode on docker0 1450', r);
+    await captureReport('report-buildkit-bridge.json', r);
     expect(r.report?.verdict, r.stderr).toBe('fail');
     const b = layer(r, `buildx-${BUILDER}0`);
     expect(b?.parent).toBe('docker-net-bridge');

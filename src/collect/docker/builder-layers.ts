@@ -75,6 +75,7 @@ function bridgeLayer(r: BuilderRun, builder: BuildxBuilderLayer): BuildkitBridge
   const iface = r.run?.output?.interfaces.find((i) => i.name === seen?.name);
   const rep = r.replica;
   const notes: string[] = [];
+  if (iface?.ports?.length) notes.push(`ports now: ${iface.ports.join(', ')} (RUN steps' veths)`);
   if (!seen)
     notes.push(
       `buildkitd's worker network is ${builder.workerNet}, but the builder's namespace shows no bridge yet: its CNI bridge gets MTU 1500 (no mtu key in its config, moby/buildkit#4352)`,
@@ -93,7 +94,8 @@ function bridgeLayer(r: BuilderRun, builder: BuildxBuilderLayer): BuildkitBridge
     name: `buildkitd bridge ${seen?.name ?? 'buildkit0'} (RUN steps of ${builder.builder})`,
     parent: builder.id,
     mtu: seen?.mtu ?? 1500,
-    interfaces: iface ? [iface] : [],
+    // The layer is the bridge: its interface is not drawn again under it; its ports are step veths.
+    interfaces: [],
     uplinks: rep?.run.output?.uplinks ?? [],
     probes: rep?.run.output?.probes ?? [],
     notes,
@@ -111,6 +113,10 @@ export function builderLayers(
   image: string,
 ): Layer[] {
   const out: Layer[] = [];
+  // A bridge-mode replica runs beside the daemon's own probe, which may list its temporary bridge: not the daemon's.
+  const ours = new Set(runs.map((r) => r.replica?.bridge).filter((b): b is string => !!b));
+  if (ours.size)
+    daemon.interfaces = daemon.interfaces.filter((i) => !ours.has(i.name) && !(i.master && ours.has(i.master)));
   for (const r of runs) {
     const network = builderNetwork(r.container);
     const net = nets.find((n) => n.network === network || (network === 'bridge' && n.isDefault));

@@ -10,6 +10,8 @@ import { runProbeContainer, type InnerRun, type ProbeJob } from './runs.js';
 export interface Attempted {
   mtu: number;
   run: InnerRun;
+  /** The temporary network's Linux bridge (br-<id12>): a probe of the daemon's namespace meanwhile may list it. */
+  bridge?: string;
 }
 
 const allOk = (run: InnerRun) =>
@@ -43,6 +45,7 @@ export async function attemptMtu(
     job.created.networks.add(netId);
     return {
       mtu,
+      bridge: `br-${netId.slice(0, 12)}`,
       run: await runProbeContainer(
         job,
         session.name(tag),

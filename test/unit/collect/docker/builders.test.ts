@@ -2,6 +2,7 @@
  * buildx builders: buildx's on-disk state (test/fixtures/buildx-state/, see its README), the builder containers as
  * the Engine lists them, and the pure layer builder (a builder under its network, buildkitd's bridge under it).
  */
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ import {
 import type { InnerRun } from '../../../../src/collect/docker/runs.js';
 import { fromLayerJson, toLayerJson } from '../../../../src/model/layer-json.js';
 import type { DockerDaemonLayer, DockerNetworkLayer } from '../../../../src/model/layers.js';
-import type { NetInterface } from '../../../../src/model/report.js';
+import type { NetInterface, ReportJson } from '../../../../src/model/report.js';
 
 const FIX = path.resolve(import.meta.dirname, '../../../fixtures');
 const STATE = path.join(FIX, 'buildx-state');
@@ -282,5 +283,27 @@ describe('builderLayers', () => {
     expect(b).toMatchObject({ parent: 'docker', network: 'host', mtu: 1450, probes: [] });
     expect(b!.notes.join(' ')).toMatch(/shares the daemon's namespace/);
     expect(rest).toEqual([]);
+  });
+});
+
+describe('the lab runs captured (test/fixtures/buildx-lab-stand-in/report-*.json)', () => {
+  const report = (f: string) =>
+    JSON.parse(readFileSync(path.join(FIX, 'buildx-lab-stand-in', f), 'utf8')) as ReportJson;
+
+  it.each(['report-builder-on-1500-network.json', 'report-buildkit-bridge.json'])(
+    '%s: every layer reads back into its typed form and writes the same JSON',
+    (f) => {
+      for (const l of report(f).layers) expect(toLayerJson(fromLayerJson(l)!)).toEqual(l);
+    },
+  );
+
+  it("the bridge-mode run: the replica's temporary bridge is not drawn as the daemon's", () => {
+    const r = report('report-buildkit-bridge.json');
+    const daemon = r.layers.find((l) => l.id === 'docker')!;
+    expect(daemon.interfaces.filter((i) => i.kind === 'bridge').map((i) => i.name)).toEqual(['docker0']);
+    const br = r.layers.find((l) => l.kind === 'buildkit-bridge')!;
+    expect(br).toMatchObject({ parent: 'buildx-lab0', mtu: 1500, facts: { bridge: 'buildkit0', replicaMtu: 1500 } });
+    expect(br.notes).toContain("ports now: bkstep0 (RUN steps' veths)");
+    expect(r.findings.map((f) => [f.code, f.layer])).toEqual([['pmtu-blackhole', 'buildx-lab0-bridge']]);
   });
 });
