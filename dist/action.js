@@ -9,6 +9,7 @@ import {
   __export,
   __require,
   __toESM,
+  checkOutputFiles,
   describeDiagnosis,
   describeExit,
   describeFailure,
@@ -17,6 +18,7 @@ import {
   exitOnSignals,
   loadOptions,
   maskSecrets,
+  pushMetrics,
   renderJson,
   renderMarkdown,
   renderReport,
@@ -25,8 +27,10 @@ import {
   runDeps,
   shouldColor,
   topFinding,
-  urlSecrets
-} from "./chunks/chunk-24XCJAPT.js";
+  urlSecrets,
+  writeAtomic,
+  writeOutputFiles
+} from "./chunks/chunk-S4QBGHBD.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -21417,7 +21421,7 @@ function getIDToken(aud) {
 
 // src/main/action.ts
 import { existsSync as existsSync2 } from "node:fs";
-import { mkdir as mkdir2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir2 } from "node:fs/promises";
 import os6 from "node:os";
 import path6 from "node:path";
 
@@ -21449,7 +21453,7 @@ function defaultActionDeps() {
     exists: existsSync2,
     writeFile: async (file, data) => {
       await mkdir2(path6.dirname(file), { recursive: true });
-      await writeFile2(file, data);
+      await writeAtomic(file, data);
     },
     cleanup: () => runCleanups(),
     setExitCode: (code) => {
@@ -21500,6 +21504,15 @@ async function writeReport(deps, options, report) {
     return "";
   }
 }
+async function writeCiFiles(deps, options, report) {
+  try {
+    await writeOutputFiles(report, options, deps.env, (name) => `Input '${name}'`, deps.writeFile);
+  } catch (err) {
+    deps.core.warning(`mtu-preflight: ${maskSecrets(err.message)}`);
+  }
+  const unpushed = options.pushgateway ? await pushMetrics(options.pushgateway, report, deps.env) : void 0;
+  if (unpushed) deps.core.warning(`mtu-preflight: ${unpushed}`);
+}
 async function writeJobSummary(deps, report) {
   if (!deps.env.GITHUB_STEP_SUMMARY) return;
   try {
@@ -21539,6 +21552,8 @@ async function runAction(overrides = {}) {
   try {
     options = await readOptions(deps);
     for (const u of options.urls) mask(u);
+    mask(options.pushgateway);
+    await checkOutputFiles(options, (name) => `Input '${name}'`, true);
     report = await runByDeadline(deps, options);
   } catch (err) {
     failStep(deps, err);
@@ -21562,6 +21577,7 @@ async function runAction(overrides = {}) {
 async function publishReport(deps, options, report) {
   const { core } = deps;
   const reportFile = await writeReport(deps, options, report);
+  await writeCiFiles(deps, options, report);
   core.setOutput("verdict", report.verdict);
   core.setOutput("recommended-mtu", report.recommendedMtu !== void 0 ? String(report.recommendedMtu) : "");
   core.setOutput("uplink-mtu", report.uplinkMtu !== void 0 ? String(report.uplinkMtu) : "");

@@ -8,6 +8,7 @@ import {
   OPTION_NAMES,
   UsageError,
   VERSION,
+  checkOutputFiles,
   describeFailure,
   describeOutcome,
   exitAfterCleanup,
@@ -19,14 +20,16 @@ import {
   maskSecrets,
   paintOutcome,
   painter,
+  pushMetrics,
   renderJson,
   renderReport,
   run,
   runDeps,
   shouldColor,
   unknownOption,
-  visibleLength
-} from "./chunks/chunk-24XCJAPT.js";
+  visibleLength,
+  writeOutputFiles
+} from "./chunks/chunk-S4QBGHBD.js";
 
 // src/main/cli.ts
 import { constants as fsConstants, existsSync } from "node:fs";
@@ -212,6 +215,7 @@ async function main(argv) {
   }
   const options = await loadOptions({ source: "flag", values: args.values, config: args.config }, existsSync);
   if (options.reportFile) await checkReportFile(options.reportFile);
+  await checkOutputFiles(options, (name) => `--${name}`);
   const deps = runDeps(options);
   const board = process.stderr.isTTY && options.format === "text" ? new ProgressBoard() : void 0;
   if (board)
@@ -224,6 +228,10 @@ async function main(argv) {
     await writeFile(options.reportFile, renderJson(report)).catch(
       (err) => Promise.reject(reportFileError(options.reportFile, err))
     );
+  await writeOutputFiles(report, options, process.env, (name) => `--${name}`);
+  const unpushed = options.pushgateway ? await pushMetrics(options.pushgateway, report, process.env) : void 0;
+  if (unpushed) process.stderr.write(`mtu-preflight: warning: ${unpushed}
+`);
   return exitCodeFor(report, options.strict);
 }
 exitOnSignals((signal) => process.stderr.write(`
