@@ -131,7 +131,8 @@ function judgeBridge(input: DiagnosisInput, br: BuildkitBridgeLayer): Finding | 
         `Path-MTU black hole for every RUN step of ${b.builder}; no dockerd or network MTU reaches this bridge. Fix: run RUN steps in the builder's namespace, buildkitd --oci-worker-net=host (verified: the builder's namespace at MTU ${egress} fetched ${fetched(ok)}).`,
       evidence,
       targets: [...new Set(br.probes.filter((p) => p.outcome === 'stall').map((p) => p.target))],
-      recommendedMtu: egress,
+      // No recommendedMtu: no MTU setting reaches this bridge (the fix is host mode), so the headline and the
+      // report must not tell anyone to set one. What was verified is the builder's namespace at its MTU.
       verified: { mtu: egress, ok: true, detail: `the builder's own namespace (MTU ${egress}) fetched ${fetched(ok)}` },
       fix: fixBuildkitBridge(input.ci, b.builder, br.bridge, egress),
     };
@@ -142,7 +143,6 @@ function judgeBridge(input: DiagnosisInput, br: BuildkitBridgeLayer): Finding | 
     layer: br.id,
     summary: `${where} has MTU ${br.mtu}, above the builder's way out (MTU ${egress}): RUN steps on it advertise MSS ${mssFor(br.mtu)} and stall wherever the path does not repair oversize packets.${br.probes.length ? '' : ' Not measured at the bridge\u2019s MTU.'} Run RUN steps in the builder's namespace (--oci-worker-net=host).`,
     evidence,
-    recommendedMtu: egress,
     fix: fixBuildkitBridge(input.ci, b.builder, br.bridge, egress),
   };
 }
