@@ -30,7 +30,7 @@ import {
   urlSecrets,
   writeAtomic,
   writeOutputFiles
-} from "./chunks/chunk-S4QBGHBD.js";
+} from "./chunks/chunk-NDO2G3ZQ.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

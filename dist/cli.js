@@ -29,7 +29,7 @@ import {
   unknownOption,
   visibleLength,
   writeOutputFiles
-} from "./chunks/chunk-S4QBGHBD.js";
+} from "./chunks/chunk-NDO2G3ZQ.js";
 
 // src/main/cli.ts
 import { constants as fsConstants, existsSync } from "node:fs";
