@@ -65,8 +65,14 @@ export default defineConfig(
   },
   {
     // `any` stays out of the product code (an error, from the recommended set); tests may cast parsed YAML to it.
+    // The two costliest type-aware rules guard the product (its deadlines, Node's deprecations) and stay on there;
+    // in the tests no-floating-promises and await-thenable still catch an unawaited assertion.
     files: ['test/**'],
-    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-misused-promises': 'off',
+      '@typescript-eslint/no-deprecated': 'off',
+    },
   },
   {
     // The plain-JS helpers (the bundler, the lab's registry and in-container probe) are outside the TypeScript program.
