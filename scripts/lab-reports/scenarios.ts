@@ -4,7 +4,14 @@
  * same daemon flags, same setup commands, same CLI arguments). The assertions stay in those tests; here each case
  * only has to be rebuilt faithfully, so that a report before and after a change can be compared.
  */
-import type { NestedDockerd, NestedDockerdOptions } from '../../test/lab/harness/docker-lab.js';
+import {
+  createGwbridge,
+  mustDocker,
+  mustExec,
+  recreateIngress,
+  type NestedDockerd,
+  type NestedDockerdOptions,
+} from '../../test/lab/harness/docker-lab.js';
 import { RUNNER_LINK, type Lab, type LabOptions } from '../../test/lab/harness/lab.js';
 import { dockerArgs } from '../../test/lab/cli.js';
 
@@ -29,19 +36,8 @@ export interface Scenario {
   args: (lab: Lab) => string[];
 }
 
-/** A docker command that must succeed (scenario setup). */
-async function must(d: NestedDockerd, a: string[], input?: string): Promise<string> {
-  const r = await d.docker(a, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
-  if (r.code !== 0) throw new Error(`docker ${a.join(' ')} -> exit ${r.code ?? r.signal}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-}
-
-/** A command in the runner namespace that must succeed (scenario setup). */
-async function sh(l: Lab, cmd: string, a: string[]): Promise<string> {
-  const r = await l.exec(cmd, a, { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`${cmd} ${a.join(' ')} -> exit ${r.code ?? r.signal}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-}
+const must = mustDocker;
+const sh = mustExec;
 
 /** preflight.itg.test.ts: a capped download of the lab registry's /big.tgz, no catalog targets. */
 const big = (l: Lab) => ['--url', `https://${l.registryName}/big.tgz`, '--registries', 'none', '--ca-file', l.caFile];
@@ -142,26 +138,9 @@ export const SCENARIOS: Scenario[] = [
     lab: BLACK_HOLE_1450,
     daemon: { mtu: 1450 },
     setup: async (l, d) => {
-      await must(d, [
-        'network',
-        'create',
-        '--opt',
-        'com.docker.network.bridge.name=docker_gwbridge',
-        '--opt',
-        'com.docker.network.bridge.enable_icc=false',
-        '--opt',
-        'com.docker.network.bridge.enable_ip_masquerade=true',
-        '--opt',
-        `${MTU_OPT}=1450`,
-        'docker_gwbridge',
-      ]);
+      await createGwbridge(d, 1450);
       await swarmInit(l, d);
-      await must(d, ['network', 'rm', 'ingress'], 'y\n');
-      for (const until = Date.now() + 20_000; (await d.docker(['network', 'inspect', 'ingress'])).code === 0;) {
-        if (Date.now() > until) throw new Error('ingress still there 20 s after docker network rm');
-        await new Promise((res) => setTimeout(res, 200));
-      }
-      await must(d, ['network', 'create', '--driver', 'overlay', '--ingress', '--opt', `${MTU_OPT}=1450`, 'ingress']);
+      await recreateIngress(d, 1450);
       await must(d, ['network', 'create', '-d', 'overlay', '--attachable', '--opt', `${MTU_OPT}=1450`, 'ov1450']);
     },
     teardown: leaveSwarm,

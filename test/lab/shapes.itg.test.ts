@@ -16,8 +16,12 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildProbeImageRootfs,
+  createGwbridge,
   importProbeImage,
   labelledLeftovers,
+  mustDocker,
+  mustExec,
+  recreateIngress,
   startNestedDockerd,
   type NestedDockerd,
   type NestedDockerdOptions,
@@ -71,19 +75,8 @@ async function dind(
   return { l: lab, d: daemon };
 }
 
-/** A docker command that must succeed (setup), its stdout. */
-async function must(d: NestedDockerd, a: string[], input?: string): Promise<string> {
-  const r = await d.docker(a, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
-  if (r.code !== 0) throw new Error(`docker ${a.join(' ')} -> exit ${r.code ?? r.signal}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-}
-
-/** A command in the runner namespace that must succeed (setup). */
-async function sh(l: Lab, cmd: string, a: string[]): Promise<string> {
-  const r = await l.exec(cmd, a, { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`${cmd} ${a.join(' ')} -> exit ${r.code ?? r.signal}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-}
+const must = mustDocker;
+const sh = mustExec;
 
 /** `docker swarm init` on the runner's eth0 address: a single-node swarm, all of it inside the runner namespace. */
 async function swarmInit(l: Lab, d: NestedDockerd): Promise<void> {
@@ -219,29 +212,9 @@ describe('network shapes in the lab (issue 6)', () => {
 
   it('swarm set up right (docker_gwbridge and the routing mesh created with 1450 first, overlay with 1450): pass, nothing flagged', async () => {
     const { l, d } = await dind({ mtu: 1450 });
-    // docker_gwbridge takes an MTU only when created, and it is created by hand before the node joins a swarm.
-    await must(d, [
-      'network',
-      'create',
-      '--opt',
-      'com.docker.network.bridge.name=docker_gwbridge',
-      '--opt',
-      'com.docker.network.bridge.enable_icc=false',
-      '--opt',
-      'com.docker.network.bridge.enable_ip_masquerade=true',
-      '--opt',
-      `${MTU_OPT}=1450`,
-      'docker_gwbridge',
-    ]);
+    await createGwbridge(d, 1450);
     await swarmInit(l, d);
-    // `docker swarm init` has no MTU option: the routing mesh is re-created right after init (it would otherwise
-    // give containers 1450 on a 1450 underlay, as any overlay without the option does).
-    await must(d, ['network', 'rm', 'ingress'], 'y\n');
-    for (const until = Date.now() + 20_000; (await d.docker(['network', 'inspect', 'ingress'])).code === 0;) {
-      if (Date.now() > until) throw new Error('ingress still there 20 s after docker network rm');
-      await new Promise((res) => setTimeout(res, 200));
-    }
-    await must(d, ['network', 'create', '--driver', 'overlay', '--ingress', '--opt', `${MTU_OPT}=1450`, 'ingress']);
+    await recreateIngress(d, 1450);
     await must(d, ['network', 'create', '-d', 'overlay', '--attachable', '--opt', `${MTU_OPT}=1450`, 'ov1450']);
 
     const r = await cli(l, d);

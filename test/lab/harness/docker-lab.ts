@@ -56,6 +56,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Lab } from './lab.js';
 
 /** Where rootfs tarballs are cached between runs (and between sessions on the same machine). */
 export const PROBE_IMAGE_CACHE_DIR = '/var/cache/mtu-preflight-lab';
@@ -910,4 +911,60 @@ export async function labelledLeftovers(d: Pick<NestedDockerd, 'docker'>): Promi
     (await d.docker([...what, '--filter', 'label=io.mtu-preflight=1', '-q'])).stdout.split('\n').filter(Boolean);
   const [c, n, i] = await Promise.all([list(['ps', '-a']), list(['network', 'ls']), list(['images', '-a'])]);
   return [...c.map((x) => `container ${x}`), ...n.map((x) => `network ${x}`), ...i.map((x) => `image ${x}`)];
+}
+
+/** A docker command that must succeed (a scenario's setup): its stdout, or an error naming the command. */
+export async function mustDocker(d: NestedDockerd, args: string[], input?: string): Promise<string> {
+  const r = await d.docker(args, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} -> exit ${r.code ?? r.signal}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}
+
+/** A command in the lab's runner namespace that must succeed (a scenario's setup). */
+export async function mustExec(l: Lab, cmd: string, args: string[]): Promise<string> {
+  const r = await l.exec(cmd, args, { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} -> exit ${r.code ?? r.signal}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}
+
+/**
+ * The swarm set up right, before `docker swarm init`: docker_gwbridge takes an MTU only when it is created, so it is
+ * created by hand, with the options Docker would give it, before the node joins a swarm.
+ */
+export async function createGwbridge(d: NestedDockerd, mtu: number): Promise<void> {
+  await mustDocker(d, [
+    'network',
+    'create',
+    '--opt',
+    'com.docker.network.bridge.name=docker_gwbridge',
+    '--opt',
+    'com.docker.network.bridge.enable_icc=false',
+    '--opt',
+    'com.docker.network.bridge.enable_ip_masquerade=true',
+    '--opt',
+    `com.docker.network.driver.mtu=${mtu}`,
+    'docker_gwbridge',
+  ]);
+}
+
+/**
+ * The swarm set up right, after `docker swarm init`, which has no MTU option: the routing mesh is re-created with
+ * one (it would otherwise give containers 1450 on a 1450 underlay, as any overlay without the option does).
+ */
+export async function recreateIngress(d: NestedDockerd, mtu: number): Promise<void> {
+  await mustDocker(d, ['network', 'rm', 'ingress'], 'y\n');
+  for (const until = Date.now() + 20_000; (await d.docker(['network', 'inspect', 'ingress'])).code === 0;) {
+    if (Date.now() > until) throw new Error('ingress still there 20 s after docker network rm');
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  await mustDocker(d, [
+    'network',
+    'create',
+    '--driver',
+    'overlay',
+    '--ingress',
+    '--opt',
+    `com.docker.network.driver.mtu=${mtu}`,
+    'ingress',
+  ]);
 }
