@@ -27,11 +27,11 @@ export function labEnv(extra: Record<string, string> = {}): Record<string, strin
 export async function runCli(
   lab: Lab,
   args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+  opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; cli?: string } = {},
 ): Promise<CliRun> {
   // From the lab's own folder, as a job runs in its checkout: the CI-config lint must not read this repo's files.
   const cwd = opts.cwd ?? lab.tmpDir;
-  const r = await lab.exec('sh', ['-c', 'cd "$0" && exec "$@"', cwd, process.execPath, CLI, ...args], {
+  const r = await lab.exec('sh', ['-c', 'cd "$0" && exec "$@"', cwd, process.execPath, opts.cli ?? CLI, ...args], {
     timeoutMs: opts.timeoutMs ?? 60_000,
     env: labEnv(opts.env),
   });

@@ -1,89 +1,17 @@
 /**
- * npm run bench: time to verdict per lab scenario, and the CLI's cold start.
- * Figures for notes and the README; never asserted in tests (the machine is shared and noisy).
- * Runs as root (it builds the same network namespaces as the lab tests).
+ * The nested Docker layer's scenarios: a real dockerd in the runner namespace, the probe image imported, one fresh
+ * lab and daemon per run. Each bundle runs each scenario ROUNDS times, alternating.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { buildProbeImageRootfs, importProbeImage, startNestedDockerd } from '../test/lab/harness/docker-lab.js';
-import { createLab, RUNNER_LINK, type LabOptions } from '../test/lab/harness/lab.js';
-import { CLI, LAB_DIST, runCli } from '../test/lab/cli.js';
-
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-/** BENCH_ONLY=buildx: only the scenarios whose name contains it. */
-const only = (name: string) => !process.env.BENCH_ONLY || name.includes(process.env.BENCH_ONLY);
-const root = path.resolve(import.meta.dirname, '..');
-// Into the lab's bundle folder (MTU_LAB_DIST, as the lab tests): a session's bench never overwrites another's bundle.
-execFileSync(process.execPath, [path.join(root, 'scripts/bundle.mjs'), LAB_DIST], {
-  stdio: 'inherit',
-});
-
-function stats(ms: number[]): string {
-  const s = [...ms].sort((a, b) => a - b);
-  const med = s[Math.floor(s.length / 2)]!;
-  return `median ${med.toFixed(0)} ms  min ${s[0]!.toFixed(0)}  max ${s.at(-1)!.toFixed(0)}  (n=${s.length})`;
-}
-
-// Cold start: a fresh node process printing --help.
-const cold: number[] = [];
-for (let i = 0; i < 5; i++) {
-  const t = performance.now();
-  spawnSync(process.execPath, [CLI, '--help'], { stdio: 'ignore' });
-  cold.push(performance.now() - t);
-}
-console.log(`cli cold start (--help)            ${stats(cold)}`);
-
-const scenarios: Array<[string, LabOptions, (l: Awaited<ReturnType<typeof createLab>>) => string[]]> = [
-  [
-    'healthy 1500',
-    {},
-    (l) => ['--url', `https://${l.registryName}/big`, '--registries', 'none', '--ca-file', l.caFile, '--json'],
-  ],
-  [
-    'black hole 1450, ICMP dropped',
-    { bottleneckMtu: 1450, dropFragNeeded: true },
-    (l) => ['--url', `https://${l.registryName}/big`, '--registries', 'none', '--ca-file', l.caFile, '--json'],
-  ],
-  [
-    '1450 with PMTUD working',
-    { bottleneckMtu: 1450 },
-    (l) => ['--url', `https://${l.registryName}/big`, '--registries', 'none', '--ca-file', l.caFile, '--json'],
-  ],
-  [
-    'dns failure',
-    {},
-    (l) => ['--url', 'https://nowhere.lab.test/x', '--registries', 'none', '--ca-file', l.caFile, '--json'],
-  ],
-  ['connect refused', {}, (l) => ['--url', `https://${l.registryName}:9443/x`, '--registries', 'none', '--json']],
-  [
-    'npm+rubygems+pecl (lab DNS)',
-    { names: ['registry.npmjs.org', 'rubygems.org', 'pecl.php.net'] },
-    (l) => ['--ca-file', l.caFile, '--json'],
-  ],
-];
-
-for (const [name, opts, args] of scenarios.filter(([n]) => only(n))) {
-  const times: number[] = [];
-  let verdict = '';
-  for (let i = 0; i < ROUNDS; i++) {
-    const lab = await createLab(opts);
-    try {
-      const r = await runCli(lab, args(lab));
-      times.push(r.ms);
-      verdict = `${r.report?.verdict ?? '?'} (exit ${r.code}; ${(r.report?.findings ?? []).map((f) => f.code).join(',') || 'no findings'})`;
-    } finally {
-      await lab.close();
-    }
-  }
-  console.log(`${name.padEnd(34)} ${stats(times)}  → ${verdict}`);
-}
+import { execFileSync } from 'node:child_process';
+import { buildProbeImageRootfs, importProbeImage, startNestedDockerd } from '../../test/lab/harness/docker-lab.js';
+import { createLab, RUNNER_LINK, type LabOptions } from '../../test/lab/harness/lab.js';
+import { measure, only, ROUNDS, Tally, type Bundle, type MeasuredRun } from './lib.js';
 
 // The nested Docker layer: a real dockerd in the runner namespace, the probe image present (imported).
-const IMAGE = 'mtp-probe:bench';
-const rootfs = (await buildProbeImageRootfs()).tarball;
+export const IMAGE = 'mtp-probe:bench';
 type DockerLab = Awaited<ReturnType<typeof createLab>>;
-type Daemon = Awaited<ReturnType<typeof startNestedDockerd>>;
-interface DockerScenario {
+export type Daemon = Awaited<ReturnType<typeof startNestedDockerd>>;
+export interface DockerScenario {
   opts: LabOptions;
   daemon?: { mtu?: number; bridge?: string };
   /** In the runner namespace before dockerd starts (a host bridge for --bridge). */
@@ -93,7 +21,7 @@ interface DockerScenario {
   /** Before the daemon stops (leave the swarm, so dockerd tears its overlay sandboxes down itself). */
   teardown?: (d: Daemon) => Promise<unknown>;
 }
-const BLACK_HOLE_1450: LabOptions = { runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true };
+export const BLACK_HOLE_1450: LabOptions = { runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true };
 const must = async (p: Promise<{ code: number | null; stderr: string }>) => {
   const r = await p;
   if (r.code !== 0) throw new Error(r.stderr);
@@ -134,7 +62,7 @@ async function standInBuilder(d: Daemon, network: string | undefined, flags: str
   ])
     execFileSync('nsenter', ['-t', pid, '-n', 'ip', ...a]);
 }
-const dockerScenarios: Array<[string, DockerScenario]> = [
+export const dockerScenarios: Array<[string, DockerScenario]> = [
   ['dind on flannel 1450, ICMP dropped', { opts: BLACK_HOLE_1450 }],
   ['dind behind Calico IP-in-IP 1480', { opts: { runnerMtu: 1480, bottleneckMtu: 1480, dropFragNeeded: true } }],
   ['dind 1450, PMTUD working', { opts: { runnerMtu: 1450, bottleneckMtu: 1450 } }],
@@ -234,42 +162,58 @@ const dockerScenarios: Array<[string, DockerScenario]> = [
     },
   ],
 ];
-for (const [name, sc] of dockerScenarios.filter(([n]) => only(n))) {
-  const times: number[] = [];
-  let verdict = '';
-  for (let i = 0; i < ROUNDS; i++) {
-    const lab = await createLab(sc.opts);
+
+/** A fresh lab and daemon for one scenario, torn down after `use`. */
+export async function withDockerLab<T>(
+  sc: DockerScenario,
+  rootfs: string,
+  use: (lab: DockerLab, d: Daemon) => Promise<T>,
+): Promise<T> {
+  const lab = await createLab(sc.opts);
+  let d: Daemon | undefined;
+  try {
     await sc.before?.(lab);
-    const d = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp], ...sc.daemon });
-    try {
-      await importProbeImage(d.host, IMAGE, rootfs);
-      await sc.setup?.(lab, d);
-      const r = await runCli(
-        lab,
-        [
-          '--url',
-          `https://${lab.registryName}/blob`,
-          '--registries',
-          'none',
-          '--ca-file',
-          lab.caFile,
-          '--probe-image',
-          IMAGE,
-          '--pull',
-          'never',
-          '--json',
-          '--no-lint',
-        ],
-        { env: { DOCKER_HOST: d.host } },
-      );
-      times.push(r.ms);
-      const f = r.report?.findings.find((x) => x.verified);
-      verdict = `${r.report?.verdict ?? '?'} (exit ${r.code}; ${(r.report?.findings ?? []).map((x) => x.code).join(',') || 'no findings'}${f?.verified ? `; verified ${f.verified.mtu}: ${f.verified.detail}` : ''})`;
-    } finally {
+    d = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp], ...sc.daemon });
+    await importProbeImage(d.host, IMAGE, rootfs);
+    await sc.setup?.(lab, d);
+    return await use(lab, d);
+  } finally {
+    if (d) {
       await sc.teardown?.(d);
       await d.stop();
-      await lab.close();
     }
+    await lab.close();
   }
-  console.log(`${name.padEnd(34)} ${stats(times)}  → ${verdict}`);
+}
+
+/** As the lab's dockerArgs, with the registry's default body (the figures of earlier stops were taken so). */
+export const nestedArgs = (lab: Pick<DockerLab, 'registryName' | 'caFile'>): string[] => [
+  '--url',
+  `https://${lab.registryName}/blob`,
+  '--registries',
+  'none',
+  '--ca-file',
+  lab.caFile,
+  '--probe-image',
+  IMAGE,
+  '--pull',
+  'never',
+  '--json',
+  '--no-lint',
+];
+
+export async function benchDocker(bundles: Bundle[]): Promise<void> {
+  const rootfs = (await buildProbeImageRootfs()).tarball;
+  for (const [name, sc] of dockerScenarios.filter(([n]) => only(n))) {
+    const tally = new Tally();
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const b of bundles) {
+        const r: MeasuredRun = await withDockerLab(sc, rootfs, (lab, d) =>
+          measure(lab, b, nestedArgs(lab), { DOCKER_HOST: d.host }),
+        );
+        tally.add(b, r);
+      }
+    }
+    tally.print(name, bundles);
+  }
 }
