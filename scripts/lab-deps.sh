@@ -11,6 +11,10 @@ declare -A need=(
   [xmllint]=libxml2-utils [promtool]=prometheus [prometheus-pushgateway]=prometheus-pushgateway
   [systemd-analyze]=systemd
 )
+# `npm run bench` (scripts/bench/) also runs the clients users have beside ours, and the path tools.
+if [ "${1:-}" = --bench ]; then
+  need+=([curl]=curl [wget]=wget [git]=git [tracepath]=iputils-tracepath)
+fi
 missing=()
 for tool in "${!need[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || [ -x "/sbin/$tool" ] || missing+=("${need[$tool]}")
