@@ -1,21 +1,13 @@
 /**
- * Our own connector for direct connections, so that DNS, TCP and TLS are timed separately and DNS never
- * holds the run past its deadline: getaddrinfo cannot be cancelled, we just stop waiting.
+ * The direct connection to a target, so that DNS, TCP and TLS are timed separately and DNS never holds the run past
+ * its deadline: getaddrinfo cannot be cancelled, we just stop waiting. The TLS step is shared with the proxy tunnel
+ * (proxy-tunnel.ts), which runs the target's handshake over the proxy's socket.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import { ProbeCode, ProbeError } from '../model/errors.js';
 import type { LookupAddress } from './download.js';
 import type { ProbeSession } from './session.js';
-
-export interface ConnectOptions {
-  hostname: string;
-  host?: string;
-  protocol: string;
-  port: string;
-  servername?: string;
-}
-export type ConnectCallback = (err: Error | null, socket: net.Socket | tls.TLSSocket | null) => void;
 
 export interface ConnectorContext {
   session: ProbeSession;
@@ -25,39 +17,50 @@ export interface ConnectorContext {
   tlsOptions: tls.ConnectionOptions;
 }
 
-/** undici's `connect` option: resolve, connect, then TLS for https, each phase recorded in the session. */
-export function createConnector(ctx: ConnectorContext): (opts: ConnectOptions, cb: ConnectCallback) => void {
+/** The URL's host without the brackets of an IPv6 literal, and its port (the protocol's default if none). */
+export function hostAndPort(url: URL): { host: string; port: number } {
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+  };
+}
+
+/** Resolve, connect, then TLS for https, each phase recorded in the session. */
+export async function connectDirect(ctx: ConnectorContext, url: URL): Promise<net.Socket> {
   const { session } = ctx;
   const result = session.result;
-  return (opts, cb) => {
-    session.directUsed = true;
-    const host = opts.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
-    session.remotePort = port;
-    resolveAddress(ctx, host)
-      .then((addr) => {
-        if (session.settled) return cb(new ProbeError(ProbeCode.ABORTED, 'probe ended'), null);
-        if (!net.isIP(host)) result.phases.dnsMs ??= session.elapsed();
-        result.address = addr.address;
-        result.family = addr.family;
-        session.progress('connect');
-        const sock = net.connect({ host: addr.address, port, family: addr.family });
-        session.socket = sock;
-        sock.setNoDelay(true);
-        sock.once('error', (err) => cb(err, null));
-        sock.once('connect', () => {
-          result.phases.connectMs ??= session.elapsed();
-          if (opts.protocol !== 'https:') {
-            session.progress('headers');
-            sock.removeAllListeners('error');
-            sock.on('error', session.noteSocketError);
-            return cb(null, sock);
-          }
-          startTls(ctx, sock, host, opts.servername, cb);
-        });
-      })
-      .catch((err: Error) => cb(err, null));
-  };
+  session.directUsed = true;
+  const { host, port } = hostAndPort(url);
+  session.remotePort = port;
+  const addr = await resolveAddress(ctx, host);
+  if (session.settled) throw new ProbeError(ProbeCode.ABORTED, 'probe ended');
+  if (!net.isIP(host)) result.phases.dnsMs ??= session.elapsed();
+  result.address = addr.address;
+  result.family = addr.family;
+  session.progress('connect');
+  const sock = net.connect({ host: addr.address, port, family: addr.family });
+  session.socket = sock;
+  sock.setNoDelay(true);
+  await connected(sock);
+  result.phases.connectMs ??= session.elapsed();
+  if (url.protocol !== 'https:') {
+    session.progress('headers');
+    sock.on('error', session.noteSocketError);
+    return sock;
+  }
+  return startTls(ctx, sock, host);
+}
+
+/** Settles when the socket connects, or fails with its error (the listener is removed either way). */
+export function connected(sock: net.Socket): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    sock.once('error', onError);
+    sock.once('connect', () => {
+      sock.removeListener('error', onError);
+      resolve();
+    });
+  });
 }
 
 async function resolveAddress(ctx: ConnectorContext, host: string): Promise<LookupAddress> {
@@ -70,16 +73,15 @@ async function resolveAddress(ctx: ConnectorContext, host: string): Promise<Look
   return pick;
 }
 
-function startTls(
-  ctx: ConnectorContext,
+/** The target's TLS handshake on `sock` (ours, or the proxy's tunnel), timed as the tls phase. */
+export function startTls(
+  ctx: Pick<ConnectorContext, 'session' | 'tlsOptions'>,
   sock: net.Socket,
   host: string,
-  servername: string | undefined,
-  cb: ConnectCallback,
-): void {
+): Promise<tls.TLSSocket> {
   const { session } = ctx;
   session.progress('tls');
-  const sni = servername || (net.isIP(host) ? undefined : host);
+  const sni = net.isIP(host) ? undefined : host;
   // `host` too: with a socket given, it is what the certificate is checked against (default 'localhost'),
   // so an address literal is matched against the certificate's IP SANs.
   const tlsSock = tls.connect({
@@ -89,14 +91,18 @@ function startTls(
     ...(sni ? { servername: sni } : {}),
     ALPNProtocols: ['http/1.1'],
   });
-  tlsSock.once('error', (err) => cb(err, null));
-  tlsSock.once('secureConnect', () => {
-    session.result.phases.tlsMs ??= session.elapsed();
-    session.progress('headers');
-    tlsSock.removeAllListeners('error');
-    sock.removeAllListeners('error');
-    tlsSock.on('error', session.noteSocketError);
-    sock.on('error', session.noteSocketError);
-    cb(null, tlsSock);
+  return new Promise<tls.TLSSocket>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    tlsSock.once('error', onError);
+    sock.once('error', onError);
+    tlsSock.once('secureConnect', () => {
+      session.result.phases.tlsMs ??= session.elapsed();
+      session.progress('headers');
+      tlsSock.removeListener('error', onError);
+      sock.removeListener('error', onError);
+      tlsSock.on('error', session.noteSocketError);
+      sock.on('error', session.noteSocketError);
+      resolve(tlsSock);
+    });
   });
 }

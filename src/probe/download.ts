@@ -8,21 +8,21 @@
  * flight, or the body) are dropped on the way. So the watchdog records *which* phase
  * stalled and how many bytes had arrived, and asks the kernel (ss -tin) what the socket saw.
  *
- * This file does the I/O and sequences it: the connector (connector.ts), the proxy watch (proxy-watch.ts),
- * the watchdog (watchdog.ts), then the request, its redirects and the body; how the probe ended is
- * decided by classifyProbeEnd (outcome.ts), from what the session (session.ts) observed.
+ * This file sequences the I/O: the watchdog (watchdog.ts), then each request on its own connection (transport.ts:
+ * direct through connector.ts, or through the proxy's tunnel, proxy-tunnel.ts), its redirects and the body; how the
+ * probe ended is decided by classifyProbeEnd (outcome.ts), from what the session (session.ts) observed.
  */
+import type http from 'node:http';
+import type net from 'node:net';
 import type tls from 'node:tls';
-import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { ProbeCode, ProbeError } from '../model/errors.js';
-import { proxyFor, proxySettings } from '../model/proxy.js';
+import { proxyFor } from '../model/proxy.js';
 import type { ProbeResult, TcpInfo } from '../model/report.js';
 import { redactUrl } from '../util/redact.js';
 import type { Target } from './catalog.js';
-import { createConnector } from './connector.js';
 import { classifyProbeEnd, describeThrown, type ProbeEnd } from './outcome.js';
-import { watchProxy } from './proxy-watch.js';
 import { ProbeSession } from './session.js';
+import { bodyError, get, type Transport } from './transport.js';
 import { snapshotSocket, startWatchdog } from './watchdog.js';
 
 export interface LookupAddress {
@@ -70,24 +70,17 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
     rejectUnauthorized: !settings.insecure,
     ...(settings.ca ? { ca: settings.ca } : {}),
   };
-  const proxyWatch = watchProxy(session, url.protocol);
   const proxyUrl = proxyFor(url.protocol, deps.env);
-  const dispatcher: Dispatcher = new EnvHttpProxyAgent({
-    connect: createConnector({
-      session,
-      lookup: deps.lookup,
-      ...(settings.family ? { family: settings.family } : {}),
-      tlsOptions,
-    }) as never,
-    clientFactory: proxyWatch.clientFactory,
-    requestTls: { ...tlsOptions, ALPNProtocols: ['http/1.1'] } as never,
-    proxyTls: tlsOptions as never,
-    ...proxySettings(deps.env),
-    pipelining: 0,
-    connections: 1,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
+  const sockets: net.Socket[] = [];
+  const transport: Transport = {
+    session,
+    lookup: deps.lookup,
+    ...(settings.family ? { family: settings.family } : {}),
+    tlsOptions,
+    env: deps.env,
+    headers: HEADERS,
+    opened: (s) => sockets.push(s),
+  };
   const abort = new AbortController();
   const stopWatchdog = startWatchdog({
     session,
@@ -110,20 +103,18 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
       if (settings.deadline - deps.now() > 1000)
         await snapshotSocket({ session, ...(deps.tcpInfo ? { tcpInfo: deps.tcpInfo } : {}) });
     };
-    const ends = { signal: abort.signal, aborted, snapshot };
-    end = { status: await fetchFinal(session, url, dispatcher, ends, settings.maxBytes) };
+    const ends = { aborted, snapshot };
+    end = { status: await fetchFinal(transport, url, ends, settings.maxBytes) };
   } catch (err) {
     if (result.bytes > 0) result.samples.push([session.elapsed(), result.bytes]);
     end = { thrown: describeThrown(err) };
   } finally {
     session.settled = true;
     stopWatchdog();
-    proxyWatch.stop();
-    session.socket?.destroy();
-    // destroy() rather than close(): close() waits for in-flight requests that may never end.
-    void dispatcher.destroy().catch(() => undefined);
+    // Every socket this probe opened, also those of a connection still being set up (the watchdog ended it).
+    for (const s of [...sockets, session.socket, session.proxySocket]) s?.destroy();
   }
-  // Through the proxy, unless NO_PROXY sent the request to our connector.
+  // Through the proxy, unless NO_PROXY sent the request direct.
   const viaProxy = !!proxyUrl && !session.directUsed;
   // A failure names the proxy it went through (the proxy may be what failed), and so does a success;
   // a 4xx/5xx answer has never named it.
@@ -151,63 +142,69 @@ function newResult(target: Target, url: URL, insecure: boolean): ProbeResult {
 
 /**
  * GET the URL, following redirects, and read the final body to its end or to maxBytes. Returns the final
- * status; throws what ended it otherwise (the watchdog's ProbeError through `aborted`, a refused redirect, undici's error).
+ * status; throws what ended it otherwise (the watchdog's ProbeError through `aborted`, a refused redirect, the
+ * transport's error).
  */
 async function fetchFinal(
-  session: ProbeSession,
+  transport: Transport,
   url: URL,
-  dispatcher: Dispatcher,
-  ends: { signal: AbortSignal; aborted: Promise<never>; snapshot: () => Promise<void> },
+  ends: { aborted: Promise<never>; snapshot: () => Promise<void> },
   maxBytes: number,
 ): Promise<number> {
-  const { signal, aborted } = ends;
+  const { aborted } = ends;
+  const session = transport.session;
   const result = session.result;
   let current = url;
   const visited = new Set<string>([current.toString()]);
   for (let hop = 0; ; hop++) {
-    const res = await Promise.race([
-      dispatcher.request({
-        origin: current.origin,
-        path: current.pathname + current.search,
-        method: 'GET',
-        headers: HEADERS,
-        signal,
-      }),
-      aborted,
-    ]);
+    const res = await Promise.race([get(transport, current), aborted]);
+    const statusCode = res.statusCode ?? 0;
     result.phases.ttfbMs = session.elapsed();
-    result.status = res.statusCode;
+    result.status = statusCode;
     session.progress('body');
-    if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
-      discard(res.body);
+    if (statusCode >= 300 && statusCode < 400 && res.headers.location) {
+      discard(res);
       const next = resolveRedirect(current, String(res.headers.location), visited, hop);
       (result.redirects ??= []).push(redactUrl(next.toString()));
       visited.add(next.toString());
       current = next;
       continue;
     }
-    if (res.statusCode >= 400) {
+    if (statusCode >= 400) {
       const ra = res.headers['retry-after'];
       if (ra) result.retryAfter = String(ra);
-      discard(res.body);
-      return res.statusCode;
+      discard(res);
+      return statusCode;
     }
-    await Promise.race([readBody(session, res.body, maxBytes, ends.snapshot), aborted]);
+    await Promise.race([readBody(session, res, maxBytes, ends.snapshot), aborted]);
     result.samples.push([session.elapsed(), result.bytes]);
-    return res.statusCode;
+    return statusCode;
   }
 }
 
 /** Drain a body nobody reads (a redirect's, an error page's), ignoring how it ends. */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.resume();
+function discard(body: http.IncomingMessage): void {
   body.on('error', () => undefined);
+  body.resume();
 }
 
 /** Count the body's bytes, sampled every SAMPLE_EVERY_MS, until it ends or maxBytes is reached. */
 async function readBody(
   session: ProbeSession,
-  body: Dispatcher.ResponseData['body'],
+  body: http.IncomingMessage,
+  maxBytes: number,
+  snapshot: () => Promise<void>,
+): Promise<void> {
+  try {
+    await countBody(session, body, maxBytes, snapshot);
+  } catch (err) {
+    throw bodyError(body, err as NodeJS.ErrnoException);
+  }
+}
+
+async function countBody(
+  session: ProbeSession,
+  body: http.IncomingMessage,
   maxBytes: number,
   snapshot: () => Promise<void>,
 ): Promise<void> {
