@@ -32,9 +32,36 @@ const lastLine = (r: Pick<ExecResult, 'stdout' | 'stderr'>): string =>
     ?.slice(0, 140) ?? '(no output)';
 
 function peerResult(name: string, r: ExecResult | CommandResult): PeerResult {
-  const timedOut = r.ms >= PEER_CAP_MS - 50 && r.code !== 0;
+  // timeout(1) exits 137 after its SIGKILL.
+  const timedOut = r.code === 137 || r.code === null;
   return { name, ms: r.ms, code: r.code, timedOut, lastLine: lastLine(r) };
 }
+
+/**
+ * A clean environment: this machine sets PIP_DEFAULT_TIMEOUT, find-links and a global npmrc, none of which a user's
+ * runner has. `env -i` drops them; the config-file variables point pip and npm past the machine-wide files.
+ */
+const defaultsOnly = (home: string): string[] => [
+  '-i',
+  `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
+  `HOME=${home}`,
+  'PIP_CONFIG_FILE=/dev/null',
+  'NPM_CONFIG_GLOBALCONFIG=/dev/null',
+  'GIT_CONFIG_NOSYSTEM=1',
+];
+
+/**
+ * coreutils timeout kills the peer's whole process group at the cap: git's remote helper and pyenv's shim children
+ * would otherwise hold the output pipe open past it.
+ */
+const capped = (cmd: string, args: string[]): string[] => [
+  'timeout',
+  '-s',
+  'KILL',
+  `${PEER_CAP_MS / 1000}`,
+  cmd,
+  ...args,
+];
 
 /** Each peer as a user runs it: only the lab registry's address and CA differ from their defaults. */
 function hostPeers(lab: Lab): Array<[string, string, string[]]> {
@@ -117,7 +144,10 @@ export async function benchPeersHost(bundle: Bundle): Promise<void> {
     mkdirSync(home, { recursive: true });
     const peers = await Promise.all(
       hostPeers(lab).map(async ([name, cmd, args]) =>
-        peerResult(name, await lab.exec(cmd, args, { timeoutMs: PEER_CAP_MS, env: { HOME: home } })),
+        peerResult(
+          name,
+          await lab.exec('env', [...defaultsOnly(home), ...capped(cmd, args)], { timeoutMs: PEER_CAP_MS + 5000 }),
+        ),
       ),
     );
     printPeers(
