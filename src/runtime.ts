@@ -1,25 +1,12 @@
 /**
- * What the CLI and the Action share between reading their arguments and publishing the report: the options from
- * the config file and the entry's own values, the run's dependencies (with the Docker layers unless docker: off),
- * the report in the chosen format, what a failure means as an exit code, and the exit after cleanup, also on
- * SIGINT and SIGTERM. The entry points keep only what differs: argv and stdout, or inputs, outputs and the summary.
+ * What the CLI and the Action share before and after a run: the options from the config file and the entry's own
+ * values, what a failure means as an exit code, and the exit after cleanup, also on SIGINT and SIGTERM. The entry
+ * points keep only what differs: argv and stdout, or inputs, outputs and the summary. The run's own dependencies and
+ * the report's formats are in src/main/live.ts, loaded only once the options are good (`--help`, `--version` and a
+ * bad flag load this and the options code, nothing else).
  */
-import { dockerLayers } from './collect/docker/collect.js';
-import { withPodNetwork } from './collect/pod/collect.js';
-import { loadConfigFile, resolveConfigPath } from './config/config-file.js';
-import {
-  parseOptions,
-  UsageError,
-  type OptionSource,
-  type Options,
-  type OutputFormat,
-  type RawOptions,
-} from './config/options.js';
-import type { Report } from './model/report.js';
-import { renderJson } from './render/json.js';
-import { renderMarkdown } from './render/markdown.js';
-import { renderText } from './render/text.js';
-import { defaultDeps, type RunDeps } from './run.js';
+import { resolveConfigPath } from './config/config-path.js';
+import { parseOptions, UsageError, type OptionSource, type Options, type RawOptions } from './config/options.js';
 import { runCleanups } from './util/cleanup.js';
 import { maskSecrets } from './util/redact.js';
 
@@ -38,25 +25,12 @@ export interface EntryValues {
 export async function loadOptions(entry: EntryValues, exists: (path: string) => boolean): Promise<Options> {
   const sources: OptionSource[] = [];
   const configPath = resolveConfigPath(entry.config, exists);
-  if (configPath) sources.push({ source: 'config', ...(await loadConfigFile(configPath)) });
+  if (configPath) {
+    const { loadConfigFile } = await import('./config/config-file.js');
+    sources.push({ source: 'config', ...(await loadConfigFile(configPath)) });
+  }
   sources.push({ source: entry.source, values: entry.values });
   return parseOptions(sources);
-}
-
-/** The live dependencies of run(), with the nested Docker daemons' layers unless docker is off. */
-export function runDeps(options: Options): RunDeps {
-  const deps = defaultDeps();
-  const docker = options.docker !== 'off' ? dockerLayers(deps) : undefined;
-  // In a Kubernetes pod the pod network is a layer too (src/collect/pod): the CNI's MTU is the fix there.
-  const layers = withPodNetwork(deps.env, docker);
-  if (layers) deps.collectLayers = layers;
-  return deps;
-}
-
-export function renderReport(report: Report, format: OutputFormat, color: boolean): string {
-  if (format === 'json') return renderJson(report);
-  if (format === 'markdown') return renderMarkdown(report);
-  return renderText(report, { color });
 }
 
 export interface Failure {

@@ -3,7 +3,7 @@
  * Action inputs (src/config/specs.ts); validation happens once, in parseOptions.
  */
 import { BOOLEAN_OPTIONS, LIST_OPTIONS, OPTION_HELP, OPTION_NAMES } from './specs.js';
-import { DEFAULT_CONFIG_FILE } from './config-file.js';
+import { DEFAULT_CONFIG_FILE } from './config-path.js';
 import { unknownOption, UsageError, type RawOptions } from './options.js';
 
 export interface ParsedArgv {

@@ -7,18 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
 import { UsageError, type RawOptions, type RawValue } from './options.js';
 
-/** Read when no config file is named and it exists in the working directory. */
-export const DEFAULT_CONFIG_FILE = '.mtu-preflight.yml';
+export { DEFAULT_CONFIG_FILE, resolveConfigPath } from './config-path.js';
 
 export interface ConfigFile {
   values: RawOptions;
   file: string;
-}
-
-/** The config file to read: the one named, else the default when present, else none. */
-export function resolveConfigPath(named: string | undefined, exists: (path: string) => boolean): string | undefined {
-  if (named) return named;
-  return exists(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined;
 }
 
 export async function loadConfigFile(path: string): Promise<ConfigFile> {

@@ -3,7 +3,21 @@
  * one annotation per finding, the report in the log, and the step's result. Nothing else happens here.
  * Exit codes match the CLI: 0 pass or warn (1 with strict), 1 fail, 2 bad input, 3 internal error.
  */
-import * as actionsCore from '@actions/core';
+import {
+  debug,
+  endGroup,
+  error,
+  getInput,
+  getMultilineInput,
+  info,
+  notice,
+  setFailed,
+  setOutput,
+  setSecret,
+  startGroup,
+  summary,
+  warning,
+} from '@actions/core';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,13 +33,14 @@ import { renderMarkdown } from '../render/markdown.js';
 import { shouldColor } from '../render/text.js';
 import { checkOutputFiles, pushMetrics, writeAtomic, writeOutputFiles } from '../output/files.js';
 import { run } from '../run.js';
-import { describeFailure, EXIT_USAGE, loadOptions, renderReport, runDeps } from '../runtime.js';
+import { describeFailure, EXIT_USAGE, loadOptions } from '../runtime.js';
+import { renderReport, runDeps } from './live.js';
 import { runCleanups } from '../util/cleanup.js';
 import { maskSecrets, urlSecrets } from '../util/redact.js';
 
 /** The part of @actions/core the Action uses; tests pass a recorder instead. */
 export type ActionCore = Pick<
-  typeof actionsCore,
+  typeof import('@actions/core'),
   | 'getInput'
   | 'getMultilineInput'
   | 'setSecret'
@@ -53,7 +68,23 @@ export interface ActionDeps {
 
 export function defaultActionDeps(): ActionDeps {
   return {
-    core: actionsCore,
+    // Named, not the module's namespace: the bundle then leaves out what the Action never calls (getIDToken and
+    // the HTTP client it needs).
+    core: {
+      getInput,
+      getMultilineInput,
+      setSecret,
+      setOutput,
+      setFailed,
+      error,
+      warning,
+      notice,
+      info,
+      debug,
+      startGroup,
+      endGroup,
+      summary,
+    },
     env: process.env,
     run: (options) => run(options, runDeps(options)),
     exists: existsSync,
