@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { onCleanup } from './util/cleanup.js';
 import { detectCi } from './collect/host/ci.js';
 import { addUplinks, collectHost, defaultRouteInterface, type HostScan } from './collect/host/host.js';
-import type { CollectedLayers, LayerCollector } from './collect/context.js';
+import { watchHandshakes, type CollectedLayers, type LayerCollector } from './collect/context.js';
 import { diagnose, RULES } from './diagnose/index.js';
 import { verificationMtu } from './diagnose/rules/docker-blackhole.js';
 import { builderVerificationMtu } from './diagnose/rules/buildx-builder.js';
@@ -186,6 +186,8 @@ async function probeAll(options: Options, deps: RunDeps, w: ProbeWork): Promise<
   const host = w.hostScan.layer;
   const targets = resolveTargets(options.registries, options.urls);
   const none: CollectedLayers = { layers: [], notes: [] };
+  // The runner's handshakes, for the inner probes' cross-layer contrast (LayerContext.outerHandshakes).
+  const handshakes = watchHandshakes(new Set(targets.map((t) => redactUrl(t.url))).size);
   const layerWork = deps.collectLayers
     ? byDeadline(
         deps.collectLayers({
@@ -194,6 +196,7 @@ async function probeAll(options: Options, deps: RunDeps, w: ProbeWork): Promise<
           extraCa: w.extraCa,
           hostId: host.id,
           planVerification: (layers) => verificationMtu(layers) ?? builderVerificationMtu(layers),
+          outerHandshakes: handshakes.ready,
         }),
         w.deadline,
         deps.now,
@@ -206,7 +209,10 @@ async function probeAll(options: Options, deps: RunDeps, w: ProbeWork): Promise<
     deadline: w.probeDeadline,
     insecure: options.insecure,
     ...(w.ca ? { ca: w.ca } : {}),
-    ...(deps.onProbeUpdate ? { onUpdate: deps.onProbeUpdate } : {}),
+    onUpdate: (p: ProbeResult) => {
+      handshakes.note(p);
+      deps.onProbeUpdate?.(p);
+    },
   };
   const probeDeps: ProbeDeps = {
     lookup: deps.lookup,
@@ -216,6 +222,7 @@ async function probeAll(options: Options, deps: RunDeps, w: ProbeWork): Promise<
   };
   // A dual-stack name is probed per address family (src/probe/dual-stack.ts).
   const perTarget = await Promise.all(targets.map((t) => probeEachFamily(t, settings, probeDeps)));
+  handshakes.end();
   host.probes = perTarget.flatMap((r) => r.probes);
   const uplinkNotes = await byDeadline(addUplinks(w.hostScan, host.probes, w.hostDeps), w.deadline, deps.now, []);
   const collected = await layerWork;

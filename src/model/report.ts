@@ -104,6 +104,17 @@ export type ProbeOutcome =
 /** Where in the exchange a stall happened. */
 export type StallPhase = 'connect' | 'tls' | 'headers' | 'body';
 
+/**
+ * A stall ended before the stall timeout, and on what (src/probe/evidence.ts): 'kernel', the socket held segments
+ * behind a gap for several RTOs; 'layer-contrast', the layer above shook hands with the target 20 times faster.
+ */
+export interface EarlyStall {
+  by: 'kernel' | 'layer-contrast';
+  /** Ms without progress when it ended. */
+  afterMs: number;
+  detail: string;
+}
+
 /** Socket state the kernel reported (ss -tin) when a probe stalled. */
 export interface TcpInfo {
   bytesAcked?: number;
@@ -139,7 +150,7 @@ export interface ProbeResult {
   status?: number;
   /** Bytes per second over the body phase. */
   throughputBps?: number;
-  stall?: { phase: StallPhase; afterBytes: number; idleMs: number };
+  stall?: { phase: StallPhase; afterBytes: number; idleMs: number; early?: EarlyStall };
   /** [ms since start, cumulative body bytes], sampled while receiving. */
   samples: Array<[number, number]>;
   error?: { code: string; message: string };

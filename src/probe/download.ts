@@ -23,6 +23,7 @@ import type { Target } from './catalog.js';
 import { classifyProbeEnd, describeThrown, type ProbeEnd } from './outcome.js';
 import { ProbeSession } from './session.js';
 import { bodyError, get, type Transport } from './transport.js';
+import type { EarlyDeps } from './early.js';
 import { snapshotSocket, startWatchdog } from './watchdog.js';
 
 export interface LookupAddress {
@@ -35,6 +36,8 @@ export interface ProbeDeps {
   lookup: (host: string) => Promise<LookupAddress[]>;
   /** Reads the kernel's view of a TCP socket (ss -tin), or undefined where it cannot. */
   tcpInfo?: (local: { port: number }, remote: { address: string; port: number }) => Promise<TcpInfo | undefined>;
+  /** What else may end a stall before the stall timeout (src/probe/early.ts): /proc/net, the outer handshake. */
+  early?: EarlyDeps;
   now: () => number;
   env: NodeJS.ProcessEnv;
 }
@@ -89,6 +92,7 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
     deadline: settings.deadline,
     abort,
     ...(deps.tcpInfo ? { tcpInfo: deps.tcpInfo } : {}),
+    ...(deps.early ? { early: deps.early } : {}),
   });
   const aborted = new Promise<never>((_, reject) => {
     abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });

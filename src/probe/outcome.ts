@@ -4,7 +4,7 @@
  * fills a ProbeEnd; classifyProbeEnd names the outcome, the error code and message, and the stall.
  */
 import { isTlsCode, ProbeCode } from '../model/errors.js';
-import type { ProbeOutcome, ProbeResult, StallPhase } from '../model/report.js';
+import type { EarlyStall, ProbeOutcome, ProbeResult, StallPhase } from '../model/report.js';
 import { maskSecrets } from '../util/redact.js';
 
 /** Where a probe is. 'proxy': connected to the proxy, waiting for its answer to CONNECT. */
@@ -31,8 +31,8 @@ export interface ProbeEnd {
   bytes: number;
   /** The request went to a proxy (none configured, or NO_PROXY matched: false). */
   viaProxy: boolean;
-  /** The stall watchdog fired: in which phase, after how long without progress. */
-  stalled?: { phase: ProbePhase; idleMs: number };
+  /** The stall watchdog fired: in which phase, after how long without progress, and on what evidence when early. */
+  stalled?: { phase: ProbePhase; idleMs: number; early?: EarlyStall };
   /** The run's deadline ended the probe, after idleMs without progress. */
   deadline?: { idleMs: number };
   /** The first error the socket itself reported (undici reports a reset mid-body as its own error). */
@@ -95,10 +95,14 @@ export function classifyProbeEnd(s: ProbeEnd): ProbeVerdict {
   if (s.stalled) {
     // Connected but nothing more: the first full-size flight is the server's certificate, so the stall is in TLS.
     const phase: StallPhase = beforeTunnel(s.stalled.phase) ? 'tls' : s.stalled.phase;
+    const early = s.stalled.early;
     return {
       outcome: 'stall',
-      stall: { phase, afterBytes: s.bytes, idleMs: s.stalled.idleMs },
-      error: { code: ProbeCode.STALL, message: `no new bytes for ${secs(s.stalled.idleMs)} s during ${phase}` },
+      stall: { phase, afterBytes: s.bytes, idleMs: s.stalled.idleMs, ...(early ? { early } : {}) },
+      error: {
+        code: ProbeCode.STALL,
+        message: `no new bytes for ${secs(s.stalled.idleMs)} s during ${phase}${early ? ` (${early.detail})` : ''}`,
+      },
     };
   }
   if (s.deadline)

@@ -4,7 +4,7 @@
  * `ending()` reduces it to the ProbeEnd that classifyProbeEnd (outcome.ts) decides from.
  */
 import type net from 'node:net';
-import type { ProbeResult } from '../model/report.js';
+import type { EarlyStall, ProbeResult } from '../model/report.js';
 import type { ProbeEnd, ProbePhase, ProbeVerdict } from './outcome.js';
 
 export class ProbeSession {
@@ -22,7 +22,8 @@ export class ProbeSession {
   settled = false;
   /** The first error the socket itself reported: undici turns a reset mid-body into a content-length mismatch. */
   socketError?: string;
-  stalled?: { phase: ProbePhase; idleMs: number };
+  /** The watchdog ended a stall: in which phase, after how long, and (before the stall timeout) on what evidence. */
+  stalled?: { phase: ProbePhase; idleMs: number; early?: EarlyStall };
   deadlineHit = false;
 
   constructor(

@@ -19,6 +19,8 @@ import {
 } from '../collect/docker/protocol.js';
 import { runCommand } from '../util/exec.js';
 import { probeTarget, type LookupAddress } from './download.js';
+import { NamespaceEvidence } from './early.js';
+import { readProcNet } from './proc-net.js';
 import { readTcpInfo } from './tcp-info.js';
 
 export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.ProcessEnv): Promise<InnerProbeOutput> {
@@ -27,13 +29,22 @@ export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.Proces
   const hostDeps = { root: '/', exec: runCommand, platform: process.platform };
   const scan = await collectHost(hostDeps);
   const lookup = async (host: string) => (await dnsLookup(host, { all: true, order: 'verbatim' })) as LookupAddress[];
+  // Where ss is missing (busybox), the namespace's /proc/net: read before any probe connects (src/probe/early.ts).
+  const namespace = new NamespaceEvidence(() => readProcNet());
+  await namespace.start();
   const probes = await Promise.all(
     config.targets.map((t) =>
       probeTarget(
         t,
         { stallTimeoutMs: config.stallTimeoutMs, maxBytes: config.maxBytes, deadline, insecure: config.insecure },
         // No `ca`: NODE_EXTRA_CA_CERTS (set by the collector when it copied a CA in) extends the image's defaults.
-        { lookup, now, env, tcpInfo: (l, r) => readTcpInfo(runCommand, l, r) },
+        {
+          lookup,
+          now,
+          env,
+          tcpInfo: (l, r) => readTcpInfo(runCommand, l, r),
+          early: { namespace, ...outerHandshake(config, t.url) },
+        },
       ),
     ),
   );
@@ -48,6 +59,12 @@ export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.Proces
     probes,
     notes: [...layer.notes, ...uplinkNotes],
   };
+}
+
+/** The layer above's handshake time with this target, for the cross-layer contrast (InnerProbeConfig). */
+function outerHandshake(config: InnerProbeConfig, url: string): { outerHandshakeMs?: number } {
+  const ms = config.outerHandshakeMs?.[url];
+  return ms !== undefined ? { outerHandshakeMs: ms } : {};
 }
 
 async function main(): Promise<void> {

@@ -62,3 +62,23 @@ export function parseSsTcpInfo(text: string, remote?: { address: string; port: n
   if (retrans) info.retrans = Number(retrans[1]);
   return info;
 }
+
+/**
+ * The socket's timers from an `ss -tin` detail line: `rto:204` (ms), `rtt:0.175/0.091` (smoothed/variance, ms: from
+ * ACKs of what we sent, so only our request) and `rcv_rtt:250` (the receiver's estimate from the data it gets: what
+ * a deep queue on the way down adds, which our own rtt never sees).
+ */
+export function parseSsTimers(raw: string): { rtoMs?: number; rttMs?: number; rcvRttMs?: number } {
+  const num = (re: RegExp) => {
+    const m = re.exec(raw);
+    return m ? Number(m[1]) : undefined;
+  };
+  const rto = num(/(?:^|\s)rto:(\d+(?:\.\d+)?)/);
+  const rtt = num(/(?:^|\s)rtt:(\d+(?:\.\d+)?)\//);
+  const rcvRtt = num(/(?:^|\s)rcv_rtt:(\d+(?:\.\d+)?)/);
+  return {
+    ...(rto !== undefined ? { rtoMs: rto } : {}),
+    ...(rtt !== undefined ? { rttMs: rtt } : {}),
+    ...(rcvRtt !== undefined ? { rcvRttMs: rcvRtt } : {}),
+  };
+}

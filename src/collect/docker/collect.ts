@@ -11,6 +11,7 @@ import os from 'node:os';
 import { GWBRIDGE, isParentDriver } from '../../model/net.js';
 import { CONTAINER_PROXY_VARIABLES } from '../../model/proxy.js';
 import { resolveTargets } from '../../probe/catalog.js';
+import { redactUrl } from '../../util/redact.js';
 import { onCleanup } from '../../util/cleanup.js';
 import type { CollectedLayers, LayerCollector, LayerContext } from '../context.js';
 import { createDockerClient, describeUnreachable, type DockerClient } from './api.js';
@@ -44,6 +45,8 @@ export interface DockerLayerDeps {
 export const MAX_SHAPE_PROBES = 4;
 /** Reserved at the end for removing what we created. */
 const CLEANUP_RESERVE_MS = 1500;
+/** How long the probes wait, after their preparation, for the runner's handshakes (LayerContext.outerHandshakes). */
+const HANDSHAKE_GRACE_MS = 150;
 const LOOPBACK_PROXY = /^(\w+:\/\/)?([^@/]*@)?(localhost|127\.[\d.]+|\[::1\])(:|\/|$)/i;
 
 /** The run's layer-collector hook: `deps.collectLayers = dockerLayers(deps)`. */
@@ -157,7 +160,9 @@ async function probeDaemon(
   }
   if (image.pulled) o.notes.push(`pulled ${ctx.options.probeImage}`);
 
-  const job = probeJob(ctx, deps, api, session, script);
+  // The runner's handshakes, if done by now (they run meanwhile; a short grace, never a stall's worth).
+  const handshakes = await settleWithin(ctx.outerHandshakes, HANDSHAKE_GRACE_MS);
+  const job = probeJob(ctx, deps, api, session, script, handshakes);
   const loopbackProxy = Object.entries(job.env).find(([k, v]) => !/no_proxy/i.test(k) && LOOPBACK_PROXY.test(v));
   if (loopbackProxy) {
     o.notes.push(
@@ -176,10 +181,26 @@ async function probeDaemon(
         ms: 0,
       }))
     : Promise.resolve(undefined);
+  const bridgeWork = defaultNet
+    ? runProbeContainer(job, 'bridge', session.name('bridge'), workDeadline)
+    : Promise.resolve(undefined);
+  const hostWork = runProbeContainer(job, 'host', session.name('host'), workDeadline);
+  // (e) the verification of a lower MTU starts as soon as the default bridge's stall and the daemon namespace's
+  // success are in, while the other shapes and the builders still probe (planned again below if it did not start).
+  const earlyVerify = Promise.all([bridgeWork, hostWork])
+    .then(([bridge, host]) => {
+      const partial: DaemonObservation = {
+        ...o,
+        runs: { ...(bridge ? { bridge } : {}), host, shapes: [], verify: [], builders: [] },
+      };
+      const mtu = bridge ? ctx.planVerification(buildDaemonLayers(partial, ctx.hostId)) : undefined;
+      return mtu === undefined ? undefined : verifyMtus(job, session, mtu, workDeadline);
+    })
+    .catch(() => undefined);
   const [builders, bridge, host, ...onShapes] = await Promise.all([
     probeBuilders(job, session, found.containers, found.state, workDeadline),
-    defaultNet ? runProbeContainer(job, 'bridge', session.name('bridge'), workDeadline) : Promise.resolve(undefined),
-    runProbeContainer(job, 'host', session.name('host'), workDeadline),
+    bridgeWork,
+    hostWork,
     ...shapeNets.map((n, i) => runProbeContainer(job, n.name, session.name(`net${i}`), workDeadline)),
   ]);
   const runs: DaemonRuns = {
@@ -196,14 +217,43 @@ async function probeDaemon(
   }
   o.runs = runs;
 
-  // (e) the verification of a lower MTU, when the diagnosis asks for one, while the build step finishes.
-  const mtu = ctx.planVerification(buildDaemonLayers(o, ctx.hostId));
+  // The verification, when it did not start early and the diagnosis asks for one now, while the build step finishes.
+  const verifying = earlyVerify.then((early) => {
+    if (early) return early;
+    const mtu = ctx.planVerification(buildDaemonLayers(o, ctx.hostId));
+    return mtu !== undefined ? verifyMtus(job, session, mtu, workDeadline) : [];
+  });
   const [build, verified] = await Promise.all([
     buildWork,
-    mtu !== undefined ? verifyMtus(job, session, mtu, workDeadline) : Promise.resolve([]),
+    verifying,
     replicateBridges(job, session, builders, workDeadline),
   ]);
   o.runs = { ...runs, ...(build ? { build } : {}), verify: verified };
+}
+
+/** `p`'s value if it settles within `ms`, else undefined (p goes on; nobody waits for it). */
+function settleWithin<T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> {
+  if (!p) return Promise.resolve(undefined);
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+      timer.unref?.();
+    }),
+  ]);
+}
+
+/** The inner probes' contrast: each target's handshake from the runner, when it had one (InnerProbeConfig). */
+function outerHandshakeMs(
+  targets: ProbeJob['config']['targets'],
+  handshakes: ReadonlyMap<string, number> | undefined,
+): { outerHandshakeMs?: Record<string, number> } {
+  const known = targets.flatMap((t) => {
+    const ms = handshakes?.get(redactUrl(t.url));
+    return ms !== undefined ? [[t.url, Math.round(ms)] as const] : [];
+  });
+  return known.length ? { outerHandshakeMs: Object.fromEntries(known) } : {};
 }
 
 function probeJob(
@@ -212,7 +262,9 @@ function probeJob(
   api: DockerClient,
   session: RunSession,
   script: string,
+  handshakes?: ReadonlyMap<string, number>,
 ): ProbeJob {
+  const targets = resolveTargets(ctx.options.registries, ctx.options.urls);
   return {
     api,
     now: deps.now,
@@ -221,10 +273,11 @@ function probeJob(
     labels: session.labels,
     config: {
       v: 1,
-      targets: resolveTargets(ctx.options.registries, ctx.options.urls),
+      targets,
       stallTimeoutMs: ctx.options.stallTimeoutMs,
       maxBytes: ctx.options.maxBytes,
       insecure: ctx.options.insecure,
+      ...outerHandshakeMs(targets, handshakes),
     },
     env: Object.fromEntries(CONTAINER_PROXY_VARIABLES.filter((k) => deps.env[k]).map((k) => [k, deps.env[k]!])),
     ...(ctx.extraCa.length ? { ca: ctx.extraCa.join('\n') } : {}),

@@ -17,6 +17,11 @@ export interface InnerProbeConfig {
   /** Milliseconds the probe may take from its own start (the run's deadline, as remaining time). */
   budgetMs: number;
   insecure: boolean;
+  /**
+   * Target URL -> ms the layer above (the runner's own probe) took from the start of its TCP connect to the end of its TLS handshake
+   * with it: an inner probe connected with 0 bytes for 20 such handshakes (src/probe/evidence.ts) ends early.
+   */
+  outerHandshakeMs?: Record<string, number>;
 }
 
 export interface InnerProbeOutput {

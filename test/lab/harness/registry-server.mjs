@@ -26,6 +26,7 @@
 //   /reset-mid-body        headers + 64 KiB of body, then a TCP RST
 //   /redirect?to=URL       302 to URL (http://... for a downgrade, another lab name for a cross-host redirect)
 //   /huge-headers[?bytes=N] 200 with N bytes of response headers (default 64 KiB, beyond any client's limit)
+//   any route &delay=MS     the same answer, MS ms after the request arrived (a slow server; at most 60 s)
 //
 // On stdout it prints exactly one line, `{"ready":true,...}`, once every listener is bound, so the harness knows
 // when to proceed. Everything else goes to the log file.
@@ -92,6 +93,13 @@ function main() {
 
   function handle(req, res) {
     const url = new URL(req.url ?? '/', 'http://lab');
+    const delay = Number(url.searchParams.get('delay') ?? 0);
+    if (Number.isFinite(delay) && delay > 0 && !req.delayed) {
+      req.delayed = true;
+      log(`delaying ${req.url} by ${delay} ms`);
+      setTimeout(() => handle(req, res), Math.min(delay, 60_000));
+      return;
+    }
     const scheme = req.socket.encrypted ? 'https' : 'http';
     const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const bytesParam = Number(url.searchParams.get('bytes') ?? DEFAULT_BODY_BYTES);

@@ -21,6 +21,28 @@ const ROWS: Array<[string, Partial<ProbeEnd>, ProbeVerdict]> = [
   ['ok: a 3xx without Location is a final answer', { end: { status: 304 } }, { outcome: 'ok' }],
   ['http-error: the server answered 503', { end: { status: 503 } }, { outcome: 'http-error' }],
   [
+    'stall in tls, ended early on kernel evidence: the stall says on what, after how long',
+    {
+      phase: 'tls',
+      stalled: {
+        phase: 'tls',
+        idleMs: 1146,
+        early: { by: 'kernel', afterMs: 1146, detail: 'ended on kernel evidence' },
+      },
+      end: thrown('STALL'),
+    },
+    {
+      outcome: 'stall',
+      stall: {
+        phase: 'tls',
+        afterBytes: 0,
+        idleMs: 1146,
+        early: { by: 'kernel', afterMs: 1146, detail: 'ended on kernel evidence' },
+      },
+      error: { code: 'STALL', message: 'no new bytes for 1.1 s during tls (ended on kernel evidence)' },
+    },
+  ],
+  [
     'stall in tls: connected, then the certificate flight never came',
     { phase: 'tls', stalled: { phase: 'tls', idleMs: 5000 }, end: thrown('STALL') },
     {
