@@ -1,12 +1,17 @@
 /**
- * The Docker Engine API, spoken directly over the daemon's socket (or tcp+TLS) with undici: no docker CLI needed.
- * Every call is bounded by an absolute deadline, and every call in flight can be aborted at once (SIGTERM).
- * Failures carry a stable `code`: the socket's errno (ENOENT, ECONNREFUSED, EACCES), undici's
- * (UND_ERR_CONNECT_TIMEOUT), DEADLINE, CLOSED, or HTTP_<status> with the daemon's message.
+ * The Docker Engine API, spoken directly over the daemon's socket (or tcp+TLS) with Node's own http and https (one
+ * keep-alive agent per daemon): no docker CLI needed. Every call is bounded by an absolute deadline, and every call
+ * in flight can be aborted at once (SIGTERM). Failures carry a stable `code`: the socket's errno (ENOENT,
+ * ECONNREFUSED, EACCES), a connect that got no answer in 5 s (UND_ERR_CONNECT_TIMEOUT, the code it has always had),
+ * DEADLINE, CLOSED, or HTTP_<status> with the daemon's message.
  */
-import { Agent, request } from 'undici';
+import http from 'node:http';
+import https from 'node:https';
 import { DockerApiError, DockerCode, dockerHttpCode, isTlsCode } from '../../model/errors.js';
 import type { DockerEndpoint } from './endpoint.js';
+
+const CONNECT_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_CODE = 'UND_ERR_CONNECT_TIMEOUT';
 
 export interface CallOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -39,21 +44,19 @@ export interface DockerClient {
 }
 
 export function createDockerClient(endpoint: DockerEndpoint, now: () => number): DockerClient {
-  const agent = new Agent({
-    connect: endpoint.socketPath
-      ? { socketPath: endpoint.socketPath }
-      : {
-          ...(endpoint.tls?.ca ? { ca: endpoint.tls.ca } : {}),
-          ...(endpoint.tls?.cert ? { cert: endpoint.tls.cert } : {}),
-          ...(endpoint.tls?.key ? { key: endpoint.tls.key } : {}),
-          ...(endpoint.tls ? { rejectUnauthorized: endpoint.tls.verify } : {}),
-        },
-    // The deadline (an abort signal) bounds every call; undici's own 300 s timers would only get in the way
-    // of long waits such as POST /containers/{id}/wait.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connectTimeout: 5000,
-  });
+  const origin = new URL(endpoint.origin);
+  const secure = origin.protocol === 'https:';
+  // No timeout on the agent: the deadline (an abort signal) bounds every call, also long waits such as
+  // POST /containers/{id}/wait.
+  const agent = secure
+    ? new https.Agent({
+        keepAlive: true,
+        ...(endpoint.tls?.ca ? { ca: endpoint.tls.ca } : {}),
+        ...(endpoint.tls?.cert ? { cert: endpoint.tls.cert } : {}),
+        ...(endpoint.tls?.key ? { key: endpoint.tls.key } : {}),
+        ...(endpoint.tls ? { rejectUnauthorized: endpoint.tls.verify } : {}),
+      })
+    : new http.Agent({ keepAlive: true });
   const inflight = new Set<AbortController>();
   let closed = false;
   let destroyed = false;
@@ -75,7 +78,7 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
     timer.unref?.();
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) qs.set(k, String(v));
-    const url = `${endpoint.origin}${path}${qs.size ? `?${qs}` : ''}`;
+    const target = `${path}${qs.size ? `?${qs}` : ''}`;
     const headers: Record<string, string> = {};
     let body: Buffer | string | undefined;
     if (opts.json !== undefined) {
@@ -86,15 +89,17 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
       body = opts.body;
     }
     try {
-      const res = await request(url, {
-        method: method as 'GET',
+      const options: http.RequestOptions = {
+        method,
+        path: target,
         headers,
-        body: body ?? null,
-        dispatcher: agent,
+        agent,
         signal: ctl.signal,
-      });
-      const buf = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, body: buf, contentType: String(res.headers['content-type'] ?? '') };
+        ...(endpoint.socketPath
+          ? { socketPath: endpoint.socketPath }
+          : { host: origin.hostname.replace(/^\[|\]$/g, ''), port: Number(origin.port) || (secure ? 443 : 80) }),
+      };
+      return await send(secure, options, body);
     } catch (err) {
       if (ctl.signal.aborted) {
         const reason = ctl.signal.reason;
@@ -102,9 +107,8 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
           ? reason
           : new DockerApiError(DockerCode.ABORTED, `${method} ${path} aborted`);
       }
-      const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-      const code = e.code && e.code !== 'UND_ERR_SOCKET' ? e.code : (e.cause?.code ?? e.code ?? DockerCode.ERROR);
-      throw new DockerApiError(code, e.cause?.message ?? e.message ?? String(err));
+      const e = err as { code?: string; message?: string };
+      throw new DockerApiError(e.code ?? DockerCode.ERROR, e.message ?? String(err));
     } finally {
       clearTimeout(timer);
       inflight.delete(ctl);
@@ -137,9 +141,46 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
     async close() {
       closed = true;
       destroyed = true;
-      await agent.destroy().catch(() => undefined);
+      agent.destroy();
     },
   };
+}
+
+/** One request; resolves with the whole body. A connect that gets no answer in 5 s fails. */
+function send(
+  secure: boolean,
+  options: http.RequestOptions,
+  body: Buffer | string | undefined,
+): Promise<DockerResponse> {
+  return new Promise<DockerResponse>((resolve, reject) => {
+    const req = (secure ? https : http).request(options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('error', reject);
+      res.once('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks),
+          contentType: String(res.headers['content-type'] ?? ''),
+        }),
+      );
+    });
+    req.once('error', reject);
+    req.once('socket', (sock) => {
+      // A socket the agent kept alive is already connected.
+      if (!sock.connecting) return;
+      const timer = setTimeout(() => {
+        const err = Object.assign(new Error(`connect got no answer in ${CONNECT_TIMEOUT_MS / 1000} s`), {
+          code: CONNECT_TIMEOUT_CODE,
+        });
+        req.destroy(err);
+      }, CONNECT_TIMEOUT_MS);
+      timer.unref?.();
+      sock.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+      sock.once('close', () => clearTimeout(timer));
+    });
+    req.end(body);
+  });
 }
 
 /** Why a daemon could not be reached, in a user's words (by code, never by message text). */
@@ -156,7 +197,7 @@ export function describeUnreachable(err: unknown, host: string): string {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return `docker: no daemon at ${host} (the host name does not resolve)`;
-    case 'UND_ERR_CONNECT_TIMEOUT':
+    case CONNECT_TIMEOUT_CODE:
     case 'ETIMEDOUT':
     case DockerCode.DEADLINE:
       return `docker: no answer from ${host} (timed out)`;
