@@ -128,6 +128,14 @@ export interface TcpInfo {
   sndMss?: number;
   pmtu?: number;
   retrans?: number;
+  /** Bytes we sent, retransmissions included (ss bytes_sent). */
+  bytesSent?: number;
+  /** Of which retransmissions (ss bytes_retrans). */
+  bytesRetrans?: number;
+  /** Our segments the server SACKed: they arrived while an earlier one is still missing there. */
+  sacked?: number;
+  /** Our segments the kernel has marked lost. */
+  lost?: number;
   raw: string;
 }
 

@@ -4,7 +4,16 @@
  * gathers: which reader answers, and whether a namespace-wide counter can be attributed to this socket.
  */
 import type { EarlyStall, TcpInfo } from '../model/report.js';
-import { judgeContrast, judgeGap, observeSample, initialGap, type GapState, type SocketSample } from './evidence.js';
+import { requestHeadLost } from '../model/tcp.js';
+import {
+  judgeContrast,
+  judgeGap,
+  judgeHeadLoss,
+  observeSample,
+  initialGap,
+  type GapState,
+  type SocketSample,
+} from './evidence.js';
 import { established, type ProcNet } from './proc-net.js';
 import type { ProbeSession } from './session.js';
 import { parseSsTimers } from './tcp-info.js';
@@ -81,7 +90,8 @@ const LOOK_EVERY_MS = 100;
 /** ss answered nothing this many times in a row: it is missing here, use /proc/net. */
 const SS_MISSES = 2;
 
-function fromSs(info: TcpInfo, at: number): SocketSample {
+/** One `ss -tin` read as a sample for src/probe/evidence.ts. */
+export function fromSs(info: TcpInfo, at: number): SocketSample {
   const { rtoMs, rttMs, rcvRttMs } = parseSsTimers(info.raw);
   // The longer of our RTT and the receiver's: a deep queue toward us shows only in rcv_rtt.
   const rtt = Math.max(rttMs ?? 0, rcvRttMs ?? 0);
@@ -93,6 +103,7 @@ function fromSs(info: TcpInfo, at: number): SocketSample {
     ...(rtoMs !== undefined ? { rtoMs } : {}),
     ...(rtt > 0 ? { rttMs: rtt } : {}),
     source: 'ss',
+    ...(requestHeadLost(info) ? { headLost: { sacked: info.sacked ?? 0, retransmitted: info.bytesRetrans ?? 0 } } : {}),
   };
 }
 
@@ -146,13 +157,14 @@ export function createEarlyLook(ctx: EarlyContext): (idleMs: number) => EarlySta
       if (contrast) return contrast;
     }
     const now = session.elapsed();
-    const verdict = judgeGap({
+    const judged = {
       state,
       now,
       idleMs,
       ...(connectRtt() !== undefined ? { connectRttMs: connectRtt()! } : {}),
       stallTimeoutMs: ctx.stallTimeoutMs,
-    });
+    };
+    const verdict = judgeGap(judged) ?? judgeHeadLoss(judged);
     if (verdict) {
       if (info) session.result.tcpInfo = info;
       return verdict;

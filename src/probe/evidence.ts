@@ -29,6 +29,11 @@ export interface SocketSample {
   rttMs?: number;
   /** Where it came from, for the report's detail. */
   source: 'ss' | 'proc';
+  /**
+   * Our request's full-size head is lost on the way out while its tail was SACKed (src/model/tcp.ts
+   * requestHeadLost): the server has received part of the request and no ACK moves past the SYN. From ss only.
+   */
+  headLost?: { sacked: number; retransmitted: number };
 }
 
 /** What the samples so far add up to. */
@@ -38,6 +43,8 @@ export interface GapState {
   oooBase: number;
   /** When the current gap was first seen open (new out-of-order segments, nothing in order since). */
   gapSince?: number;
+  /** When our request's head was first seen lost with its tail SACKed, while it still is. */
+  headLostSince?: number;
   last?: SocketSample;
 }
 
@@ -58,6 +65,12 @@ export function initialGap(): GapState {
 
 /** Fold one sample into the state (pure). */
 export function observeSample(state: GapState, s: SocketSample): GapState {
+  const { headLostSince, ...rest } = observeInbound(state, s);
+  // The outbound signature holds from its first sighting until a sample without it (an ACK moved on: repaired).
+  return s.headLost ? { ...rest, headLostSince: headLostSince ?? s.at } : rest;
+}
+
+function observeInbound(state: GapState, s: SocketSample): GapState {
   if (state.last === undefined) {
     // The first look: whatever arrived out of order before it arrived behind what is still missing.
     const gap = s.outOfOrder > 0 && s.received === 0 ? { gapSince: s.at } : {};
@@ -115,6 +128,28 @@ export function judgeGap(j: JudgeInput): EarlyStall | undefined {
       `ended on kernel evidence after ${secs(j.idleMs)}, before the ${secs(j.stallTimeoutMs)} stall timeout: the server ACKed our request, ` +
       `${what} (segments behind a gap), ${last.received} bytes in order and none since for ${secs(open)} ` +
       `(at least ${secs(window)}: ${GAP_RTOS} RTOs, ${GAP_RTTS} RTTs, ${secs(MIN_GAP_MS)}${timers.length ? `; ${timers.join(', ')}` : ''})`,
+  };
+}
+
+/**
+ * The early end the outbound signature supports, if any (pure): our request's full-size first segment and its
+ * retransmissions were lost for a whole window while the server SACKed its tail. A lossy path repairs that within
+ * an RTO or two; a black hole on the way out never does.
+ */
+export function judgeHeadLoss(j: JudgeInput): EarlyStall | undefined {
+  const { state } = j;
+  const last = state.last;
+  if (!last?.headLost || state.headLostSince === undefined) return undefined;
+  const open = j.now - state.headLostSince;
+  const window = gapWindowMs(last, j.connectRttMs);
+  if (window >= j.stallTimeoutMs || open < window || j.idleMs < window) return undefined;
+  return {
+    by: 'kernel',
+    afterMs: Math.round(j.idleMs),
+    detail:
+      `ended on kernel evidence after ${secs(j.idleMs)}, before the ${secs(j.stallTimeoutMs)} stall timeout: the server SACKed ` +
+      `${last.headLost.sacked} later segment(s) of our request but never ACKed its first, full-size one ` +
+      `(${last.headLost.retransmitted} bytes retransmitted) for ${secs(open)} (at least ${secs(window)}): our full-size packets are dropped on the way out`,
   };
 }
 

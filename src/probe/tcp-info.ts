@@ -53,6 +53,10 @@ export function parseSsTcpInfo(text: string, remote?: { address: string; port: n
     ['advMss', 'advmss'],
     ['sndMss', 'mss'],
     ['pmtu', 'pmtu'],
+    ['bytesSent', 'bytes_sent'],
+    ['bytesRetrans', 'bytes_retrans'],
+    ['sacked', 'sacked'],
+    ['lost', 'lost'],
   ];
   for (const [field, key] of fields) {
     const v = num(key);
@@ -64,7 +68,7 @@ export function parseSsTcpInfo(text: string, remote?: { address: string; port: n
 }
 
 /**
- * The socket's timers from an `ss -tin` detail line: `rto:204` (ms), `rtt:0.175/0.091` (smoothed/variance, ms: from
+ * The socket's timers from an `ss -tin` detail line: `rto:204` (ms, before `backoff:N`), `rtt:0.175/0.091` (smoothed/variance, ms: from
  * ACKs of what we sent, so only our request) and `rcv_rtt:250` (the receiver's estimate from the data it gets: what
  * a deep queue on the way down adds, which our own rtt never sees).
  */
@@ -73,7 +77,11 @@ export function parseSsTimers(raw: string): { rtoMs?: number; rttMs?: number; rc
     const m = re.exec(raw);
     return m ? Number(m[1]) : undefined;
   };
-  const rto = num(/(?:^|\s)rto:(\d+(?:\.\d+)?)/);
+  // ss prints the RTO after exponential backoff (`backoff:N`): a socket retransmitting its own request doubles it
+  // each time. The window the early verdict waits is counted in the path's RTOs, so the one before the backoff.
+  const backoff = num(/(?:^|\s)backoff:(\d+)/) ?? 0;
+  const rtoBackedOff = num(/(?:^|\s)rto:(\d+(?:\.\d+)?)/);
+  const rto = rtoBackedOff !== undefined ? rtoBackedOff / 2 ** Math.min(backoff, 15) : undefined;
   const rtt = num(/(?:^|\s)rtt:(\d+(?:\.\d+)?)\//);
   const rcvRtt = num(/(?:^|\s)rcv_rtt:(\d+(?:\.\d+)?)/);
   return {

@@ -3,12 +3,15 @@
  * It is called `pmtu-blackhole` when something corroborates it:
  *  - the kernel holds out-of-order segments behind a gap (ss: rcv_ooopack > 0): the tail of the
  *    server's flight arrived, its full-size segments did not;
+ *  - or, the other way, the server SACKed the tail of our request and never ACKed its full-size head
+ *    (src/model/tcp.ts requestHeadLost): our own full-size segments are dropped on the way out;
  *  - or this layer leaves by a path smaller than 1500 / than one of its own networks.
  * Without either it is `transfer-stall`: same severity, but it does not claim a cause it cannot show
  * (a server that accepts and never speaks looks the same from here).
  */
 import type { Finding, Layer, ProbeResult } from '../../model/report.js';
 import { fixDockerMtu, fixPathBlackhole } from '../knobs/fixes.js';
+import { requestHeadLost } from '../../model/tcp.js';
 import { judgeMechanism, mechanismLine, routeException, uplinkMtuText } from '../mechanism.js';
 import { fmtBytes, fmtMs, probeHost, type DiagnosisInput, type Rule } from '../rule.js';
 
@@ -34,6 +37,9 @@ function stallEvidence(p: ProbeResult): string[] {
         ? `rcv_ooopack ${t.rcvOooPack} (segments behind a gap arrived; the full-size ones before them did not)`
         : '',
       t.rcvMss !== undefined ? `rcvmss ${t.rcvMss}` : '',
+      requestHeadLost(t)
+        ? `sacked ${t.sacked} with bytes_acked ${t.bytesAcked ?? 0} (the server got the tail of our request, never its first, full-size segment: dropped on the way out)`
+        : '',
     ].filter(Boolean);
     ev.push(`kernel socket state (ss -tin): ${bits.join(', ')}`);
   }
@@ -58,7 +64,10 @@ export const stall: Rule = {
     for (const layer of input.layers) {
       const stalled = layer.probes.filter((p) => p.outcome === 'stall');
       if (stalled.length === 0) continue;
-      const ooo = stalled.some((p) => (p.tcpInfo?.rcvOooPack ?? 0) > 0);
+      // Full-size segments lost while shorter ones behind them arrived: the server's (rcv_ooopack) or ours (sacked).
+      const ooo = stalled.some(
+        (p) => (p.tcpInfo?.rcvOooPack ?? 0) > 0 || (p.tcpInfo !== undefined && requestHeadLost(p.tcpInfo)),
+      );
       const smallUplink = layer.uplinks.find((u) => u.effectiveMtu < 1500);
       const mismatch = layerMismatch(layer);
       const corroborated = ooo || !!smallUplink || !!mismatch;

@@ -75,6 +75,19 @@ describe('diagnose', () => {
     expect(d.findings[0]!.fix?.steps.map((s) => s.snippet).join('\n')).toMatch(/clamp-mss-to-pmtu/);
   });
 
+  it('calls a TLS stall whose request head the server never ACKed, its tail SACKed, a pmtu-blackhole (outbound)', () => {
+    // The upstream 1400 hop of test/fixtures/lab-upstream-1400-outbound-ss-series: Node's 1.6 KB ClientHello.
+    const tcpInfo = { raw: '', bytesAcked: 1, sacked: 1, bytesSent: 3188, bytesRetrans: 1594, sndMss: 1448 };
+    const d = diagnose(facts([hostLayer({ probes: [stalled({ tcpInfo })] })]));
+    expect(d.findings.map((f) => f.code)).toEqual(['pmtu-blackhole']);
+    expect(d.findings[0]!.evidence.join('\n')).toMatch(
+      /sacked 1 with bytes_acked 1 \(the server got the tail of our request, never its first, full-size segment/,
+    );
+    // The same socket with the head ACKed is a server that never answers: no such claim.
+    const silent = diagnose(facts([hostLayer({ probes: [stalled({ tcpInfo: { ...tcpInfo, bytesAcked: 1595 } })] })]));
+    expect(silent.findings.map((f) => f.code)).toEqual(['transfer-stall']);
+  });
+
   it('calls a stall behind a 1450 uplink a pmtu-blackhole recommending 1450', () => {
     const layer = hostLayer({
       mtu: 1450,

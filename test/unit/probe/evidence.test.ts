@@ -6,10 +6,13 @@ import {
   initialGap,
   judgeContrast,
   judgeGap,
+  judgeHeadLoss,
   observeSample,
   type GapState,
   type SocketSample,
 } from '../../../src/probe/evidence.js';
+import { requestHeadLost } from '../../../src/model/tcp.js';
+import { fromSs } from '../../../src/probe/early.js';
 import { parseNetstatCounter, parseProcNetTcp } from '../../../src/probe/proc-net.js';
 import { parseSsTcpInfo, parseSsTimers } from '../../../src/probe/tcp-info.js';
 
@@ -133,5 +136,48 @@ describe('/proc/net where ss is missing (same socket)', () => {
   it('reads TcpExt TCPOFOQueue by name from /proc/net/netstat', () => {
     expect(parseNetstatCounter(fixture('proc-net-netstat.txt'), 'TcpExt', 'TCPOFOQueue')).toBe(1);
     expect(parseNetstatCounter(fixture('proc-net-netstat.txt'), 'TcpExt', 'Nope')).toBeUndefined();
+  });
+});
+
+describe('judgeHeadLoss: our own full-size segment lost on the way out (captured ss -tin, upstream 1400 hop)', () => {
+  const up = path.resolve(import.meta.dirname, '../../fixtures/lab-upstream-1400-outbound-ss-series');
+  const read = (f: string, at: number) => fromSs(parseSsTcpInfo(readFileSync(path.join(up, f), 'utf8'), REMOTE)!, at);
+  const judgeOut = (state: GapState, now: number, idleMs = now - 200) =>
+    judgeHeadLoss({ state, now, idleMs, connectRttMs: 1, stallTimeoutMs: 3000 });
+
+  it('reads the signature: bytes_acked 1, the tail SACKed, more than one segment sent; the RTO before backoff', () => {
+    const info = parseSsTcpInfo(readFileSync(path.join(up, 'ss-640ms.txt'), 'utf8'), REMOTE)!;
+    expect(info).toMatchObject({ bytesAcked: 1, sacked: 1, bytesSent: 3188, bytesRetrans: 1594, sndMss: 1448 });
+    expect(requestHeadLost(info)).toBe(true);
+    // rto:408 backoff:1 is the path's 204 ms doubled by our own retransmission.
+    expect(read('ss-640ms.txt', 640)).toMatchObject({ rtoMs: 204, headLost: { sacked: 1, retransmitted: 1594 } });
+  });
+
+  it('is not conclusive before the window (1 s) and is once the head stayed lost that long, saying why', () => {
+    const state = fold([read('ss-348ms.txt', 348), read('ss-640ms.txt', 640), read('ss-1308ms.txt', 1308)]);
+    expect(judgeOut(fold([read('ss-348ms.txt', 348), read('ss-640ms.txt', 640)]), 900)).toBeUndefined();
+    const v = judgeOut(state, 1400);
+    expect(v).toMatchObject({ by: 'kernel', afterMs: 1200 });
+    expect(v!.detail).toMatch(/SACKed 1 later segment\(s\) of our request but never ACKed its first, full-size one/);
+    expect(v!.detail).toMatch(/dropped on the way out/);
+    // The inbound rule has nothing to say: the server never got a whole request, so it sent nothing.
+    expect(judgeGap({ state, now: 1400, idleMs: 1200, connectRttMs: 1, stallTimeoutMs: 3000 })).toBeUndefined();
+  });
+
+  it('a lossy path that repairs the head (an ACK past the SYN) never ends early', () => {
+    const lossy = read('ss-348ms.txt', 348);
+    const repaired: SocketSample = { ...lossy, at: 600, requestAcked: true, headLost: undefined };
+    const state = fold([lossy, repaired, { ...repaired, at: 1500 }]);
+    expect(state.headLostSince).toBeUndefined();
+    expect(judgeOut(state, 1500)).toBeUndefined();
+  });
+
+  it('a request of one segment retransmitted many times is not the signature (nothing after it to SACK)', () => {
+    expect(requestHeadLost({ bytesAcked: 1, sacked: 0, bytesSent: 2068, bytesRetrans: 1551, sndMss: 1448 })).toBe(
+      false,
+    );
+    expect(requestHeadLost({ bytesAcked: 1, sacked: 1, bytesSent: 2068, bytesRetrans: 1551, sndMss: 1448 })).toBe(
+      false,
+    );
   });
 });
