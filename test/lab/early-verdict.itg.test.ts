@@ -81,6 +81,24 @@ describe('early verdict (lab)', () => {
     expect(f.evidence.join('\n')).toMatch(/rcv_ooopack/);
   });
 
+  it('a black hole on the way out (upstream 1400 hop, ICMP dropped) is named on our own lost request', async () => {
+    // Node 24's ~1.6 KB ClientHello is a full segment and a tail: the hop drops the first every time, the server
+    // SACKs the tail and, never holding a whole ClientHello, sends nothing: no out-of-order data on our side.
+    const l = await freshLab({ bottleneckMtu: 1400, upstream: true, dropFragNeeded: true });
+    const r = await run(l, '/big.tgz', ['--stall-timeout', '10']);
+    record('outbound black hole, stall timeout 10 s', r);
+    expect(r.code, r.stderr).toBe(1);
+    expect(codes(r)).toContain('pmtu-blackhole');
+    const p = hostProbe(r);
+    expect(p.stall?.phase).toBe('tls');
+    expect(p.stall?.early?.by).toBe('kernel');
+    expect(p.stall?.early?.detail).toMatch(/never ACKed its first, full-size one .*dropped on the way out/);
+    expect(p.tcpInfo).toMatchObject({ bytesAcked: 1 });
+    expect(p.tcpInfo?.sacked).toBeGreaterThan(0);
+    const f = r.report!.findings.find((x) => x.code === 'pmtu-blackhole')!;
+    expect(f.evidence.join('\n')).toMatch(/never its first, full-size segment: dropped on the way out/);
+  });
+
   it('a slow server that answers after 2 s passes: no gap, so no early end', async () => {
     const l = await freshLab({});
     const r = await run(l, '/slow.tgz?bytes=1048576&delay=2000');
