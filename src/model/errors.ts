@@ -1,7 +1,8 @@
 /**
- * Every error code this product gives, and its error classes, in one place (as undici's lib/core/errors.js).
+ * Every error code this product gives, and its error classes, in one place.
  * A code is part of the JSON report (ProbeResult.error.code) and of the messages users search for:
- * never rename one. Codes that come from elsewhere (errno, OpenSSL, undici) are classified where they
+ * never rename one. Codes that come from elsewhere (errno, OpenSSL, and the UND_ERR_* names reports have always
+ * carried, kept by src/probe/transport.ts) are classified where they
  * are read (src/probe/outcome.ts), except the TLS ones, listed here once because three places ask.
  */
 
@@ -35,7 +36,7 @@ export const ProbeCode = {
 } as const;
 export type ProbeCode = (typeof ProbeCode)[keyof typeof ProbeCode];
 
-/** Codes of the Docker Engine API client's own failures (besides errno, undici's and HTTP_<status>). */
+/** Codes of the Docker Engine API client's own failures (besides errno, UND_ERR_CONNECT_TIMEOUT and HTTP_<status>). */
 export const DockerCode = {
   /** The call could not finish by the run's deadline. */
   DEADLINE,
@@ -67,7 +68,7 @@ export class ProbeError extends Error {
   }
 }
 
-/** A Docker Engine API call that failed: errno, undici's code, a DockerCode, or HTTP_<status> with `status`. */
+/** A Docker Engine API call that failed: errno, UND_ERR_CONNECT_TIMEOUT, a DockerCode, or HTTP_<status> with `status`. */
 export class DockerApiError extends Error {
   constructor(
     readonly code: string,

@@ -1,11 +1,11 @@
 /**
- * Which proxy variable wins, decided once. The probe's dispatcher (undici's EnvHttpProxyAgent) reads
+ * Which proxy variable wins, decided once. The probe's transport (src/probe/transport.ts, proxy-tunnel.ts) reads
  * the lowercase name before the uppercase one, as curl does; an https URL falls back to the http proxy when no
- * https proxy is set. ALL_PROXY is honoured by neither undici nor the package clients this product stands in
- * for (npm, pip), so the probe does not use it; it is still masked, as it can carry credentials.
+ * https proxy is set. ALL_PROXY is honoured by none of the package clients this product stands in for (npm,
+ * pip), so the probe does not use it; it is still masked, as it can carry credentials.
  */
 
-/** What the probe's dispatcher is given (EnvHttpProxyAgent's httpProxy / httpsProxy / noProxy); '' is none. */
+/** What the probe's transport is given (an http proxy, an https proxy, NO_PROXY); '' is none. */
 export interface ProxySettings {
   httpProxy: string;
   httpsProxy: string;

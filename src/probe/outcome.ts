@@ -13,7 +13,7 @@ export type ProbePhase = StallPhase | 'dns' | 'proxy';
 /** What was thrown, reduced to what classification reads (by code, never by message text). */
 export interface Thrown {
   code?: string;
-  /** The code of err.cause: undici wraps the socket's error in its own. */
+  /** The code of err.cause, where the error wraps the socket's own. */
   causeCode?: string;
   message: string;
 }
@@ -35,7 +35,7 @@ export interface ProbeEnd {
   stalled?: { phase: ProbePhase; idleMs: number; early?: EarlyStall };
   /** The run's deadline ended the probe, after idleMs without progress. */
   deadline?: { idleMs: number };
-  /** The first error the socket itself reported (undici reports a reset mid-body as its own error). */
+  /** The first error the socket itself reported (the HTTP layer reports a reset mid-body as its own error). */
   socketError?: string;
   /** A final response (its body read to the end or the cap), or what ended the request instead. */
   end: { status: number } | { thrown: Thrown };
@@ -116,8 +116,8 @@ export function classifyProbeEnd(s: ProbeEnd): ProbeVerdict {
 function classifyThrown(s: ProbeEnd, thrown: Thrown): ProbeVerdict {
   let code = thrown.code ?? thrown.causeCode ?? ProbeCode.UNKNOWN;
   let message = maskSecrets(thrown.message);
-  // undici reports a connection cut mid-body as a body shorter than its content-length, or as "other side
-  // closed"; the socket's own error says how it was cut (ECONNRESET: a reset, by the server or a middlebox).
+  // A connection cut mid-body is reported as a body shorter than its content-length, or as "other side closed"
+  // (src/probe/transport.ts keeps those codes); the socket's own error says how it was cut (ECONNRESET: a reset, by the server or a middlebox).
   if (s.socketError && s.bytes > 0 && (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_SOCKET')) {
     message = `${s.socketError === 'ECONNRESET' ? 'connection reset' : `connection failed (${s.socketError})`} after ${s.bytes} bytes of the body (${message})`;
     code = s.socketError;

@@ -14,13 +14,13 @@ export class ProbeSession {
   /** The socket to the target when connected directly (the kernel is asked about it on a stall). */
   socket?: net.Socket;
   remotePort = 0;
-  /** The socket to the proxy, to recognise the tunnel built on it in undici's diagnostics channels. */
+  /** The socket to the proxy (src/probe/proxy-tunnel.ts), destroyed with the others when the probe ends. */
   proxySocket?: net.Socket;
   /** Our connector was used: the request went direct (no proxy, or NO_PROXY matched). */
   directUsed = false;
   /** The probe has returned: a connection still being set up is refused. */
   settled = false;
-  /** The first error the socket itself reported: undici turns a reset mid-body into a content-length mismatch. */
+  /** The first error the socket itself reported: the HTTP layer turns a reset mid-body into a short body. */
   socketError?: string;
   /** The watchdog ended a stall: in which phase, after how long, and (before the stall timeout) on what evidence. */
   stalled?: { phase: ProbePhase; idleMs: number; early?: EarlyStall };
