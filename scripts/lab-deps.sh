@@ -10,6 +10,8 @@ declare -A need=(
   # The report formats' real checkers (test/unit/render/ci-reports.test.ts, the lab): JUnit XSD, Prometheus text.
   [xmllint]=libxml2-utils [promtool]=prometheus [prometheus-pushgateway]=prometheus-pushgateway
   [systemd-analyze]=systemd
+  # Podman and a rootless engine's user-space stack (test/lab/podman.itg.test.ts).
+  [podman]=podman [slirp4netns]=slirp4netns
 )
 # `npm run bench` (scripts/bench/) also runs the clients users have beside ours, and the path tools.
 if [ "${1:-}" = --bench ]; then
@@ -20,6 +22,8 @@ for tool in "${!need[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || [ -x "/sbin/$tool" ] || missing+=("${need[$tool]}")
 done
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+# Podman's network backend is not on PATH.
+[ -x /usr/lib/podman/netavark ] || missing+=(netavark)
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" -ne 0 ]; then

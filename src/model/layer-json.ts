@@ -4,7 +4,15 @@
  * that mapping is written, both ways: toLayerJson for the renderer, fromLayerJson for tools and tests that start
  * from a written report.
  */
-import type { ContainerVariant, Layer, LayerBase, LayerKind } from './layers.js';
+import type {
+  ContainerVariant,
+  DockerDaemonLayer,
+  EngineIdentity,
+  Layer,
+  LayerBase,
+  LayerKind,
+  RootlessState,
+} from './layers.js';
 import type { InterfaceKind } from './report.js';
 
 /** The flat `facts` object of schema v1, written from the typed fields. */
@@ -15,6 +23,17 @@ function defined(entries: Array<[string, string | number | boolean | undefined]>
   const out: LayerFacts = {};
   for (const [k, v] of entries) if (v !== undefined) out[k] = v;
   return out;
+}
+
+/** The engine behind a daemon layer and its rootless state (additive facts of schema v1). */
+function engineFacts(l: DockerDaemonLayer): Array<[string, string | number | boolean | undefined]> {
+  return [
+    ['engine', l.engine?.name],
+    ['engineVersion', l.engine?.version],
+    ['rootless', l.rootless ? true : undefined],
+    ['rootlessTap', l.rootless?.tap?.name],
+    ['rootlessTapMtu', l.rootless?.tap?.mtu],
+  ];
 }
 
 /**
@@ -42,6 +61,7 @@ export function layerFacts(l: Layer): LayerFacts | undefined {
         ['probeImageMissing', l.probeImageMissing],
         ['probedFrom', l.view?.from],
         ['probeMs', l.view?.ms],
+        ...engineFacts(l),
       ]);
     case 'docker-network':
       if (l.purpose === 'verify') {
@@ -169,40 +189,8 @@ export function fromLayerJson(j: LayerJson): Layer | undefined {
   switch (j.kind) {
     case 'host':
       return { ...base, kind: 'host' };
-    case 'docker-daemon': {
-      const host = str(f, 'endpoint');
-      const version = str(f, 'version');
-      const major = version !== undefined ? Number.parseInt(version, 10) : Number.NaN;
-      const swarm = str(f, 'swarm');
-      const probedFrom = str(f, 'probedFrom');
-      return only({
-        ...base,
-        kind: 'docker-daemon' as const,
-        reachable: f.reachable !== false,
-        required: bool(f, 'required'),
-        endpoint: host !== undefined ? { host, source: str(f, 'source') ?? '' } : undefined,
-        version:
-          version !== undefined
-            ? only({
-                version,
-                apiVersion: str(f, 'apiVersion') ?? '',
-                os: str(f, 'os'),
-                kernel: str(f, 'kernel'),
-                major: Number.isFinite(major) ? major : undefined,
-              })
-            : undefined,
-        swarm:
-          swarm !== undefined
-            ? only({ state: swarm, nodes: num(f, 'swarmNodes'), nodeAddr: str(f, 'swarmNodeAddr') })
-            : undefined,
-        probeImage: str(f, 'probeImage'),
-        probeImageMissing: str(f, 'probeImageMissing'),
-        view:
-          probedFrom === 'host-network container'
-            ? { from: 'host-network container' as const, ms: num(f, 'probeMs') ?? 0 }
-            : undefined,
-      });
-    }
+    case 'docker-daemon':
+      return fromDaemonJson(base, f);
     case 'docker-network': {
       const driver = str(f, 'driver') ?? 'bridge';
       const parent = str(f, 'parent');
@@ -262,6 +250,56 @@ export function fromLayerJson(j: LayerJson): Layer | undefined {
     default:
       return fromBuilderJson(j, base, f);
   }
+}
+
+function engineOf(f: LayerFacts): EngineIdentity | undefined {
+  const name = (['docker', 'podman'] as const).find((e) => e === f.engine);
+  return name ? { name, version: str(f, 'engineVersion') ?? '' } : undefined;
+}
+
+function rootlessOf(f: LayerFacts): RootlessState | undefined {
+  if (f.rootless !== true) return undefined;
+  const tap = str(f, 'rootlessTap');
+  const mtu = num(f, 'rootlessTapMtu');
+  return tap !== undefined && mtu !== undefined ? { tap: { name: tap, mtu } } : {};
+}
+
+/** fromLayerJson's docker-daemon layer. */
+function fromDaemonJson(base: Omit<LayerJson, 'facts'>, f: LayerFacts): Layer {
+  const host = str(f, 'endpoint');
+  const version = str(f, 'version');
+  const major = version !== undefined ? Number.parseInt(version, 10) : Number.NaN;
+  const swarm = str(f, 'swarm');
+  const probedFrom = str(f, 'probedFrom');
+  return only({
+    ...base,
+    kind: 'docker-daemon' as const,
+    reachable: f.reachable !== false,
+    required: bool(f, 'required'),
+    endpoint: host !== undefined ? { host, source: str(f, 'source') ?? '' } : undefined,
+    version:
+      version !== undefined
+        ? only({
+            version,
+            apiVersion: str(f, 'apiVersion') ?? '',
+            os: str(f, 'os'),
+            kernel: str(f, 'kernel'),
+            major: Number.isFinite(major) ? major : undefined,
+          })
+        : undefined,
+    swarm:
+      swarm !== undefined
+        ? only({ state: swarm, nodes: num(f, 'swarmNodes'), nodeAddr: str(f, 'swarmNodeAddr') })
+        : undefined,
+    probeImage: str(f, 'probeImage'),
+    probeImageMissing: str(f, 'probeImageMissing'),
+    view:
+      probedFrom === 'host-network container'
+        ? { from: 'host-network container' as const, ms: num(f, 'probeMs') ?? 0 }
+        : undefined,
+    engine: engineOf(f),
+    rootless: rootlessOf(f),
+  });
 }
 
 /** fromLayerJson's buildx and pod-network layers; undefined for a kind this version does not know. */

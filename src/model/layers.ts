@@ -48,6 +48,24 @@ export interface EngineVersion {
   major?: number;
 }
 
+/**
+ * Which engine serves the Docker API, as GET /version's Components name it: dockerd ("Engine"), or Podman
+ * ("Podman Engine", podman pkg/api/handlers/compat/version.go). Podman's version is its own (4.3.1), not Docker's.
+ */
+export interface EngineIdentity {
+  name: 'docker' | 'podman';
+  version: string;
+}
+
+/**
+ * A rootless engine (GET /info SecurityOptions has name=rootless, for dockerd and Podman alike) and the user-space
+ * network stack its namespace leaves through, when the daemon's namespace shows it (a tap at slirp4netns's 65520).
+ */
+export interface RootlessState {
+  /** The tap the daemon's namespace leaves by (tap0 for rootlesskit and slirp4netns) and its MTU. */
+  tap?: { name: string; mtu: number };
+}
+
 export interface SwarmState {
   /** active, pending, error, locked (inactive is not recorded). */
   state: string;
@@ -63,6 +81,10 @@ export interface DockerDaemonLayer extends LayerBase {
   endpoint?: EngineEndpoint;
   version?: EngineVersion;
   swarm?: SwarmState;
+  /** The engine behind the API (absent: not said, taken as dockerd). */
+  engine?: EngineIdentity;
+  /** Set when the engine runs rootless. */
+  rootless?: RootlessState;
   /** The image the probe containers run. */
   probeImage?: string;
   /** Why there were no probes inside the daemon (the image is missing and may not be pulled). */

@@ -12,6 +12,11 @@ export const IPV6_MIN_MTU = 1280;
 /** The network option that sets a Docker bridge's (and Podman's compat API's) MTU. */
 export const MTU_OPTION = 'com.docker.network.driver.mtu';
 
+/** The option Podman stores a network's MTU as (netavark and CNI; `podman network create --opt mtu=N`). */
+export const PODMAN_MTU_OPTION = 'mtu';
+/** The MTU slirp4netns and rootlesskit give their tap by default (moby contrib/dockerd-rootless.sh, containers.conf). */
+export const USER_STACK_TAP_MTU = 65520;
+
 /** VXLAN encapsulation: outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 bytes. */
 export const VXLAN_OVERHEAD = 50;
 /** ESP on an encrypted overlay: SPI 4 + sequence 4 + IV 8 + pad length 1 + next header 1 + ICV 8 (libnetwork's pktExpansion). */

@@ -6,7 +6,7 @@
  * Everything created is removed before returning, on SIGINT/SIGTERM, and by the next run if this one is killed.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { GWBRIDGE, isParentDriver } from '../../model/net.js';
 import { CONTAINER_PROXY_VARIABLES } from '../../model/proxy.js';
@@ -68,6 +68,11 @@ export async function collectDockerLayers(ctx: LayerContext, deps: DockerLayerDe
       env: deps.env,
       homedir: deps.homedir ?? os.homedir(),
       readFile: deps.readFile ?? ((p) => readFile(p, 'utf8').catch(() => undefined)),
+      exists: (p) =>
+        access(p).then(
+          () => true,
+          () => false,
+        ),
     });
   } catch (err) {
     return unreachable(describeUnreachable(err, deps.env.DOCKER_HOST ?? '?'));

@@ -106,6 +106,25 @@ export interface EndpointIo {
   homedir: string;
   /** Resolves to undefined when the file cannot be read. */
   readFile: (p: string) => Promise<string | undefined>;
+  /** Whether a socket exists there (the engines' default sockets); absent: none is looked for. */
+  exists?: (p: string) => Promise<boolean>;
+}
+
+/**
+ * The sockets looked for when nothing names one, in order: dockerd's, rootless Podman's ($XDG_RUNTIME_DIR/podman/
+ * podman.sock, podman-system-service(1)), rootful Podman's (/run/podman/podman.sock), rootless dockerd's
+ * ($XDG_RUNTIME_DIR/docker.sock, dockerd-rootless-setuptool.sh). The first that exists is used.
+ */
+export function defaultSockets(env: NodeJS.ProcessEnv): Array<{ path: string; source: string }> {
+  const xdg = env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR.startsWith('/') ? env.XDG_RUNTIME_DIR : undefined;
+  return [
+    { path: '/var/run/docker.sock', source: 'default' },
+    ...(xdg
+      ? [{ path: path.join(xdg, 'podman', 'podman.sock'), source: 'rootless Podman socket ($XDG_RUNTIME_DIR)' }]
+      : []),
+    { path: '/run/podman/podman.sock', source: 'Podman socket (/run/podman)' },
+    ...(xdg ? [{ path: path.join(xdg, 'docker.sock'), source: 'rootless Docker socket ($XDG_RUNTIME_DIR)' }] : []),
+  ];
 }
 
 async function readTls(io: EndpointIo, dir: string, verify: boolean): Promise<DockerTls> {
@@ -133,6 +152,9 @@ export async function resolveDockerEndpoint(io: EndpointIo): Promise<DockerEndpo
       ];
     return ep;
   }
+  // Podman's remote clients read CONTAINER_HOST (podman-remote(1)); the docker CLI does not, so DOCKER_HOST wins.
+  // ssh:// (podman's usual remote form) is refused by parseDockerHost with a sentence saying why.
+  if (env.CONTAINER_HOST) return parseDockerHost(env.CONTAINER_HOST, undefined, 'CONTAINER_HOST');
   const contextName =
     env.DOCKER_CONTEXT ||
     parseDockerConfig((await io.readFile(path.join(configDir, 'config.json'))) ?? '{}').currentContext;
@@ -150,6 +172,11 @@ export async function resolveDockerEndpoint(io: EndpointIo): Promise<DockerEndpo
     const tls = await readTls(io, tlsDir, !meta.skipTlsVerify);
     const hasTlsFiles = !!(tls.ca || tls.cert);
     return parseDockerHost(meta.host, hasTlsFiles || meta.host.startsWith('https://') ? tls : undefined, source);
+  }
+  if (io.exists) {
+    for (const s of defaultSockets(env)) {
+      if (await io.exists(s.path)) return parseDockerHost(`unix://${s.path}`, undefined, s.source);
+    }
   }
   return parseDockerHost(DEFAULT_DOCKER_HOST, undefined, 'default');
 }

@@ -10,7 +10,9 @@
  * containers 1400); macvlan and ipvlan ignore it (moby/libnetwork#2274): their containers get the parent's MTU.
  */
 import type { DockerClient } from './api.js';
-import { GWBRIDGE, MTU_OPTION, overlayMtu, PARENT_DRIVERS } from '../../model/net.js';
+import type { EngineIdentity } from '../../model/layers.js';
+import { GWBRIDGE, MTU_OPTION, overlayMtu, PARENT_DRIVERS, PODMAN_MTU_OPTION } from '../../model/net.js';
+import { parseEngine, parseLibpodNetworks, parseRootless, type PodmanNetwork } from './engine.js';
 
 export interface DockerVersion {
   version: string;
@@ -20,6 +22,8 @@ export interface DockerVersion {
   kernel?: string;
   /** Major version (25 for 25.0.3), for the docker0-reads-1500-while-idle caveat. */
   major?: number;
+  /** Which engine, from the Components, when it is not dockerd (Podman's version is its own). */
+  engine?: EngineIdentity;
 }
 
 /** `GET /version`, or `docker version --format '{{json .}}'` (the same object under `Server`). */
@@ -43,6 +47,8 @@ export function parseVersion(json: unknown): DockerVersion {
     ...(v.Arch ? { arch: v.Arch } : {}),
     ...(v.KernelVersion ? { kernel: v.KernelVersion } : {}),
     ...(Number.isFinite(major) ? { major } : {}),
+    // Recorded for engines other than dockerd only: a dockerd's version object stays what it always was.
+    ...(parseEngine(json)?.name === 'podman' ? { engine: parseEngine(json)! } : {}),
   };
 }
 
@@ -97,21 +103,24 @@ interface RawNetwork {
   Containers?: Record<string, unknown> | null;
 }
 
-/** One entry of `GET /networks` or `docker network inspect`. Returns undefined for host/none (no own interface). */
-export function parseNetworkInspect(json: unknown): DockerNetwork | undefined {
+/**
+ * One entry of `GET /networks` or `docker network inspect`. Returns undefined for host/none (no own interface).
+ * `podman`: the engine is Podman, which stores the MTU as the option `mtu` (and names no bridge in this answer).
+ */
+export function parseNetworkInspect(json: unknown, podman = false): DockerNetwork | undefined {
   const n = (json ?? {}) as RawNetwork;
   const driver = String(n.Driver ?? '');
   if (!n.Name || driver === 'host' || driver === 'null' || driver === '') return undefined;
   const options = n.Options ?? {};
   const labels = n.Labels ?? {};
-  const raw = options[MTU_OPTION];
+  const raw = options[MTU_OPTION] ?? (podman ? options[PODMAN_MTU_OPTION] : undefined);
   const parsed = raw !== undefined ? Number.parseInt(raw, 10) : Number.NaN;
   const mtuOption = Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
   const isDefault =
     options['com.docker.network.bridge.default_bridge'] === 'true' || (n.Name === 'bridge' && driver === 'bridge');
   const id = String(n.Id ?? '');
   const bridge =
-    driver === 'bridge'
+    driver === 'bridge' && !podman
       ? (options['com.docker.network.bridge.name'] ??
         (isDefault ? 'docker0' : id ? `br-${id.slice(0, 12)}` : undefined))
       : undefined;
@@ -154,10 +163,10 @@ export function parseNetworkInspect(json: unknown): DockerNetwork | undefined {
 }
 
 /** `GET /networks` (an array), default bridge first, then by name. */
-export function parseNetworkList(json: unknown): DockerNetwork[] {
+export function parseNetworkList(json: unknown, podman = false): DockerNetwork[] {
   const list = Array.isArray(json) ? json : [];
   return list
-    .map(parseNetworkInspect)
+    .map((n) => parseNetworkInspect(n, podman))
     .filter((n): n is DockerNetwork => !!n)
     .sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name));
 }
@@ -188,6 +197,28 @@ export interface DaemonInspection {
   networks: DockerNetwork[];
   /** Absent when GET /info failed (the rest of the inspection stands). */
   swarm?: SwarmInfo;
+  /** GET /info says the engine runs rootless. */
+  rootless?: boolean;
+  /** What an API call the engine lacks (or failed) left unseen, for the daemon layer's notes. */
+  notes?: string[];
+}
+
+/**
+ * Podman's own view of its networks (GET /libpod/networks/json on the same socket): the Linux bridge of each and the
+ * MTU as stored. The compat answer calls the default network `bridge`; Podman's calls it by its name (`podman`).
+ */
+function applyLibpodNetworks(networks: DockerNetwork[], libpod: PodmanNetwork[]): void {
+  const byName = new Map(libpod.map((n) => [n.name, n]));
+  const defaultOwn = libpod.find((n) => !networks.some((d) => d.name === n.name && !d.isDefault));
+  for (const n of networks) {
+    const own = byName.get(n.name) ?? (n.isDefault ? defaultOwn : undefined);
+    if (!own) continue;
+    if (own.iface && n.driver === 'bridge') n.bridge = own.iface;
+    if (n.mtuOption === undefined && own.mtu !== undefined) {
+      n.mtuOption = own.mtu;
+      n.mtu = own.mtu;
+    }
+  }
 }
 
 /**
@@ -195,13 +226,36 @@ export interface DaemonInspection {
  * deadline) for the first two; /info only adds the swarm state.
  */
 export async function inspectDaemon(api: DockerClient, deadline: number): Promise<DaemonInspection> {
+  const notes: string[] = [];
   const [version, networks, info] = await Promise.all([
     api.call('GET', '/version', { deadline }),
     api.call('GET', '/networks', { deadline }),
-    api.call('GET', '/info', { deadline }).catch(() => undefined),
+    api.call('GET', '/info', { deadline }).catch((err: Error) => {
+      notes.push(`GET /info failed (${err.message}): swarm and rootless state not known`);
+      return undefined;
+    }),
   ]);
+  const v = parseVersion(version);
+  const podman = v.engine?.name === 'podman';
+  const nets = parseNetworkList(networks, podman);
+  if (podman) {
+    // Podman 4+ answers its own API on the same socket; an older one (or a proxy) may not: the compat answer stands.
+    const own = await api
+      .call('GET', '/v4.0.0/libpod/networks/json', { deadline })
+      .then(parseLibpodNetworks, (err: Error) => {
+        notes.push(`GET /libpod/networks/json failed (${err.message}): the networks' bridges are not named`);
+        return [];
+      });
+    applyLibpodNetworks(nets, own);
+  }
   const swarm = parseSwarmInfo(info);
-  return { version: parseVersion(version), networks: parseNetworkList(networks), ...(swarm ? { swarm } : {}) };
+  return {
+    version: v,
+    networks: nets,
+    ...(swarm ? { swarm } : {}),
+    ...(info !== undefined && parseRootless(info) ? { rootless: true } : {}),
+    ...(notes.length ? { notes } : {}),
+  };
 }
 
 /** GET /networks/<name>: one network, or undefined when there is none by that name (or the call fails). */
@@ -210,7 +264,8 @@ export async function inspectNetwork(
   name: string,
   deadline: number,
 ): Promise<DockerNetwork | undefined> {
-  return api
-    .call('GET', `/networks/${encodeURIComponent(name)}`, { deadline })
-    .then(parseNetworkInspect, () => undefined);
+  return api.call('GET', `/networks/${encodeURIComponent(name)}`, { deadline }).then(
+    (n) => parseNetworkInspect(n),
+    () => undefined,
+  );
 }

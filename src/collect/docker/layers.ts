@@ -7,6 +7,7 @@
  * layer, and the overlay layer keeps what the container saw on its eth0.
  */
 import type { ContainerVariant, DockerDaemonLayer, DockerNetworkLayer, Layer } from '../../model/layers.js';
+import { USER_STACK_TAP_MTU } from '../../model/net.js';
 import { containerLayer, overlayContainerLayer, refineNetworkMtu } from './containers.js';
 import { containerLayerId, DAEMON_LAYER_ID } from './ids.js';
 import { gwbridgeLayer, networkLayer, verificationNetworkLayer } from './networks.js';
@@ -69,12 +70,14 @@ export function unreachableDaemonLayer(parent: string, message: string, endpoint
 export function buildDaemonLayers(o: DaemonObservation, parent: string): Layer[] {
   const daemon = daemonLayer(o, parent);
   const major = o.inspection.version.major;
+  const podman = o.inspection.version.engine?.name === 'podman';
   const networks = o.inspection.networks.filter((n) => n.origin !== 'mtu-preflight');
-  const nets = networks.map((n) => networkLayer(n, daemon.id, major));
+  const nets = networks.map((n) => networkLayer(n, daemon.id, major, podman));
   const layers: Layer[] = [daemon, ...nets];
   const runs = o.runs;
   if (runs) {
     applyDaemonView(daemon, runs.host);
+    applyRootless(daemon);
     applyParents(nets, daemon);
     const layerOf = (n: DockerNetwork) => nets[networks.indexOf(n)]!;
     const defaultNet = networks.find((n) => n.isDefault);
@@ -117,7 +120,11 @@ export function buildDaemonLayers(o: DaemonObservation, parent: string): Layer[]
       }
     }
     layers.push(...inner);
-    if (bridgeLayer && runs.build) {
+    // Podman's compat /build runs RUN steps in the service's own network namespace (buildah NamespaceOption network
+    // Host: true unless the client sends nsoptions, podman pkg/api/handlers/compat/images_build.go v4.3.1): the step
+    // stands under the daemon, not the default network.
+    if (podman && runs.build) layers.push(podmanBuildLayer(daemon, runs.build, o.probeImage));
+    else if (bridgeLayer && runs.build) {
       layers.push(
         containerLayer(
           'docker-build',
@@ -154,15 +161,26 @@ export function buildDaemonLayers(o: DaemonObservation, parent: string): Layer[]
 function daemonLayer(o: DaemonObservation, parent: string): DockerDaemonLayer {
   const v = o.inspection.version;
   const swarm = o.inspection.swarm;
+  const podman = v.engine?.name === 'podman';
   return {
     id: DAEMON_LAYER_ID,
     kind: 'docker-daemon',
-    name: `docker daemon (${o.endpoint.host})`,
+    name: podman
+      ? `Podman ${v.engine!.version} (Docker-compatible API, ${o.endpoint.host})`
+      : `docker daemon (${o.endpoint.host})`,
     parent,
     interfaces: [],
     uplinks: [],
     probes: [],
-    notes: [...o.notes],
+    notes: [
+      ...(podman
+        ? [
+            `engine: Podman ${v.engine!.version} (GET /version names the component "Podman Engine"), API ${v.apiVersion}`,
+          ]
+        : []),
+      ...o.notes,
+      ...(o.inspection.notes ?? []),
+    ],
     reachable: true,
     required: o.required,
     endpoint: { host: o.endpoint.host, source: o.endpoint.source },
@@ -174,6 +192,8 @@ function daemonLayer(o: DaemonObservation, parent: string): DockerDaemonLayer {
       ...(v.major !== undefined ? { major: v.major } : {}),
     },
     probeImage: o.probeImage,
+    ...(v.engine ? { engine: v.engine } : {}),
+    ...(o.inspection.rootless ? { rootless: {} } : {}),
     ...(swarm && swarm.state !== 'inactive'
       ? {
           swarm: {
@@ -220,4 +240,40 @@ function applyParents(nets: DockerNetworkLayer[], daemon: DockerDaemonLayer): vo
     };
     net.mtu ??= iface.mtu;
   }
+}
+
+/**
+ * A rootless engine's namespace leaves through a user-space stack (rootlesskit, slirp4netns, pasta's tap): read the
+ * tap from what the daemon's namespace showed, and say what it means for the MTUs above it.
+ */
+function applyRootless(daemon: DockerDaemonLayer): void {
+  const out = new Set(daemon.uplinks.map((u) => u.iface));
+  const tap = daemon.interfaces.find(
+    (i) => out.has(i.name) && (i.kind === 'tun' || i.kind === 'tap' || /^tap\d+$/.test(i.name)),
+  );
+  if (!daemon.rootless && !(tap && tap.mtu === USER_STACK_TAP_MTU)) return;
+  daemon.rootless = tap ? { tap: { name: tap.name, mtu: tap.mtu } } : {};
+  daemon.notes.push(
+    tap
+      ? `rootless: the daemon's namespace leaves by ${tap.name} (MTU ${tap.mtu}), a user-space network stack (slirp4netns or rootlesskit) that ends TCP here and opens its own connections from the parent namespace with the parent's MSS: a ${tap.mtu} tap, or a 1500 bridge above it, is not a black hole by itself; what the probes measured decides`
+      : "rootless: GET /info says the engine runs rootless; its namespace's way out was not seen (no --network host probe)",
+  );
+}
+
+/** Podman's build step: RUN in the service's own network namespace, so it hangs under the daemon layer. */
+function podmanBuildLayer(daemon: DockerDaemonLayer, run: InnerRun, image: string): Layer {
+  const layer = containerLayer(
+    'docker-build',
+    "podman build RUN step (the service's own network namespace)",
+    'build-step',
+    // containerLayer reads the parent's id and network name only.
+    { id: daemon.id, network: 'host' } as DockerNetworkLayer,
+    run,
+    'build',
+    image,
+  );
+  layer.notes.push(
+    "Podman's Docker-compatible /build runs RUN steps with the host network of the service (not on the default network), so this step measures the daemon's namespace",
+  );
+  return layer;
 }

@@ -7,6 +7,7 @@ import {
   IDLE_BRIDGE_REPORTS_MTU_SINCE,
   isParentDriver,
   MTU_OPTION,
+  PODMAN_MTU_OPTION,
   VXLAN_OVERHEAD,
 } from '../../model/net.js';
 import type { DockerDaemonLayer, DockerNetworkLayer } from '../../model/layers.js';
@@ -15,8 +16,18 @@ import { networkLayerId } from './ids.js';
 import type { DockerNetwork } from './inspect.js';
 import type { InnerRun } from './runs.js';
 
+/** A Podman network: its MTU as Podman stores it (the option `mtu`), and what Podman does without one. */
+function podmanNetworkNotes(n: DockerNetwork): string[] {
+  if (n.driver !== 'bridge') return [];
+  if (n.mtuOption !== undefined) return [`Podman network option ${PODMAN_MTU_OPTION}=${n.mtuOption}`];
+  return [
+    `no ${PODMAN_MTU_OPTION} option: Podman's bridge default 1500 (Podman does not take the host's MTU, podman#20009)${n.isDefault ? "; the default network's own MTU cannot be set (podman#27917): a network created with the option, made the default in containers.conf, can" : ''}`,
+  ];
+}
+
 /** What the inspection says about a network that a reader of the report needs to weigh its MTU. */
-function networkNotes(n: DockerNetwork, major: number | undefined): string[] {
+function networkNotes(n: DockerNetwork, major: number | undefined, podman = false): string[] {
+  if (podman) return podmanNetworkNotes(n);
   const notes: string[] = [];
   if (n.isDefault && major !== undefined && major < IDLE_BRIDGE_REPORTS_MTU_SINCE) {
     notes.push(
@@ -56,7 +67,12 @@ function networkName(n: DockerNetwork): string {
   return n.name;
 }
 
-export function networkLayer(n: DockerNetwork, parent: string, major: number | undefined): DockerNetworkLayer {
+export function networkLayer(
+  n: DockerNetwork,
+  parent: string,
+  major: number | undefined,
+  podman = false,
+): DockerNetworkLayer {
   const composeProject = n.labels['com.docker.compose.project'];
   return {
     id: networkLayerId(n.name),
@@ -67,7 +83,7 @@ export function networkLayer(n: DockerNetwork, parent: string, major: number | u
     interfaces: [],
     uplinks: [],
     probes: [],
-    notes: networkNotes(n, major),
+    notes: networkNotes(n, major, podman),
     network: n.name,
     driver: n.driver,
     purpose: 'existing',

@@ -14,8 +14,9 @@ import {
   childrenOf,
   daemonOf,
   egressText,
-  engineOf,
-  fixForNetwork,
+  engineMtuText,
+  fixForDaemonNetwork,
+  isPodman,
   hostBridgeOf,
   existingNetworks,
   isGwbridge,
@@ -30,11 +31,12 @@ import {
   type Attempt,
 } from './docker-common.js';
 
-const fixFor = (input: DiagnosisInput, net: DockerNetworkLayer, mtu: number, engine: number | undefined) =>
-  fixForNetwork(input.ci, net, mtu, engine);
+const fixFor = (input: DiagnosisInput, net: DockerNetworkLayer, mtu: number, daemon: DockerDaemonLayer) =>
+  fixForDaemonNetwork(input.ci, net, mtu, daemon);
 
 /** The knob in one phrase, for the summary (the finding's fix has the commands). */
-function setMtuText(net: DockerNetworkLayer, mtu: number): string {
+function setMtuText(net: DockerNetworkLayer, mtu: number, daemon?: DockerDaemonLayer): string {
+  if (isPodman(daemon)) return `set the Podman network's MTU to ${mtu} (--opt mtu=${mtu})`;
   const host = hostBridgeOf(net);
   if (host) return `set ${host}'s MTU and dockerd --mtu to ${mtu}`;
   if (isGwbridge(net)) return `re-create docker_gwbridge with MTU ${mtu}`;
@@ -202,7 +204,7 @@ export const dockerBlackhole: Rule = {
               ? `, while the daemon's own namespace fetched ${okOuter[0].host} in ${fmtMs(okOuter[0].phases.doneMs)}`
               : '') +
             `. Path-MTU black hole.` +
-            (v ? ` Fix: ${setMtuText(net, v.mtu)}${verifiedText}.` : ''),
+            (v ? ` Fix: ${setMtuText(net, v.mtu, daemon)}${verifiedText}.` : ''),
           // One line per fact: several inner probes compare against the same outer probe.
           evidence: [
             ...new Set([
@@ -213,7 +215,7 @@ export const dockerBlackhole: Rule = {
             ]),
           ],
           targets: [...new Set(stalls.map(({ p }) => p.target))],
-          ...(v ? { recommendedMtu: v.mtu, fix: fixFor(input, net, v.mtu, engineOf(daemon)) } : {}),
+          ...(v ? { recommendedMtu: v.mtu, fix: fixFor(input, net, v.mtu, daemon) } : {}),
           ...(v?.verified ? { verified: v.verified } : {}),
         });
         continue;
@@ -266,14 +268,14 @@ function latentMismatch(
     layer: net.id,
     summary:
       `${networkText(net)} MTU ${innerMtu} exceeds ${uplinkText(daemon)}: downloads from a container on it worked because ${repairText(inner)}, ` +
-      `but they stall wherever that stops. Set the Docker MTU to ${outerMtu}.`,
+      `but they stall wherever that stops. Set ${engineMtuText(daemon)} to ${outerMtu}.`,
     evidence: [
       ...inner.flatMap((c) => c.probes.map((p) => probeLine(c.name, p))),
       ...innerMechanismLines(inner),
       ...mtuEvidence,
     ],
     recommendedMtu: outerMtu,
-    fix: fixFor(input, net, outerMtu, engineOf(daemon)),
+    fix: fixFor(input, net, outerMtu, daemon),
   };
 }
 

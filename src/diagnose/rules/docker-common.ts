@@ -9,13 +9,45 @@ import {
 import { isParentDriver, mssFor } from '../../model/net.js';
 import type { CiFact, Fix, ProbeResult, Uplink } from '../../model/report.js';
 import { fixDockerMtu, fixGwbridgeMtu, fixHostBridgeMtu, fixParentMtu, fixUserNetworkMtu } from '../knobs/fixes.js';
+import { fixPodmanNetworkMtu } from '../knobs/podman.js';
+import { rootlessDockerSteps } from '../knobs/rootless.js';
 import { uplinkMtuText } from '../mechanism.js';
 import { fmtBytes, fmtMs } from '../rule.js';
 
 export { isInner };
 
-/** The daemon's major version (20 for 20.10.24). */
-export const engineOf = (daemon: DockerDaemonLayer | undefined): number | undefined => daemon?.version?.major;
+/** The daemon's major version (20 for 20.10.24); undefined for Podman, whose versions gate no dockerd knob. */
+export const engineOf = (daemon: DockerDaemonLayer | undefined): number | undefined =>
+  isPodman(daemon) ? undefined : daemon?.version?.major;
+export const isPodman = (daemon: DockerDaemonLayer | undefined): boolean => daemon?.engine?.name === 'podman';
+/** "the Docker MTU" or "the Podman network's MTU": what a summary tells the reader to set. */
+export const engineMtuText = (daemon: DockerDaemonLayer | undefined): string =>
+  isPodman(daemon) ? "the Podman network's MTU" : 'the Docker MTU';
+
+/**
+ * The fix for a network of this daemon: Podman's own knobs (never daemon.json), a rootless dockerd's tap and
+ * daemon.json beside the usual ones, else fixForNetwork's by kind of network.
+ */
+export function fixForDaemonNetwork(
+  ci: CiFact,
+  net: DockerNetworkLayer,
+  mtu: number,
+  daemon: DockerDaemonLayer | undefined,
+): Fix {
+  if (isPodman(daemon) && !onParent(net))
+    return fixPodmanNetworkMtu(
+      {
+        name: net.network,
+        isDefault: net.isDefault,
+        ...(net.origin ? { origin: net.origin } : {}),
+        ...(net.composeProject ? { composeProject: net.composeProject } : {}),
+      },
+      mtu,
+      daemon?.rootless !== undefined,
+    );
+  const fix = fixForNetwork(ci, net, mtu, engineOf(daemon));
+  return daemon?.rootless && net.isDefault ? { ...fix, steps: [...rootlessDockerSteps(mtu), ...fix.steps] } : fix;
+}
 
 export function daemonOf(layers: readonly Layer[], net: Layer): DockerDaemonLayer | undefined {
   return layers.find((l): l is DockerDaemonLayer => l.id === net.parent && l.kind === 'docker-daemon');
@@ -55,6 +87,7 @@ export function networkText(net: DockerNetworkLayer): string {
   const name = net.network;
   if (net.bridge !== undefined) {
     if (net.bridge === name) return `docker network ${name}`;
+    if (/^podman\d+$/.test(net.bridge)) return `podman network ${name} (${net.bridge})`;
     return `docker network ${name} (${net.bridge}${hostBridgeOf(net) ? ', dockerd --bridge' : ''})`;
   }
   if (isOverlay(net)) return `docker network ${name} (overlay${net.overlay?.ingress ? ', ingress' : ''})`;

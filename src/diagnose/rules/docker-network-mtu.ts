@@ -12,9 +12,8 @@ import type { DiagnosisInput, Rule } from '../rule.js';
 import {
   childrenOf,
   daemonOf,
-  engineOf,
   existingNetworks,
-  fixForNetwork,
+  fixForDaemonNetwork,
   isGwbridge,
   isOverlay,
   networkText,
@@ -65,7 +64,7 @@ export const dockerNetworkMtu: Rule = {
             : []),
         ],
         recommendedMtu: ref,
-        fix: fixForNetwork(input.ci, net, ref, engineOf(daemon)),
+        fix: fixForDaemonNetwork(input.ci, net, ref, daemon),
       });
     }
     return findings;
