@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportJson as Report } from '../../src/model/report.js';
+import { ACTION } from './cli.js';
 import { cleanEnv, runCommand, startLoopback, type Loopback, type Run } from './loopback.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const ACTION = path.join(ROOT, '.lab-tmp/dist/action.js');
 
 let loopback: Loopback;
 let work: string;
