@@ -13,6 +13,7 @@ import { printColdStart, printDistSizes } from './footprint.js';
 import { benchHost } from './host.js';
 import { buildCurrent, extractBaseline, only, ROUNDS, type Bundle } from './lib.js';
 import { benchPeersDind, benchPeersHost } from './peers.js';
+import { benchPodman } from './podman.js';
 
 const current = buildCurrent();
 const baseline = extractBaseline();
@@ -27,6 +28,7 @@ if (only('footprint')) {
 }
 await benchHost(bundles);
 await benchDocker(bundles);
+await benchPodman(bundles);
 if (only('peers')) {
   await benchPeersHost(current);
   await benchPeersDind(current);
