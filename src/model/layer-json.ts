@@ -4,37 +4,12 @@
  * that mapping is written, both ways: toLayerJson for the renderer, fromLayerJson for tools and tests that start
  * from a written report.
  */
-import type {
-  ContainerVariant,
-  DockerDaemonLayer,
-  EngineIdentity,
-  Layer,
-  LayerBase,
-  LayerKind,
-  RootlessState,
-} from './layers.js';
+import type { ContainerVariant, Layer, LayerBase, LayerKind } from './layers.js';
 import type { InterfaceKind } from './report.js';
+import { daemonFacts, fromDaemonJson } from './daemon-json.js';
+import { bool, defined, num, only, str, type LayerFacts } from './facts.js';
 
-/** The flat `facts` object of schema v1, written from the typed fields. */
-export type LayerFacts = Record<string, string | number | boolean>;
-
-/** Only the defined values, in order. */
-function defined(entries: Array<[string, string | number | boolean | undefined]>): LayerFacts {
-  const out: LayerFacts = {};
-  for (const [k, v] of entries) if (v !== undefined) out[k] = v;
-  return out;
-}
-
-/** The engine behind a daemon layer and its rootless state (additive facts of schema v1). */
-function engineFacts(l: DockerDaemonLayer): Array<[string, string | number | boolean | undefined]> {
-  return [
-    ['engine', l.engine?.name],
-    ['engineVersion', l.engine?.version],
-    ['rootless', l.rootless ? true : undefined],
-    ['rootlessTap', l.rootless?.tap?.name],
-    ['rootlessTapMtu', l.rootless?.tap?.mtu],
-  ];
-}
+export type { LayerFacts } from './facts.js';
 
 /**
  * The JSON report's `facts` of a layer (schema v1, README "JSON schema"): the same keys and values the report has
@@ -43,26 +18,9 @@ function engineFacts(l: DockerDaemonLayer): Array<[string, string | number | boo
 export function layerFacts(l: Layer): LayerFacts | undefined {
   switch (l.kind) {
     case 'host':
-      return undefined;
+      return l.platform ? { platform: l.platform } : undefined;
     case 'docker-daemon':
-      return defined([
-        ['reachable', l.reachable],
-        ['required', l.required],
-        ['endpoint', l.endpoint?.host],
-        ['source', l.endpoint?.source],
-        ['version', l.version?.version],
-        ['apiVersion', l.version?.apiVersion],
-        ['os', l.version?.os],
-        ['kernel', l.version?.kernel],
-        ['probeImage', l.probeImage],
-        ['swarm', l.swarm?.state],
-        ['swarmNodes', l.swarm?.nodes],
-        ['swarmNodeAddr', l.swarm?.nodeAddr],
-        ['probeImageMissing', l.probeImageMissing],
-        ['probedFrom', l.view?.from],
-        ['probeMs', l.view?.ms],
-        ...engineFacts(l),
-      ]);
+      return daemonFacts(l);
     case 'docker-network':
       if (l.purpose === 'verify') {
         return defined([
@@ -168,15 +126,6 @@ export function toLayerJson(l: Layer): LayerJson {
 }
 
 const ORIGINS = ['compose', 'github-actions', 'mtu-preflight'] as const;
-const str = (f: LayerFacts, k: string) => (typeof f[k] === 'string' ? f[k] : undefined);
-const num = (f: LayerFacts, k: string) => (typeof f[k] === 'number' ? f[k] : undefined);
-const bool = (f: LayerFacts, k: string) => f[k] === true;
-/** The object of the defined values only (a layer read back has no `undefined` fields the written one lacked). */
-type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
-  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
-};
-const only = <T extends object>(o: T): Defined<T> =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Defined<T>;
 
 /**
  * A layer of a JSON report (schema v1) read back into its typed form: the inverse of toLayerJson, for tools and tests
@@ -187,8 +136,10 @@ export function fromLayerJson(j: LayerJson): Layer | undefined {
   // The common fields in the order the JSON has them, so that writing the layer again gives the same text.
   const base = Object.fromEntries(Object.entries(j).filter(([k]) => BASE_KEYS.has(k))) as Omit<LayerJson, 'facts'>;
   switch (j.kind) {
-    case 'host':
-      return { ...base, kind: 'host' };
+    case 'host': {
+      const platform = (['darwin', 'win32'] as const).find((p) => p === f.platform);
+      return only({ ...base, kind: 'host' as const, platform });
+    }
     case 'docker-daemon':
       return fromDaemonJson(base, f);
     case 'docker-network': {
@@ -250,56 +201,6 @@ export function fromLayerJson(j: LayerJson): Layer | undefined {
     default:
       return fromBuilderJson(j, base, f);
   }
-}
-
-function engineOf(f: LayerFacts): EngineIdentity | undefined {
-  const name = (['docker', 'podman'] as const).find((e) => e === f.engine);
-  return name ? { name, version: str(f, 'engineVersion') ?? '' } : undefined;
-}
-
-function rootlessOf(f: LayerFacts): RootlessState | undefined {
-  if (f.rootless !== true) return undefined;
-  const tap = str(f, 'rootlessTap');
-  const mtu = num(f, 'rootlessTapMtu');
-  return tap !== undefined && mtu !== undefined ? { tap: { name: tap, mtu } } : {};
-}
-
-/** fromLayerJson's docker-daemon layer. */
-function fromDaemonJson(base: Omit<LayerJson, 'facts'>, f: LayerFacts): Layer {
-  const host = str(f, 'endpoint');
-  const version = str(f, 'version');
-  const major = version !== undefined ? Number.parseInt(version, 10) : Number.NaN;
-  const swarm = str(f, 'swarm');
-  const probedFrom = str(f, 'probedFrom');
-  return only({
-    ...base,
-    kind: 'docker-daemon' as const,
-    reachable: f.reachable !== false,
-    required: bool(f, 'required'),
-    endpoint: host !== undefined ? { host, source: str(f, 'source') ?? '' } : undefined,
-    version:
-      version !== undefined
-        ? only({
-            version,
-            apiVersion: str(f, 'apiVersion') ?? '',
-            os: str(f, 'os'),
-            kernel: str(f, 'kernel'),
-            major: Number.isFinite(major) ? major : undefined,
-          })
-        : undefined,
-    swarm:
-      swarm !== undefined
-        ? only({ state: swarm, nodes: num(f, 'swarmNodes'), nodeAddr: str(f, 'swarmNodeAddr') })
-        : undefined,
-    probeImage: str(f, 'probeImage'),
-    probeImageMissing: str(f, 'probeImageMissing'),
-    view:
-      probedFrom === 'host-network container'
-        ? { from: 'host-network container' as const, ms: num(f, 'probeMs') ?? 0 }
-        : undefined,
-    engine: engineOf(f),
-    rootless: rootlessOf(f),
-  });
 }
 
 /** fromLayerJson's buildx and pod-network layers; undefined for a kind this version does not know. */

@@ -28,6 +28,11 @@ export interface LayerBase {
 /** The namespace the preflight itself runs in (the runner, a job container, a pod). */
 export interface HostLayer extends LayerBase {
   kind: 'host';
+  /**
+   * The OS the preflight ran on when it is not Linux ('darwin', 'win32'): the interfaces came from that OS's
+   * commands, and a desktop engine's VM is not part of this layer (a note says what was and was not seen).
+   */
+  platform?: 'darwin' | 'win32';
 }
 
 /** A Docker Engine API endpoint and how it was found. */
@@ -91,6 +96,17 @@ export interface DockerDaemonLayer extends LayerBase {
   probeImageMissing?: string;
   /** The daemon's own namespace, as a --network host container saw it, and how long that probe took. */
   view?: { from: 'host-network container'; ms: number };
+  /** The engine runs in a desktop product's Linux VM (Docker Desktop, colima, podman machine): its fix is there. */
+  desktop?: DesktopEngine;
+}
+
+/** A desktop product whose Linux VM runs the engine, and how it was told (src/collect/docker/desktop.ts). */
+export interface DesktopEngine {
+  product: 'docker-desktop' | 'colima' | 'podman-machine';
+  /** colima's profile ('default', or NAME of `colima start --profile NAME`); podman machine's machine name. */
+  profile?: string;
+  /** What said so: the /info fields or the socket path. */
+  evidence: string;
 }
 
 /** The parent interface of a macvlan/ipvlan network, in the daemon's namespace. */

@@ -69,8 +69,9 @@ const options = () =>
   ]);
 
 describe('run() degraded but correct', () => {
-  it('not Linux (darwin): probes and passes; says the interface audit was skipped; runs no Linux command', async () => {
-    const { d, commands } = deps('darwin', '/');
+  // macOS and Windows have their own collectors now (test/unit/run-other-hosts.test.ts): an OS with none stands here.
+  it('not Linux (freebsd): probes and passes; says the interface audit was skipped; runs no Linux command', async () => {
+    const { d, commands } = deps('freebsd', '/');
     const report = await run(options(), d);
     expect(report.verdict).toBe('pass');
     expect(report.findings).toEqual([]);
@@ -79,7 +80,7 @@ describe('run() degraded but correct', () => {
     expect(host.interfaces).toEqual([]);
     expect(report.uplinkMtu).toBeUndefined();
     expect(host.notes).toEqual([
-      'interface audit skipped: darwin is not Linux (no /sys/class/net); the probes still ran',
+      'interface audit skipped: freebsd is not Linux (no /sys/class/net); the probes still ran',
     ]);
     // The lint's notes are its own (report.lint), no longer the host layer's; the text still says them with the host.
     expect(report.lint).toEqual({
@@ -87,8 +88,8 @@ describe('run() degraded but correct', () => {
     });
     expect(renderText(report, { color: false })).toContain('CI config lint skipped: the uplink MTU is unknown');
     expect(commands).toEqual([]);
-    expect(renderText(report, { color: false })).toContain('interface audit skipped: darwin is not Linux');
-    expect(renderMarkdown(report)).toContain('interface audit skipped: darwin is not Linux');
+    expect(renderText(report, { color: false })).toContain('interface audit skipped: freebsd is not Linux');
+    expect(renderMarkdown(report)).toContain('interface audit skipped: freebsd is not Linux');
   });
 
   it('Linux with no sys/ and no proc/ under its root: probes and passes; notes for each thing not seen', async () => {
@@ -110,7 +111,7 @@ describe('run() degraded but correct', () => {
       silent.listen(0, '127.0.0.1', () => resolve((silent.address() as net.AddressInfo).port)),
     );
     try {
-      const { d, commands } = deps('darwin', '/');
+      const { d, commands } = deps('freebsd', '/');
       const o = parseOptions([
         {
           source: 'flag',

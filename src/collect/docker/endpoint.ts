@@ -34,8 +34,20 @@ export interface DockerEndpoint {
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
-/** Parse a DOCKER_HOST-style address. `tls` decides http vs https for tcp://. Throws EndpointError. */
-export function parseDockerHost(value: string, tls: DockerTls | undefined, source: string): DockerEndpoint {
+/** Docker Desktop's and dockerd's pipe on Windows, the docker CLI's default there. */
+export const DEFAULT_WINDOWS_DOCKER_HOST = 'npipe:////./pipe/docker_engine';
+
+/**
+ * Parse a DOCKER_HOST-style address. `tls` decides http vs https for tcp://. Throws EndpointError. `platform`: npipe://
+ * is a Windows named pipe, reachable only from Windows (api.ts gives `socketPath` to http.request, whose net.connect
+ * opens `\\.\pipe\NAME` as a named pipe there: Node's net docs, "Identifying paths for IPC connections").
+ */
+export function parseDockerHost(
+  value: string,
+  tls: DockerTls | undefined,
+  source: string,
+  platform: NodeJS.Platform = process.platform,
+): DockerEndpoint {
   const v = value.trim();
   if (v.startsWith('unix://')) {
     const socketPath = v.slice('unix://'.length);
@@ -61,8 +73,17 @@ export function parseDockerHost(value: string, tls: DockerTls | undefined, sourc
     throw new EndpointError(
       `${source} '${v}': ssh:// daemons are reached through the docker CLI, which this tool does not use; expose the daemon on a unix socket or tcp:// instead`,
     );
-  if (scheme === 'npipe')
-    throw new EndpointError(`${source} '${v}': Windows named pipes are not supported (Linux daemons only)`);
+  if (scheme === 'npipe') {
+    if (platform !== 'win32')
+      throw new EndpointError(
+        `${source} '${v}': Windows named pipes are reachable only from Windows (this is ${platform})`,
+      );
+    // npipe:////./pipe/docker_engine (the CLI's form) -> \\.\pipe\docker_engine
+    const pipe = v.slice('npipe://'.length).replace(/\//g, '\\');
+    if (!/^\\\\[\w.-]+\\pipe\\[^\\]+$/.test(pipe))
+      throw new EndpointError(`${source} '${v}' is not npipe:////./pipe/NAME`);
+    return { host: v, source, socketPath: pipe, origin: 'http://localhost' };
+  }
   throw new EndpointError(`${source} '${v}' is not unix:///path or tcp://host:port`);
 }
 
@@ -106,6 +127,8 @@ export interface EndpointIo {
   homedir: string;
   /** Resolves to undefined when the file cannot be read. */
   readFile: (p: string) => Promise<string | undefined>;
+  /** The OS this runs on (npipe:// only on Windows, where it is also the default); absent: process.platform. */
+  platform?: NodeJS.Platform;
   /** Whether a socket exists there (the engines' default sockets); absent: none is looked for. */
   exists?: (p: string) => Promise<boolean>;
 }
@@ -137,6 +160,7 @@ async function readTls(io: EndpointIo, dir: string, verify: boolean): Promise<Do
 /** Resolve the endpoint the docker CLI would use. Throws EndpointError for addresses this tool cannot use. */
 export async function resolveDockerEndpoint(io: EndpointIo): Promise<DockerEndpoint> {
   const { env } = io;
+  const platform = io.platform ?? process.platform;
   const configDir = env.DOCKER_CONFIG || path.join(io.homedir, '.docker');
   if (env.DOCKER_HOST) {
     // The CLI: DOCKER_TLS_VERIFY (any non-empty value) verifies; DOCKER_TLS alone encrypts without verifying.
@@ -144,7 +168,7 @@ export async function resolveDockerEndpoint(io: EndpointIo): Promise<DockerEndpo
     const wantTls = verify || !!env.DOCKER_TLS;
     const certDir = env.DOCKER_CERT_PATH || configDir;
     const tls = wantTls ? await readTls(io, certDir, verify) : undefined;
-    const ep = parseDockerHost(env.DOCKER_HOST, tls, 'DOCKER_HOST');
+    const ep = parseDockerHost(env.DOCKER_HOST, tls, 'DOCKER_HOST', platform);
     const missing = tls ? (['ca', 'cert', 'key'] as const).filter((k) => !tls[k]).map((k) => `${k}.pem`) : [];
     if (ep.tls && missing.length)
       ep.notes = [
@@ -171,8 +195,11 @@ export async function resolveDockerEndpoint(io: EndpointIo): Promise<DockerEndpo
     const tlsDir = path.join(configDir, 'contexts', 'tls', dir, 'docker');
     const tls = await readTls(io, tlsDir, !meta.skipTlsVerify);
     const hasTlsFiles = !!(tls.ca || tls.cert);
-    return parseDockerHost(meta.host, hasTlsFiles || meta.host.startsWith('https://') ? tls : undefined, source);
+    const ctxTls = hasTlsFiles || meta.host.startsWith('https://') ? tls : undefined;
+    return parseDockerHost(meta.host, ctxTls, source, platform);
   }
+  // Windows: the CLI's default is the named pipe (Docker Desktop's, or dockerd's on Windows Server).
+  if (platform === 'win32') return parseDockerHost(DEFAULT_WINDOWS_DOCKER_HOST, undefined, 'default', platform);
   if (io.exists) {
     for (const s of defaultSockets(env)) {
       if (await io.exists(s.path)) return parseDockerHost(`unix://${s.path}`, undefined, s.source);

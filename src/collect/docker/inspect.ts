@@ -10,7 +10,8 @@
  * containers 1400); macvlan and ipvlan ignore it (moby/libnetwork#2274): their containers get the parent's MTU.
  */
 import type { DockerClient } from './api.js';
-import type { EngineIdentity } from '../../model/layers.js';
+import type { DesktopEngine, EngineIdentity } from '../../model/layers.js';
+import { detectDesktop } from './desktop.js';
 import { GWBRIDGE, MTU_OPTION, overlayMtu, PARENT_DRIVERS, PODMAN_MTU_OPTION } from '../../model/net.js';
 import { parseEngine, parseLibpodNetworks, parseRootless, type PodmanNetwork } from './engine.js';
 
@@ -199,6 +200,8 @@ export interface DaemonInspection {
   swarm?: SwarmInfo;
   /** GET /info says the engine runs rootless. */
   rootless?: boolean;
+  /** The engine runs in Docker Desktop's, colima's or a podman machine's VM (desktop.ts). */
+  desktop?: DesktopEngine;
   /** What an API call the engine lacks (or failed) left unseen, for the daemon layer's notes. */
   notes?: string[];
 }
@@ -249,11 +252,13 @@ export async function inspectDaemon(api: DockerClient, deadline: number): Promis
     applyLibpodNetworks(nets, own);
   }
   const swarm = parseSwarmInfo(info);
+  const desktop = detectDesktop(info, api.endpoint);
   return {
     version: v,
     networks: nets,
     ...(swarm ? { swarm } : {}),
     ...(info !== undefined && parseRootless(info) ? { rootless: true } : {}),
+    ...(desktop ? { desktop } : {}),
     ...(notes.length ? { notes } : {}),
   };
 }

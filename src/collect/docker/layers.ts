@@ -13,6 +13,7 @@ import { containerLayerId, DAEMON_LAYER_ID } from './ids.js';
 import { gwbridgeLayer, networkLayer, verificationNetworkLayer } from './networks.js';
 import type { DockerEndpoint } from './endpoint.js';
 import type { DaemonInspection, DockerNetwork } from './inspect.js';
+import { desktopNote } from './desktop.js';
 import type { InnerRun } from './runs.js';
 import { builderLayers } from './builder-layers.js';
 import type { BuilderRun } from './builders.js';
@@ -180,6 +181,7 @@ function daemonLayer(o: DaemonObservation, parent: string): DockerDaemonLayer {
         : []),
       ...o.notes,
       ...(o.inspection.notes ?? []),
+      ...(o.inspection.desktop ? [desktopNote(o.inspection.desktop)] : []),
     ],
     reachable: true,
     required: o.required,
@@ -194,6 +196,7 @@ function daemonLayer(o: DaemonObservation, parent: string): DockerDaemonLayer {
     probeImage: o.probeImage,
     ...(v.engine ? { engine: v.engine } : {}),
     ...(o.inspection.rootless ? { rootless: {} } : {}),
+    ...(o.inspection.desktop ? { desktop: o.inspection.desktop } : {}),
     ...(swarm && swarm.state !== 'inactive'
       ? {
           swarm: {

@@ -1,6 +1,7 @@
 /** Reading the docker layers (daemon -> network -> container/build step) the way the docker-* rules need them. */
 import {
   isInner,
+  type DesktopEngine,
   type DockerDaemonLayer,
   type DockerNetworkLayer,
   type InnerLayer,
@@ -9,6 +10,7 @@ import {
 import { isParentDriver, mssFor } from '../../model/net.js';
 import type { CiFact, Fix, ProbeResult, Uplink } from '../../model/report.js';
 import { fixDockerMtu, fixGwbridgeMtu, fixHostBridgeMtu, fixParentMtu, fixUserNetworkMtu } from '../knobs/fixes.js';
+import { fixDesktopNetworkMtu } from '../knobs/desktop.js';
 import { fixPodmanNetworkMtu } from '../knobs/podman.js';
 import { rootlessDockerSteps } from '../knobs/rootless.js';
 import { uplinkMtuText } from '../mechanism.js';
@@ -34,6 +36,9 @@ export function fixForDaemonNetwork(
   mtu: number,
   daemon: DockerDaemonLayer | undefined,
 ): Fix {
+  // A podman machine's knobs are Podman's, inside the machine (knobs/desktop.ts says where each one is set).
+  if (daemon?.desktop?.product === 'podman-machine' && !onParent(net))
+    return fixDesktopNetworkMtu(daemon.desktop, net, mtu, undefined);
   if (isPodman(daemon) && !onParent(net))
     return fixPodmanNetworkMtu(
       {
@@ -45,7 +50,7 @@ export function fixForDaemonNetwork(
       mtu,
       daemon?.rootless !== undefined,
     );
-  const fix = fixForNetwork(ci, net, mtu, engineOf(daemon));
+  const fix = fixForNetwork(ci, net, mtu, engineOf(daemon), daemon?.desktop);
   return daemon?.rootless && net.isDefault ? { ...fix, steps: [...rootlessDockerSteps(mtu), ...fix.steps] } : fix;
 }
 
@@ -103,10 +108,20 @@ export function egressText(c: InnerLayer): string {
   return `${overlay}${iface} MTU ${c.mtu ?? '?'}${c.mtu ? ` (advertises MSS ${mssFor(c.mtu)})` : ''}`;
 }
 
-/** The fix for a network whose MTU is above the path, by what kind of network it is and who made it. */
-export function fixForNetwork(ci: CiFact, net: DockerNetworkLayer, mtu: number, engine: number | undefined): Fix {
+/**
+ * The fix for a network whose MTU is above the path, by what kind of network it is and who made it. `desktop`: the
+ * engine runs in Docker Desktop's, colima's or a podman machine's VM, whose own setting is the fix (knobs/desktop.ts).
+ */
+export function fixForNetwork(
+  ci: CiFact,
+  net: DockerNetworkLayer,
+  mtu: number,
+  engine: number | undefined,
+  desktop?: DesktopEngine,
+): Fix {
   const hostBridge = hostBridgeOf(net);
   if (hostBridge) return fixHostBridgeMtu(ci, hostBridge, mtu, engine);
+  if (desktop && !isGwbridge(net) && !onParent(net)) return fixDesktopNetworkMtu(desktop, net, mtu, engine);
   if (net.isDefault) return fixDockerMtu(ci, mtu, engine);
   if (isGwbridge(net)) return fixGwbridgeMtu(mtu);
   if (onParent(net) && net.parentIface) return fixParentMtu(net.driver, net.network, net.parentIface.name, mtu);

@@ -15,6 +15,9 @@ export const mtuMismatch: Rule = {
     const findings: Finding[] = [];
     for (const layer of input.layers) {
       if (layer.kind !== 'host' || layer.mtu === undefined) continue;
+      // A macOS or Windows bridge (bridge100 of vmnet, Hyper-V's vEthernet) carries VMs, not containers: a desktop
+      // engine's networks are judged on the daemon layer, by what its containers measured.
+      if (layer.platform) continue;
       const uplink = layer.uplinks.reduce<(typeof layer.uplinks)[number] | undefined>(
         (m, u) => (!m || u.effectiveMtu < m.effectiveMtu ? u : m),
         undefined,

@@ -11,6 +11,7 @@
  */
 import type { Finding, Layer, ProbeResult } from '../../model/report.js';
 import { fixDockerMtu, fixPathBlackhole } from '../knobs/fixes.js';
+import { fixHostInterfaceMtu } from '../knobs/desktop.js';
 import { requestHeadLost } from '../../model/tcp.js';
 import { judgeMechanism, mechanismLine, routeException, uplinkMtuText } from '../mechanism.js';
 import { fmtBytes, fmtMs, probeHost, type DiagnosisInput, type Rule } from '../rule.js';
@@ -106,12 +107,11 @@ export const stall: Rule = {
         const recommended = smallUplink?.effectiveMtu ?? mismatch?.uplinkMtu;
         const learned =
           smallUplink && routeException(smallUplink) === smallUplink.effectiveMtu ? smallUplink : undefined;
-        const pathFix = fixPathBlackhole(
-          uplink?.iface,
-          uplink?.gateway,
-          recommended ?? 1400,
-          first.family === 6 ? 6 : 4,
-        );
+        // macOS and Windows have no per-route advmss: their interface's MTU is the knob (knobs/desktop.ts).
+        const pathFix =
+          layer.kind === 'host' && layer.platform
+            ? fixHostInterfaceMtu(layer.platform, uplink?.iface, recommended ?? 1400)
+            : fixPathBlackhole(uplink?.iface, uplink?.gateway, recommended ?? 1400, first.family === 6 ? 6 : 4);
         // A hole beyond this machine with a Docker daemon here: every layer's MTU at the path's, beside the clamp.
         const docker = input.layers.some((l) => l.kind === 'docker-daemon') && recommended !== undefined;
         findings.push({
