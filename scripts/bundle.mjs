@@ -44,7 +44,7 @@ const unusedHttpClient = {
 // Keep these settings in step with PROBE_BUILD_OPTIONS in src/collect/docker/probe-script.ts (the from-source path).
 const probe = await build({
   ...common,
-  entryPoints: ['src/probe/standalone.ts'],
+  entryPoints: ['src/main/probe.ts'],
   write: false,
 });
 const probeText = probe.outputFiles[0].text;

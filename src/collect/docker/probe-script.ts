@@ -1,5 +1,5 @@
 /**
- * The text of the standalone probe (src/probe/standalone.ts bundled into one file). The bundler embeds it in the
+ * The text of the standalone probe (src/main/probe.ts bundled into one file). The bundler embeds it in the
  * CLI and the Action (scripts/bundle.mjs defines __MTU_PREFLIGHT_PROBE__), so nothing under dist/ is read at run
  * time. Running from source (tests, a dev checkout), it is bundled on first use with esbuild.
  */
@@ -33,7 +33,7 @@ async function bundleFromSource(): Promise<string> {
   // A variable specifier: the bundler must not pull esbuild into dist/ (this branch never runs there).
   const specifier = 'esbuild';
   const esbuild = (await import(specifier)) as typeof import('esbuild');
-  const entry = fileURLToPath(new URL('../../probe/standalone.ts', import.meta.url));
+  const entry = fileURLToPath(new URL('../../main/probe.ts', import.meta.url));
   const r = await esbuild.build({ ...PROBE_BUILD_OPTIONS, entryPoints: [entry], write: false });
   return r.outputFiles[0]!.text;
 }

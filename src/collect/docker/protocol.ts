@@ -1,5 +1,5 @@
 /**
- * What the collector hands the in-container probe (src/probe/standalone.ts) and what it prints back.
+ * What the collector hands the in-container probe (src/main/probe.ts) and what it prints back.
  * The config travels as one argv word (base64url JSON: no shell quoting, works in an exec-form RUN);
  * the answer is one JSON line on stdout, recognised by its `mtuPreflightProbe` key among other output
  * (a build stream interleaves the daemon's own lines).

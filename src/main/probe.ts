@@ -1,6 +1,7 @@
 /**
- * The probe that runs inside containers and `docker build` RUN steps: bundled into one dependency-free file
- * (dist/probe.mjs, also embedded in the CLI) and copied into a container through the Engine API.
+ * The entry point of the probe that runs inside containers and `docker build` RUN steps: bundled into one
+ * dependency-free script (embedded in the CLI's and the Action's bundle, scripts/bundle.mjs) and copied into a
+ * container through the Engine API as probe/probe.mjs.
  *
  *   node probe.mjs <base64url config>      -> one JSON line on stdout (InnerProbeOutput)
  *
@@ -18,10 +19,10 @@ import {
   type InnerProbeOutput,
 } from '../collect/docker/protocol.js';
 import { runCommand } from '../util/exec.js';
-import { probeTarget, type LookupAddress } from './download.js';
-import { NamespaceEvidence } from './early.js';
-import { readProcNet } from './proc-net.js';
-import { readTcpInfo } from './tcp-info.js';
+import { probeTarget, type LookupAddress } from '../probe/download.js';
+import { NamespaceEvidence } from '../probe/early.js';
+import { readProcNet } from '../probe/proc-net.js';
+import { readTcpInfo } from '../probe/tcp-info.js';
 
 export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.ProcessEnv): Promise<InnerProbeOutput> {
   const now = () => performance.now();
