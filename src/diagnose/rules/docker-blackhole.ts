@@ -30,6 +30,7 @@ import {
   verificationAttempts,
   type Attempt,
 } from './docker-common.js';
+import { desktopName } from '../knobs/desktop.js';
 
 const fixFor = (input: DiagnosisInput, net: DockerNetworkLayer, mtu: number, daemon: DockerDaemonLayer) =>
   fixForDaemonNetwork(input.ci, net, mtu, daemon);
@@ -37,6 +38,9 @@ const fixFor = (input: DiagnosisInput, net: DockerNetworkLayer, mtu: number, dae
 /** The knob in one phrase, for the summary (the finding's fix has the commands). */
 function setMtuText(net: DockerNetworkLayer, mtu: number, daemon?: DockerDaemonLayer): string {
   if (isPodman(daemon)) return `set the Podman network's MTU to ${mtu} (--opt mtu=${mtu})`;
+  // The engine in a desktop product's VM: the product's own place for it (knobs/desktop.ts has the steps).
+  if (daemon?.desktop && daemon.desktop.product !== 'podman-machine' && net.isDefault)
+    return `set ${desktopName(daemon.desktop)}'s engine MTU to ${mtu} (${daemon.desktop.product === 'colima' ? "colima's docker: section" : 'Settings → Docker Engine'})`;
   const host = hostBridgeOf(net);
   if (host) return `set ${host}'s MTU and dockerd --mtu to ${mtu}`;
   if (isGwbridge(net)) return `re-create docker_gwbridge with MTU ${mtu}`;

@@ -112,6 +112,15 @@ describe('fixes for an engine in a desktop VM', () => {
     expect(text).not.toMatch(/\/etc\/docker|systemd|ExecStart/);
   });
 
+  it('a black hole in Docker Desktop’s VM: the headline names its setting, not a bare "Docker MTU"', () => {
+    const desktop = detectDesktop(info('docker-desktop-info.json'), { host: '', source: '' })!;
+    const layers = vmLayers(desktop, { name: 'bridge', isDefault: true });
+    layers[3] = { ...layers[3]!, probes: [stalled()] };
+    const f = run(layers).findings.find((x) => x.code === 'pmtu-blackhole');
+    expect(f?.summary).toMatch(/set Docker Desktop's engine MTU to 1400 \(Settings → Docker Engine\)/);
+    expect(f?.fix?.steps.map((x) => x.title).join('\n')).toContain('Settings → Docker Engine');
+  });
+
   it('colima: the docker: section of the profile’s colima.yaml (colima has no MTU flag)', () => {
     const desktop = detectDesktop(info('colima-profile-work-info.json'), { host: '', source: '' })!;
     const { summary, text } = fixOf(vmLayers(desktop, { name: 'bridge', isDefault: true }));
