@@ -9,11 +9,20 @@
  *    the RTT under load hundreds of ms, and tail drops at the full queue make real gaps that TCP repairs late;
  *  - a lossy but working path: the router drops a few percent of full-size segments at random (nft numgen), so
  *    gaps open and are repaired by retransmission all along the download.
+ *  - DinD on flannel (a nested dockerd, docker0 at 1500 over a 1450 uplink): the probes inside (a container on
+ *    docker0, a build step) end on evidence too, and the fix is still verified at 1450.
  * The stall timeout is raised to 10 s where a run would otherwise pass or fail by the stall timeout alone.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
-import { codes, runCli, type CliRun } from './cli.js';
+import { codes, dockerArgs, runCli, type CliRun } from './cli.js';
+import {
+  buildProbeImageRootfs,
+  importProbeImage,
+  labelledLeftovers,
+  startNestedDockerd,
+  type NestedDockerd,
+} from './harness/docker-lab.js';
 import { parseSsTimers } from '../../src/probe/tcp-info.js';
 
 let lab: Lab | undefined;
@@ -153,5 +162,49 @@ describe('early verdict (lab)', () => {
     expect(p.tcpInfo?.rcvOooPack).toBeGreaterThan(0);
     const counter = await l.execIn('router', 'nft', ['list', 'table', 'inet', 'lossy']);
     expect(Number(/packets (\d+)/.exec(counter.stdout)?.[1] ?? 0)).toBeGreaterThan(0);
+  });
+});
+
+describe('early verdict inside a nested dockerd (lab)', () => {
+  const IMAGE = 'mtp-probe:lab';
+  let rootfs: string;
+  let daemon: NestedDockerd | undefined;
+
+  beforeAll(async () => {
+    rootfs = (await buildProbeImageRootfs()).tarball;
+  });
+
+  afterEach(async () => {
+    await daemon?.stop();
+    daemon = undefined;
+  });
+
+  it('DinD on flannel: the inner probes end early, and the fix is verified at 1450 before the 10 s stall timeout', async () => {
+    // Runner eth0 1450 (a flannel VXLAN pod), ICMP frag-needed dropped, docker0 left at 1500.
+    const l = await freshLab({ runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true });
+    daemon = await startNestedDockerd({ netns: l.runnerNs, dns: [l.dnsIp] });
+    await importProbeImage(daemon.host, IMAGE, rootfs);
+    const r = await runCli(l, dockerArgs(l, IMAGE, ['--stall-timeout', '10']), { env: { DOCKER_HOST: daemon.host } });
+    record('DinD on flannel, stall timeout 10 s', r);
+    expect(r.code, r.stderr).toBe(1);
+    expect(codes(r)).toEqual(['pmtu-blackhole']);
+    const f = r.report!.findings[0]!;
+    expect(f).toMatchObject({ layer: 'docker-net-bridge', recommendedMtu: 1450, verified: { mtu: 1450, ok: true } });
+    // The container on docker0 and the build step stalled in the TLS handshake and ended on evidence (the kernel's,
+    // read from /proc inside, or the runner's own handshake of the same target), not on the stall timeout.
+    for (const id of ['docker-container-bridge', 'docker-build']) {
+      const p = r.report!.layers.find((x) => x.id === id)!.probes[0]!;
+      console.log(
+        `[early-verdict] ${id}: ${p.outcome}, idle ${Math.round(p.stall?.idleMs ?? 0)} ms, ${p.stall?.early?.detail}`,
+      );
+      expect(p.outcome).toBe('stall');
+      expect(p.stall?.phase).toBe('tls');
+      expect(['kernel', 'layer-contrast']).toContain(p.stall?.early?.by);
+      expect(p.stall?.early?.detail).toMatch(/before the 10\.0 s stall timeout/);
+      expect(p.stall!.idleMs).toBeLessThan(10_000);
+    }
+    const verify = r.report!.layers.find((x) => x.id === 'docker-container-verify-1450')!;
+    expect(verify.probes[0]!.outcome).toBe('ok');
+    expect(await labelledLeftovers(daemon)).toEqual([]);
   });
 });

@@ -24,6 +24,8 @@ export interface CallOptions {
   deadline: number;
   /** Allowed after abortAll(): the cleanup's own calls. */
   cleanup?: boolean;
+  /** Each piece of the body as it arrives (a followed log, a build's stream); the whole body still resolves. */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 export interface DockerResponse {
@@ -99,7 +101,7 @@ export function createDockerClient(endpoint: DockerEndpoint, now: () => number):
           ? { socketPath: endpoint.socketPath }
           : { host: origin.hostname.replace(/^\[|\]$/g, ''), port: Number(origin.port) || (secure ? 443 : 80) }),
       };
-      return await send(secure, options, body);
+      return await send(secure, options, body, opts.onChunk);
     } catch (err) {
       if (ctl.signal.aborted) {
         const reason = ctl.signal.reason;
@@ -151,11 +153,15 @@ function send(
   secure: boolean,
   options: http.RequestOptions,
   body: Buffer | string | undefined,
+  onChunk?: (chunk: Buffer) => void,
 ): Promise<DockerResponse> {
   return new Promise<DockerResponse>((resolve, reject) => {
     const req = (secure ? https : http).request(options, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        onChunk?.(c);
+      });
       res.once('error', reject);
       res.once('end', () =>
         resolve({

@@ -1,13 +1,14 @@
 /**
  * The nested Docker layer, in sequence: find the daemon and inspect it; open a run session on it (labels, cleanup,
  * cancellation: lifecycle.ts); probe from inside at once (a container on the default bridge, one with --network host,
- * one per overlay/macvlan/ipvlan network, a `docker build` RUN step: runs.ts); ask the diagnosis whether a lower MTU
- * is worth verifying and verify it (verify.ts); hand everything to the pure layer builder (layers.ts).
+ * one per overlay/macvlan/ipvlan network, a `docker build` RUN step: runs.ts); verify a lower MTU the diagnosis asks
+ * for, started on the first answers (verify.ts); hand everything to the pure layer builder (layers.ts).
  * Everything created is removed before returning, on SIGINT/SIGTERM, and by the next run if this one is killed.
  */
 import { randomBytes } from 'node:crypto';
 import { access, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
+import type { Layer } from '../../model/layers.js';
 import { GWBRIDGE, isParentDriver } from '../../model/net.js';
 import { CONTAINER_PROXY_VARIABLES } from '../../model/proxy.js';
 import { resolveTargets } from '../../probe/catalog.js';
@@ -22,7 +23,7 @@ import { buildDaemonLayers, unreachableDaemonLayer, type DaemonObservation, type
 import { openSession, sweepLeftovers, type RunSession } from './lifecycle.js';
 import { loadProbeScript } from './probe-script.js';
 import { ensureImage, runProbeBuild, runProbeContainer, type InnerRun, type ProbeJob } from './runs.js';
-import { verifyMtus } from './verify.js';
+import { verifyEarly, type EarlyVerification } from './verify.js';
 
 export interface DockerLayerDeps {
   env: NodeJS.ProcessEnv;
@@ -108,18 +109,17 @@ export async function collectDockerLayers(ctx: LayerContext, deps: DockerLayerDe
       : { layers: buildDaemonLayers(observation, ctx.hostId), notes: [] };
   try {
     await probeDaemon(ctx, deps, api, session, observation, workDeadline);
-    return settle();
   } catch (err) {
     // Every API failure is handled where it happens; this is a bug, and the run's report is still worth having.
     observation.lateNotes = [`docker layer stopped early: ${(err as Error).message}`];
-    return settle();
-  } finally {
-    // The reserve is ours: remove what we made before the report is written.
-    if (await session.finish(ctx.deadline, now)) {
-      unregister();
-      await api.close();
-    }
   }
+  // The reserve is ours: remove what we made before the report is written. The layers are built after it: a
+  // container's exit code comes in with its exit, after its answer (runs.ts).
+  if (await session.finish(ctx.deadline, now)) {
+    unregister();
+    await api.close();
+  }
+  return settle();
 }
 
 /** Networks a container of ours joins to look from inside: attachable overlays, macvlan and ipvlan. */
@@ -190,18 +190,18 @@ async function probeDaemon(
     ? runProbeContainer(job, 'bridge', session.name('bridge'), workDeadline)
     : Promise.resolve(undefined);
   const hostWork = runProbeContainer(job, 'host', session.name('host'), workDeadline);
-  // (e) the verification of a lower MTU starts as soon as the default bridge's stall and the daemon namespace's
-  // success are in, while the other shapes and the builders still probe (planned again below if it did not start).
-  const earlyVerify = Promise.all([bridgeWork, hostWork])
-    .then(([bridge, host]) => {
-      const partial: DaemonObservation = {
-        ...o,
-        runs: { ...(bridge ? { bridge } : {}), host, shapes: [], verify: [], builders: [] },
-      };
-      const mtu = bridge ? ctx.planVerification(buildDaemonLayers(partial, ctx.hostId)) : undefined;
-      return mtu === undefined ? undefined : verifyMtus(job, session, mtu, workDeadline);
-    })
-    .catch(() => undefined);
+  // (e) the verification of a lower MTU starts as soon as the daemon namespace's answer shows its uplink below the
+  // default bridge, while the other shapes and the builders still probe; it counts once the bridge's stall is in and
+  // the diagnosis asks for it (verify.ts; planned again below if it did not start).
+  const verification = verifyEarly(
+    job,
+    session,
+    bridgeWork,
+    hostWork,
+    earlyVerification(ctx, o, defaultNet),
+    workDeadline,
+  );
+  const earlyVerify = verification.early.catch(() => undefined);
   const [builders, bridge, host, ...onShapes] = await Promise.all([
     probeBuilders(job, session, found.containers, found.state, workDeadline),
     bridgeWork,
@@ -226,7 +226,7 @@ async function probeDaemon(
   const verifying = earlyVerify.then((early) => {
     if (early) return early;
     const mtu = ctx.planVerification(buildDaemonLayers(o, ctx.hostId));
-    return mtu !== undefined ? verifyMtus(job, session, mtu, workDeadline) : [];
+    return mtu !== undefined ? verification.later(mtu) : [];
   });
   const [build, verified] = await Promise.all([
     buildWork,
@@ -234,6 +234,28 @@ async function probeDaemon(
     replicateBridges(job, session, builders, workDeadline),
   ]);
   o.runs = { ...runs, ...(build ? { build } : {}), verify: verified };
+}
+
+/** What verifyEarly asks: the MTU worth trying ahead, and the diagnosis' plan on the first answers. */
+function earlyVerification(
+  ctx: LayerContext,
+  o: DaemonObservation,
+  defaultNet: DockerNetwork | undefined,
+): EarlyVerification {
+  const partial = (bridge: InnerRun | undefined, host: InnerRun): Layer[] =>
+    buildDaemonLayers(
+      { ...o, runs: { ...(bridge ? { bridge } : {}), host, shapes: [], verify: [], builders: [] } },
+      ctx.hostId,
+    );
+  return {
+    // The daemon namespace fetched, by an uplink below the bridge's MTU: the MTU the diagnosis asks for if the
+    // bridge stalls (docker-blackhole.ts verificationMtu: the daemon's).
+    ahead: (host) => {
+      const daemonMtu = host.output?.probes.some((p) => p.outcome === 'ok') ? host.output.mtu : undefined;
+      return defaultNet && daemonMtu !== undefined && (defaultNet.mtu ?? 1500) > daemonMtu ? daemonMtu : undefined;
+    },
+    plan: (bridge, host) => (bridge ? ctx.planVerification(partial(bridge, host)) : undefined),
+  };
 }
 
 /** `p`'s value if it settles within `ms`, else undefined (p goes on; nobody waits for it). */

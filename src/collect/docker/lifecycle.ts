@@ -19,10 +19,26 @@ export interface Created {
   containers: Set<string>;
   networks: Set<string>;
   images: Set<string>;
+  /**
+   * Work that goes on after a probe's answer is in (a container's exit and removal, a build's last commit and its
+   * image's removal): nobody waits for it but the session's finish, which lets it end before it removes the rest.
+   */
+  pending: Set<Promise<unknown>>;
 }
 
 export function newCreated(): Created {
-  return { containers: new Set(), networks: new Set(), images: new Set() };
+  return { containers: new Set(), networks: new Set(), images: new Set(), pending: new Set() };
+}
+
+/** Let `work` go on in the background; the session's finish waits for it (it never throws). */
+export function inBackground(created: Created, work: Promise<unknown>): void {
+  const p: Promise<unknown> = work.catch(() => undefined).finally(() => created.pending.delete(p));
+  created.pending.add(p);
+}
+
+/** Until the background work is done (work it starts included), or `deadline`. */
+async function drain(created: Created, deadline: number, now: () => number): Promise<void> {
+  while (created.pending.size && now() < deadline) await Promise.all([...created.pending]);
 }
 
 interface Labelled {
@@ -162,7 +178,10 @@ export function openSession(api: DockerClient, runId: string, expiresAtEpochMs: 
     async finish(deadline, clock) {
       if (cancelled) return false;
       return Promise.race([
-        removeRun(api, runId, created, deadline).then(() => true),
+        // The background removals first: a network goes only once its container is gone.
+        drain(created, deadline, clock)
+          .then(() => removeRun(api, runId, created, deadline))
+          .then(() => true),
         new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, deadline - clock())).unref?.()),
       ]);
     },

@@ -1,12 +1,15 @@
 /**
  * Running the standalone probe inside a daemon, through the Engine API only (the daemon may be remote: nothing is
- * bind-mounted). A container: create -> PUT archive (an in-memory tar with the probe and the CA) -> start -> wait
- * -> logs -> remove. A build step: POST /build with an in-memory context whose Dockerfile RUNs the probe, the
- * answer parsed out of the build stream. Each returns the probe's JSON answer or why there is none.
+ * bind-mounted). A container: create -> PUT archive (an in-memory tar with the probe and the CA) -> start -> follow
+ * its log until the probe's answer is in; its exit (the exit code) and its removal go on in the background, which
+ * the session's finish waits for (lifecycle.ts). A build step: POST /build with an in-memory context whose
+ * Dockerfile RUNs the probe, the answer read from the build stream as soon as the RUN step prints it (the step's
+ * commit, the tag and the image's removal go on in the background). Each returns the probe's JSON answer or why
+ * there is none.
  */
 import type { DockerClient } from './api.js';
 import { DockerApiError } from '../../model/errors.js';
-import type { Created } from './lifecycle.js';
+import { inBackground, type Created } from './lifecycle.js';
 import { encodeProbeConfig, findProbeOutput, type InnerProbeConfig, type InnerProbeOutput } from './protocol.js';
 import { demuxLogs, parseBuildStream, pullError } from './stream.js';
 import { createTar, type TarEntry } from './tar.js';
@@ -59,24 +62,70 @@ const errText = (err: unknown) => {
   return e instanceof DockerApiError ? e.message : `${e.code ?? 'error'}: ${e.message ?? String(err)}`;
 };
 
-/** Run the probe in a short-lived container on `network` ('bridge', 'host', or a network name). */
+/** What a probe container printed so far, and its answer once a whole JSON line of it is in. */
+interface Followed {
+  output?: InnerProbeOutput;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Follow a container's log (GET /logs?follow=1: it ends when the container exits). `answer` settles as soon as the
+ * probe's answer is in (the container may still be exiting), or when the log ends without one; `all` when it ends.
+ */
+function followLogs(
+  api: DockerClient,
+  id: string,
+  deadline: number,
+): { answer: Promise<Followed>; all: Promise<Followed> } {
+  const chunks: Buffer[] = [];
+  let found!: (f: Followed) => void;
+  const answer = new Promise<Followed>((resolve) => (found = resolve));
+  const all = api
+    .raw('GET', `/containers/${id}/logs`, {
+      query: { follow: 1, stdout: 1, stderr: 1 },
+      deadline,
+      onChunk: (c) => {
+        chunks.push(c);
+        const logs = demuxLogs(Buffer.concat(chunks));
+        const output = findProbeOutput(logs.stdout);
+        if (output) found({ output, ...logs });
+      },
+    })
+    .then((res) => {
+      const logs = demuxLogs(res.body);
+      const output = findProbeOutput(logs.stdout);
+      return { ...(output ? { output } : {}), ...logs };
+    });
+  all.then(found, () => undefined);
+  return { answer: Promise.race([answer, all]), all };
+}
+
+/**
+ * Run the probe in a short-lived container on `network` ('bridge', 'host', or a network name). The answer is
+ * returned as soon as the probe has printed it; the container's exit (its code goes into the run when it comes) and
+ * its removal go on in the background (the session's finish waits for them), then `afterRemoval` (e.g. removing the
+ * container's network).
+ */
 export async function runProbeContainer(
   job: ProbeJob,
   network: string,
   name: string,
   deadline: number,
+  afterRemoval?: () => Promise<unknown>,
 ): Promise<InnerRun> {
   const { api, now } = job;
   const t0 = now();
   const budgetMs = Math.floor(deadline - now() - CONTAINER_OVERHEAD_MS);
-  if (budgetMs < job.config.stallTimeoutMs + 500)
-    return {
-      error: `not enough time left to probe (${Math.max(0, budgetMs)} ms, the stall timeout needs ${job.config.stallTimeoutMs + 500}): raise --timeout`,
-      ms: 0,
-    };
-  const word = encodeProbeConfig({ ...job.config, budgetMs });
   let id: string | undefined;
+  let exited: Promise<unknown> = Promise.resolve();
   try {
+    if (budgetMs < job.config.stallTimeoutMs + 500)
+      return {
+        error: `not enough time left to probe (${Math.max(0, budgetMs)} ms, the stall timeout needs ${job.config.stallTimeoutMs + 500}): raise --timeout`,
+        ms: 0,
+      };
+    const word = encodeProbeConfig({ ...job.config, budgetMs });
     const created = await api.call<{ Id: string }>('POST', '/containers/create', {
       query: { name },
       json: {
@@ -100,23 +149,29 @@ export async function runProbeContainer(
       deadline,
     });
     await api.call('POST', `/containers/${id}/start`, { deadline });
-    const waited = await api.call<{ StatusCode?: number }>('POST', `/containers/${id}/wait`, {
+    const waited = api.call<{ StatusCode?: number }>('POST', `/containers/${id}/wait`, {
       query: { condition: 'not-running' },
       deadline,
     });
-    const logs = await api.raw('GET', `/containers/${id}/logs`, {
-      query: { stdout: 1, stderr: 1 },
-      deadline: deadline + 1000,
-    });
-    const { stdout, stderr } = demuxLogs(logs.body);
-    const output = findProbeOutput(stdout);
-    const exitCode = waited?.StatusCode;
+    // Handled at once: the daemon may fail it (or die) while the log is being followed.
+    exited = waited.catch(() => undefined);
+    const logs = followLogs(api, id, deadline + 1000);
+    const first = await logs.answer;
     const ms = Math.round(now() - t0);
-    if (output) return { output, ms, ...(exitCode !== undefined ? { exitCode } : {}) };
+    if (first.output) {
+      const run: InnerRun = { output: first.output, ms };
+      exited = waited.then((w) => {
+        if (w?.StatusCode !== undefined) run.exitCode = w.StatusCode;
+      });
+      return run;
+    }
+    // No answer: the exit code and the whole log say why.
+    const exitCode = (await waited)?.StatusCode;
+    const { stdout, stderr } = await logs.all;
     const tail = (stderr || stdout).trim().split('\n').slice(-3).join(' | ').slice(0, 400);
     return {
       error: `the probe printed no answer (exit ${exitCode ?? '?'})${tail ? `: ${tail}` : ''}`,
-      ms,
+      ms: Math.round(now() - t0),
       ...(exitCode !== undefined ? { exitCode } : {}),
     };
   } catch (err) {
@@ -126,20 +181,23 @@ export async function runProbeContainer(
         : '';
     return { error: `${errText(err)}${hint}`, ms: Math.round(now() - t0) };
   } finally {
-    if (id) {
-      const cid = id;
-      const removed = api
-        .call('DELETE', `/containers/${cid}`, {
-          query: { force: 1, v: 1 },
-          deadline: Math.max(deadline, now()) + 3000,
-          cleanup: true,
-        })
-        .then(() => job.created.containers.delete(cid))
-        .catch(() => undefined);
-      // Past the deadline the run's cleanup removes it; do not hold the report for it.
-      if (now() < deadline) await removed;
-    }
+    inBackground(job.created, removeAfter(job, id, exited, deadline).then(afterRemoval));
   }
+}
+
+/** Remove container `id` once `exited` settles (a run cut short: at once; force stops it). */
+async function removeAfter(job: ProbeJob, id: string | undefined, exited: Promise<unknown>, deadline: number) {
+  if (!id) return;
+  const { api, now } = job;
+  await exited.catch(() => undefined);
+  await api
+    .call('DELETE', `/containers/${id}`, {
+      query: { force: 1, v: 1 },
+      deadline: Math.max(deadline, now()) + 3000,
+      cleanup: true,
+    })
+    .then(() => job.created.containers.delete(id))
+    .catch(() => undefined);
 }
 
 /**
@@ -171,43 +229,58 @@ export async function runProbeBuild(job: ProbeJob, tag: string, deadline: number
   ].join('\n');
   const context = createTar([{ name: 'Dockerfile', data: dockerfile }, ...probeFiles(job)]);
   job.created.images.add(tag);
+  let text = '';
+  let answered!: (output: InnerProbeOutput) => void;
+  const answer = new Promise<InnerProbeOutput>((resolve) => (answered = resolve));
+  const built = api.raw('POST', '/build', {
+    query: {
+      t: tag,
+      version: '1',
+      nocache: 1,
+      rm: 1,
+      forcerm: 1,
+      pull: 0,
+      q: 0,
+      // Proxy variables are predefined build args: RUN sees them without an ARG line.
+      ...(Object.keys(job.env).length ? { buildargs: JSON.stringify(job.env) } : {}),
+      // No `labels` query: the classic builder would add one LABEL step (a container and a commit) per label after
+      // the RUN step; the LABEL line above labels every image of the build.
+    },
+    body: context,
+    contentType: 'application/x-tar',
+    deadline,
+    // The RUN step's answer is in the stream before the builder commits the step: it is the run's result.
+    onChunk: (c) => {
+      text += c.toString('utf8');
+      const output = findProbeOutput(parseBuildStream(text).output);
+      if (output) answered(output);
+    },
+  });
+  // The image is removed once the build is over (the commit after the RUN step, the tag): in the background.
+  inBackground(
+    job.created,
+    built.finally(() =>
+      api
+        .call('DELETE', `/images/${tag}`, {
+          query: { force: 1 },
+          deadline: Math.max(deadline, now()) + 3000,
+          cleanup: true,
+        })
+        .then(() => job.created.images.delete(tag)),
+    ),
+  );
   try {
-    const res = await api.raw('POST', '/build', {
-      query: {
-        t: tag,
-        version: '1',
-        nocache: 1,
-        rm: 1,
-        forcerm: 1,
-        pull: 0,
-        q: 0,
-        // Proxy variables are predefined build args: RUN sees them without an ARG line.
-        ...(Object.keys(job.env).length ? { buildargs: JSON.stringify(job.env) } : {}),
-        labels: JSON.stringify(job.labels),
-      },
-      body: context,
-      contentType: 'application/x-tar',
-      deadline,
-    });
+    const res = await Promise.race([built, answer]);
     const ms = Math.round(now() - t0);
-    const text = res.body.toString('utf8');
-    if (res.status >= 400) return { error: `POST /build: ${res.status} ${text.trim().slice(0, 300)}`, ms };
-    const build = parseBuildStream(text);
+    if (!('body' in res)) return { output: res, ms };
+    const body = res.body.toString('utf8');
+    if (res.status >= 400) return { error: `POST /build: ${res.status} ${body.trim().slice(0, 300)}`, ms };
+    const build = parseBuildStream(body);
     const output = findProbeOutput(build.output);
     if (output) return { output, ms };
     return { error: build.error ? `the build failed: ${build.error}` : 'the build step printed no probe answer', ms };
   } catch (err) {
     return { error: errText(err), ms: Math.round(now() - t0) };
-  } finally {
-    const removed = api
-      .call('DELETE', `/images/${tag}`, {
-        query: { force: 1 },
-        deadline: Math.max(deadline, now()) + 3000,
-        cleanup: true,
-      })
-      .then(() => job.created.images.delete(tag))
-      .catch(() => undefined);
-    if (now() < deadline) await removed;
   }
 }
 

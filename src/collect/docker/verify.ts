@@ -4,7 +4,7 @@
  * the diagnosis' call (src/diagnose/rules/docker-blackhole.ts, verificationMtu): this only runs it.
  */
 import { MTU_OPTION, STEP_DOWN_MTUS } from '../../model/net.js';
-import type { RunSession } from './lifecycle.js';
+import { inBackground, type RunSession } from './lifecycle.js';
 import { runProbeContainer, type InnerRun, type ProbeJob } from './runs.js';
 
 export interface Attempted {
@@ -29,9 +29,9 @@ export async function attemptMtu(
   tag = `mtu${mtu}`,
 ): Promise<Attempted> {
   const t0 = job.now();
-  let netId: string | undefined;
+  let net: { Id: string };
   try {
-    const net = await job.api.call<{ Id: string }>('POST', '/networks/create', {
+    net = await job.api.call<{ Id: string }>('POST', '/networks/create', {
       json: {
         Name: session.name(tag),
         Driver: 'bridge',
@@ -41,18 +41,6 @@ export async function attemptMtu(
       },
       deadline,
     });
-    netId = net.Id;
-    job.created.networks.add(netId);
-    return {
-      mtu,
-      bridge: `br-${netId.slice(0, 12)}`,
-      run: await runProbeContainer(
-        job,
-        session.name(tag),
-        session.name(tag === `mtu${mtu}` ? `verify${mtu}` : `${tag}-probe`),
-        deadline,
-      ),
-    };
   } catch (err) {
     return {
       mtu,
@@ -61,28 +49,84 @@ export async function attemptMtu(
         ms: Math.round(job.now() - t0),
       },
     };
-  } finally {
-    if (netId) {
-      const id = netId;
-      await job.api
-        .call('DELETE', `/networks/${id}`, { deadline: Math.max(deadline, job.now()) + 2000, cleanup: true })
-        .then(() => job.created.networks.delete(id))
-        .catch(() => undefined);
-    }
   }
+  const netId = net.Id;
+  job.created.networks.add(netId);
+  // The network goes once its container is gone, in the background (the session's finish waits for it).
+  const removeNetwork = () =>
+    job.api
+      .call('DELETE', `/networks/${netId}`, { deadline: Math.max(deadline, job.now()) + 2000, cleanup: true })
+      .then(() => job.created.networks.delete(netId))
+      .catch(() => undefined);
+  return {
+    mtu,
+    bridge: `br-${netId.slice(0, 12)}`,
+    run: await runProbeContainer(
+      job,
+      session.name(tag),
+      session.name(tag === `mtu${mtu}` ? `verify${mtu}` : `${tag}-probe`),
+      deadline,
+      removeNetwork,
+    ),
+  };
 }
 
-/** Every attempt, largest MTU first. */
+/** Every attempt, largest MTU first. `first`: the attempt at `recommended` when it already runs (verifyEarly). */
 export async function verifyMtus(
   job: ProbeJob,
   session: RunSession,
   recommended: number,
   deadline: number,
+  first?: Promise<Attempted>,
 ): Promise<Attempted[]> {
   const attempt = (mtu: number) => attemptMtu(job, session, mtu, deadline);
-  const first = await attempt(recommended);
-  if (allOk(first.run) || !first.run.output) return [first];
+  const one = await (first ?? attempt(recommended));
+  if (allOk(one.run) || !one.run.output) return [one];
   const lower = STEP_DOWN_MTUS.filter((m) => m < recommended);
   const rest = await Promise.all(lower.map(attempt));
-  return [first, ...rest];
+  return [one, ...rest];
+}
+
+export interface EarlyVerification {
+  /** The daemon namespace's answer is in: the MTU worth trying ahead, if any (its uplink's, below the bridge's). */
+  ahead: (host: InnerRun) => number | undefined;
+  /** Both answers are in: the MTU the diagnosis asks to verify, if any (LayerContext.planVerification). */
+  plan: (bridge: InnerRun | undefined, host: InnerRun) => number | undefined;
+}
+
+/**
+ * The verification as soon as it can run: when the daemon namespace's answer shows its uplink below the default
+ * bridge's MTU, a container on a network at the uplink's MTU starts at once, while the bridge's probe is still
+ * waiting for its stall; when the bridge's answer is in and the diagnosis asks for that MTU, that attempt is the
+ * first one. One the diagnosis does not ask for is not reported (it is removed like the rest). `early` is undefined
+ * when the diagnosis asks for nothing on those two answers; `later` verifies what it asks for once every probe is in
+ * (the attempt already made at that MTU counts).
+ */
+export function verifyEarly(
+  job: ProbeJob,
+  session: RunSession,
+  bridgeWork: Promise<InnerRun | undefined>,
+  hostWork: Promise<InnerRun>,
+  how: EarlyVerification,
+  deadline: number,
+): { early: Promise<Attempted[] | undefined>; later: (mtu: number) => Promise<Attempted[]> } {
+  const ahead = hostWork
+    .then((host) => {
+      const mtu = how.ahead(host);
+      if (mtu === undefined) return undefined;
+      const attempt = attemptMtu(job, session, mtu, deadline);
+      // Awaited when it is the one asked for; the session's finish waits for it either way.
+      inBackground(job.created, attempt);
+      return { mtu, attempt };
+    })
+    .catch(() => undefined);
+  const verify = async (mtu: number) => {
+    const started = await ahead;
+    return verifyMtus(job, session, mtu, deadline, started?.mtu === mtu ? started.attempt : undefined);
+  };
+  const early = Promise.all([bridgeWork, hostWork]).then(([bridge, host]) => {
+    const mtu = how.plan(bridge, host);
+    return mtu === undefined ? undefined : verify(mtu);
+  });
+  return { early, later: verify };
 }

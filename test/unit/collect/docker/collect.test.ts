@@ -134,6 +134,23 @@ describe('collectDockerLayers (fake daemon)', () => {
     );
   });
 
+  it('the verification started ahead (the uplink below the bridge) counts only when the bridge stalls; else it is removed unreported', async () => {
+    // Broken path: the attempt made on the daemon namespace's answer is the one reported (no second network).
+    const broken = await collect(dind);
+    expect(broken.fake!.calls.filter((c) => c === 'POST /networks/create')).toHaveLength(1);
+    expect(broken.layers.filter(isVerification).map((l) => l.mtu)).toEqual([1450]);
+    // PMTUD repairs the path: the attempt ran, nothing of it is in the report, and it is gone.
+    const { fake, layers } = await collect({ ...dind, blackhole: false });
+    expect(fake!.calls.filter((c) => c === 'POST /networks/create')).toHaveLength(1);
+    expect(layers.some(isVerification)).toBe(false);
+    expect(layers.some((l) => l.id.includes('verify'))).toBe(false);
+    expect([...fake!.containers.keys()]).toEqual([]);
+    expect([...fake!.networks.values()].map((n) => n.name)).toEqual(['bridge']);
+    // A probe's answer is returned before its container has exited; its exit code still reaches the report.
+    const bridge = layers.find((l) => l.id === 'docker-container-bridge');
+    expect(bridge && 'exitCode' in bridge ? bridge.exitCode : undefined).toBe(0);
+  });
+
   it('dockerd --mtu 1450 with a compose network left at 1500: flagged with the compose fix', async () => {
     const compose = {
       Name: 'app_default',

@@ -45,6 +45,10 @@ interface Obj {
   mtu?: number;
 }
 
+/** How long a fake container takes to exit after printing its answer. */
+const EXIT_AFTER_ANSWER_MS = 20;
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const ok = (o: Partial<ProbeResult> = {}): ProbeResult => ({
   target: 'url',
   url: 'https://registry.lab.test/blob?bytes=2097152',
@@ -283,7 +287,8 @@ export class FakeDaemon implements DockerClient {
           );
         return undefined;
       }
-      if (method === 'POST' && op === '/wait') return { StatusCode: 0 };
+      // The container exits a little after it printed its answer; a followed log ends at the exit.
+      if (method === 'POST' && op === '/wait') return delay(EXIT_AFTER_ANSWER_MS).then(() => ({ StatusCode: 0 }));
       if (method === 'GET' && op === '/logs') {
         const cfg = decodeProbeConfig(c.cmd![1]!);
         if (cfg.budgetMs <= cfg.stallTimeoutMs) throw new Error('budget too small');
@@ -291,7 +296,12 @@ export class FakeDaemon implements DockerClient {
         const h = Buffer.alloc(8);
         h[0] = 1;
         h.writeUInt32BE(text.length, 4);
-        return Buffer.concat([h, text]);
+        const frame = Buffer.concat([h, text]);
+        if (q.follow && opts.onChunk) {
+          opts.onChunk(frame);
+          await delay(EXIT_AFTER_ANSWER_MS);
+        }
+        return frame;
       }
       if (method === 'DELETE' && !op) return void this.containers.delete(c.id);
     }
@@ -307,9 +317,14 @@ export class FakeDaemon implements DockerClient {
       return undefined;
     }
     if (method === 'POST' && path === '/build') {
-      const labels = JSON.parse(String(q.labels)) as Record<string, string>;
+      // The images of a build carry the labels of its Dockerfile's LABEL line (key="value" pairs).
+      const context = opts.body!.toString('latin1');
+      const line = /^LABEL (.*)$/m.exec(context)?.[1] ?? '';
+      const labels = Object.fromEntries(
+        [...line.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*")/g)].map((m) => [m[1]!, JSON.parse(m[2]!) as string]),
+      );
       this.createdLabels.push(labels);
-      this.builds.push(opts.body!.toString('latin1'));
+      this.builds.push(context);
       this.images.set(String(q.t), { id: String(q.t), labels });
       const out = JSON.stringify(this.probeOutput('bridge'));
       return [
