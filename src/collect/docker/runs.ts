@@ -101,24 +101,35 @@ function followLogs(
   return { answer: Promise.race([answer, all]), all };
 }
 
+export interface ContainerRunOptions {
+  /** Runs once the container is gone (e.g. removing its network). */
+  afterRemoval?: () => Promise<unknown>;
+  /** Settles when nobody needs the answer any more: the container is then not started, or removed at once. */
+  abandoned?: Promise<void>;
+}
+
 /**
  * Run the probe in a short-lived container on `network` ('bridge', 'host', or a network name). The answer is
  * returned as soon as the probe has printed it; the container's exit (its code goes into the run when it comes) and
- * its removal go on in the background (the session's finish waits for them), then `afterRemoval` (e.g. removing the
- * container's network).
+ * its removal go on in the background (the session's finish waits for them), then `opts.afterRemoval`.
  */
 export async function runProbeContainer(
   job: ProbeJob,
   network: string,
   name: string,
   deadline: number,
-  afterRemoval?: () => Promise<unknown>,
+  opts: ContainerRunOptions = {},
 ): Promise<InnerRun> {
   const { api, now } = job;
   const t0 = now();
   const budgetMs = Math.floor(deadline - now() - CONTAINER_OVERHEAD_MS);
   let id: string | undefined;
   let exited: Promise<unknown> = Promise.resolve();
+  let gaveUp = false;
+  const abandoned = opts.abandoned?.then(() => {
+    gaveUp = true;
+    return { error: 'abandoned: its answer was no longer needed', ms: Math.round(now() - t0) } satisfies InnerRun;
+  });
   try {
     if (budgetMs < job.config.stallTimeoutMs + 500)
       return {
@@ -148,6 +159,7 @@ export async function runProbeContainer(
       contentType: 'application/x-tar',
       deadline,
     });
+    if (gaveUp && abandoned) return await abandoned;
     await api.call('POST', `/containers/${id}/start`, { deadline });
     const waited = api.call<{ StatusCode?: number }>('POST', `/containers/${id}/wait`, {
       query: { condition: 'not-running' },
@@ -156,7 +168,9 @@ export async function runProbeContainer(
     // Handled at once: the daemon may fail it (or die) while the log is being followed.
     exited = waited.catch(() => undefined);
     const logs = followLogs(api, id, deadline + 1000);
-    const first = await logs.answer;
+    const first = await (abandoned ? Promise.race([logs.answer, abandoned]) : logs.answer);
+    // Abandoned: removed at once (force), not after its exit.
+    if ('error' in first) return first;
     const ms = Math.round(now() - t0);
     if (first.output) {
       const run: InnerRun = { output: first.output, ms };
@@ -181,7 +195,10 @@ export async function runProbeContainer(
         : '';
     return { error: `${errText(err)}${hint}`, ms: Math.round(now() - t0) };
   } finally {
-    inBackground(job.created, removeAfter(job, id, exited, deadline).then(afterRemoval));
+    inBackground(
+      job.created,
+      removeAfter(job, id, gaveUp ? Promise.resolve() : exited, deadline).then(opts.afterRemoval),
+    );
   }
 }
 

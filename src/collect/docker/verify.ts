@@ -27,6 +27,7 @@ export async function attemptMtu(
   mtu: number,
   deadline: number,
   tag = `mtu${mtu}`,
+  abandoned?: Promise<void>,
 ): Promise<Attempted> {
   const t0 = job.now();
   let net: { Id: string };
@@ -66,7 +67,7 @@ export async function attemptMtu(
       session.name(tag),
       session.name(tag === `mtu${mtu}` ? `verify${mtu}` : `${tag}-probe`),
       deadline,
-      removeNetwork,
+      { afterRemoval: removeNetwork, ...(abandoned ? { abandoned } : {}) },
     ),
   };
 }
@@ -98,9 +99,8 @@ export interface EarlyVerification {
  * The verification as soon as it can run: when the daemon namespace's answer shows its uplink below the default
  * bridge's MTU, a container on a network at the uplink's MTU starts at once, while the bridge's probe is still
  * waiting for its stall; when the bridge's answer is in and the diagnosis asks for that MTU, that attempt is the
- * first one. One the diagnosis does not ask for is not reported (it is removed like the rest). `early` is undefined
- * when the diagnosis asks for nothing on those two answers; `later` verifies what it asks for once every probe is in
- * (the attempt already made at that MTU counts).
+ * first one. Otherwise it is abandoned (not started, or removed at once) and not reported. `early` is undefined when
+ * the diagnosis asks for nothing on those two answers; `later` verifies what it asks for once every probe is in.
  */
 export function verifyEarly(
   job: ProbeJob,
@@ -110,23 +110,24 @@ export function verifyEarly(
   how: EarlyVerification,
   deadline: number,
 ): { early: Promise<Attempted[] | undefined>; later: (mtu: number) => Promise<Attempted[]> } {
+  let abandon!: () => void;
+  const abandoned = new Promise<void>((resolve) => (abandon = resolve));
   const ahead = hostWork
     .then((host) => {
       const mtu = how.ahead(host);
       if (mtu === undefined) return undefined;
-      const attempt = attemptMtu(job, session, mtu, deadline);
+      const attempt = attemptMtu(job, session, mtu, deadline, `ahead${mtu}`, abandoned);
       // Awaited when it is the one asked for; the session's finish waits for it either way.
       inBackground(job.created, attempt);
       return { mtu, attempt };
     })
     .catch(() => undefined);
-  const verify = async (mtu: number) => {
-    const started = await ahead;
-    return verifyMtus(job, session, mtu, deadline, started?.mtu === mtu ? started.attempt : undefined);
-  };
-  const early = Promise.all([bridgeWork, hostWork]).then(([bridge, host]) => {
+  const early = Promise.all([bridgeWork, hostWork]).then(async ([bridge, host]) => {
     const mtu = how.plan(bridge, host);
-    return mtu === undefined ? undefined : verify(mtu);
+    const started = await ahead;
+    const use = mtu !== undefined && started?.mtu === mtu;
+    if (!use) abandon();
+    return mtu === undefined ? undefined : verifyMtus(job, session, mtu, deadline, use ? started.attempt : undefined);
   });
-  return { early, later: verify };
+  return { early, later: (mtu) => verifyMtus(job, session, mtu, deadline) };
 }
