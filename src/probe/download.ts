@@ -14,7 +14,7 @@
  */
 import type http from 'node:http';
 import type net from 'node:net';
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import { ProbeCode, ProbeError } from '../model/errors.js';
 import { proxyFor } from '../model/proxy.js';
 import type { ProbeResult, TcpInfo } from '../model/report.js';
@@ -64,6 +64,18 @@ const HEADERS = {
   'accept-encoding': 'identity',
 };
 
+/**
+ * One TLS context per CA list (the run's, shared by its probes): a context built from `ca` parses every root
+ * certificate (~140 PEMs) and keeps its own store, so one per connection cost each probe a few MB and the CPU of
+ * parsing them again.
+ */
+const contexts = new WeakMap<string[], tls.SecureContext>();
+function contextFor(ca: string[]): tls.SecureContext {
+  let c = contexts.get(ca);
+  if (!c) contexts.set(ca, (c = tls.createSecureContext({ ca })));
+  return c;
+}
+
 /** Run one probe. Never throws; always returns by settings.deadline (plus a few ms). */
 export async function probeTarget(target: Target, settings: ProbeSettings, deps: ProbeDeps): Promise<ProbeResult> {
   const url = new URL(target.url);
@@ -71,7 +83,7 @@ export async function probeTarget(target: Target, settings: ProbeSettings, deps:
   const result = session.result;
   const tlsOptions: tls.ConnectionOptions = {
     rejectUnauthorized: !settings.insecure,
-    ...(settings.ca ? { ca: settings.ca } : {}),
+    ...(settings.ca ? { secureContext: contextFor(settings.ca) } : {}),
   };
   const proxyUrl = proxyFor(url.protocol, deps.env);
   const sockets: net.Socket[] = [];
