@@ -23,13 +23,16 @@ interface PeerResult {
   lastLine: string;
 }
 
-const lastLine = (r: Pick<ExecResult, 'stdout' | 'stderr'>): string =>
-  (r.stderr + '\n' + r.stdout)
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .at(-1)
-    ?.slice(0, 140) ?? '(no output)';
+/** What a user sees last: the client's last error line, else the last line it printed. */
+const lastLine = (r: Pick<ExecResult, 'stdout' | 'stderr'>): string => {
+  const last = (t: string) =>
+    t
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1);
+  return (last(r.stderr) ?? last(r.stdout) ?? '(no output)').slice(0, 140);
+};
 
 function peerResult(name: string, r: ExecResult | CommandResult): PeerResult {
   // timeout(1) exits 137 after its SIGKILL.
