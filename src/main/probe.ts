@@ -10,6 +10,8 @@
  * after printing, so a build step that hits a black hole still hands its answer back.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { addUplinks, collectHost } from '../collect/host/host.js';
 import {
@@ -33,12 +35,18 @@ export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.Proces
   // Where ss is missing (busybox), the namespace's /proc/net: read before any probe connects (src/probe/early.ts).
   const namespace = new NamespaceEvidence(() => readProcNet());
   await namespace.start();
+  const trust = await loadCa(config.caFile);
   const probes = await Promise.all(
     config.targets.map((t) =>
       probeTarget(
         t,
-        { stallTimeoutMs: config.stallTimeoutMs, maxBytes: config.maxBytes, deadline, insecure: config.insecure },
-        // No `ca`: NODE_EXTRA_CA_CERTS (set by the collector when it copied a CA in) extends the image's defaults.
+        {
+          stallTimeoutMs: config.stallTimeoutMs,
+          maxBytes: config.maxBytes,
+          deadline,
+          insecure: config.insecure,
+          ...(trust.ca ? { ca: trust.ca } : {}),
+        },
         {
           lookup,
           now,
@@ -58,8 +66,28 @@ export async function runInnerProbe(config: InnerProbeConfig, env: NodeJS.Proces
     uplinks: layer.uplinks,
     ...(layer.mtu !== undefined ? { mtu: layer.mtu } : {}),
     probes,
-    notes: [...layer.notes, ...uplinkNotes],
+    notes: [...layer.notes, ...uplinkNotes, ...(trust.note ? [trust.note] : [])],
   };
+}
+
+/**
+ * The CA the collector copied in (the run's --ca-file), added to Node's default roots as the host's probe does
+ * (src/run.ts). One that cannot be read is a note, and the probes trust the defaults only.
+ */
+export async function loadCa(file: string | undefined): Promise<{ ca?: string[]; note?: string }> {
+  if (!file) return {};
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    return {
+      note: `the CA file ${file} could not be read inside (${code}): the probes here trust Node's default roots only`,
+    };
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    return { note: `the CA file ${file} holds no PEM certificate: the probes here trust Node's default roots only` };
+  return { ca: [...tls.rootCertificates, pem] };
 }
 
 /** The layer above's handshake time with this target, for the cross-layer contrast (InnerProbeConfig). */

@@ -17,6 +17,8 @@ export interface InnerProbeConfig {
   /** Milliseconds the probe may take from its own start (the run's deadline, as remaining time). */
   budgetMs: number;
   insecure: boolean;
+  /** A CA bundle (PEM) copied in beside the probe: trusted besides Node's default roots (the run's --ca-file). */
+  caFile?: string;
   /**
    * Target URL -> ms the layer above (the runner's own probe) took from the start of its TCP connect to the end of its TLS handshake
    * with it: an inner probe connected with 0 bytes for 20 such handshakes (src/probe/evidence.ts) ends early.

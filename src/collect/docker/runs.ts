@@ -26,7 +26,7 @@ export interface ProbeJob {
   config: Omit<InnerProbeConfig, 'budgetMs'>;
   /** Proxy variables to pass in (HTTP(S)_PROXY, NO_PROXY, both cases). */
   env: Record<string, string>;
-  /** Extra CA bundle (PEM) to trust inside: copied to /probe/ca.pem, NODE_EXTRA_CA_CERTS points at it. */
+  /** Extra CA bundle (PEM) to trust inside: copied to /probe/ca.pem, named in the probe's config (caFile). */
   ca?: string;
   created: Created;
 }
@@ -50,11 +50,9 @@ function probeFiles(job: ProbeJob): TarEntry[] {
   return [{ name: 'probe/probe.mjs', data: job.script }, ...(job.ca ? [{ name: 'probe/ca.pem', data: job.ca }] : [])];
 }
 
-function containerEnv(job: ProbeJob): string[] {
-  return [
-    ...Object.entries(job.env).map(([k, v]) => `${k}=${v}`),
-    ...(job.ca ? [`NODE_EXTRA_CA_CERTS=${PROBE_DIR}/ca.pem`] : []),
-  ];
+/** The probe's config word: the CA copied in is named in it (no NODE_EXTRA_CA_CERTS, so a build needs no ENV step). */
+function probeWord(job: ProbeJob, extra: Pick<InnerProbeConfig, 'budgetMs'>): string {
+  return encodeProbeConfig({ ...job.config, ...(job.ca ? { caFile: `${PROBE_DIR}/ca.pem` } : {}), ...extra });
 }
 
 const errText = (err: unknown) => {
@@ -136,7 +134,7 @@ export async function runProbeContainer(
         error: `not enough time left to probe (${Math.max(0, budgetMs)} ms, the stall timeout needs ${job.config.stallTimeoutMs + 500}): raise --timeout`,
         ms: 0,
       };
-    const word = encodeProbeConfig({ ...job.config, budgetMs });
+    const word = probeWord(job, { budgetMs });
     const created = await api.call<{ Id: string }>('POST', '/containers/create', {
       query: { name },
       json: {
@@ -144,7 +142,7 @@ export async function runProbeContainer(
         // Bypass the image's entrypoint (node images wrap `node` in a shell script; ours need no shell).
         Entrypoint: ['node'],
         Cmd: [`${PROBE_DIR}/probe.mjs`, word],
-        Env: containerEnv(job),
+        Env: Object.entries(job.env).map(([k, v]) => `${k}=${v}`),
         Labels: job.labels,
         WorkingDir: '/',
         HostConfig: { NetworkMode: network, LogConfig: { Type: 'json-file', Config: {} } },
@@ -230,7 +228,7 @@ export async function runProbeBuild(job: ProbeJob, tag: string, deadline: number
       error: `not enough time left for a build step (${Math.max(0, budgetMs)} ms, the stall timeout needs ${job.config.stallTimeoutMs + 500}): raise --timeout`,
       ms: 0,
     };
-  const word = encodeProbeConfig({ ...job.config, budgetMs });
+  const word = probeWord(job, { budgetMs });
   const labels = Object.entries(job.labels)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(' ');
@@ -240,7 +238,6 @@ export async function runProbeBuild(job: ProbeJob, tag: string, deadline: number
     `FROM ${job.image}`,
     `LABEL ${labels}`,
     'COPY probe /probe',
-    ...(job.ca ? [`ENV NODE_EXTRA_CA_CERTS=${PROBE_DIR}/ca.pem`] : []),
     `RUN ["node", "${PROBE_DIR}/probe.mjs", "${word}"]`,
     '',
   ].join('\n');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectDockerLayers, type DockerLayerDeps } from '../../../../src/collect/docker/collect.js';
 import { LABEL, LABEL_EXPIRES, LABEL_RUN } from '../../../../src/collect/docker/lifecycle.js';
+import { decodeProbeConfig } from '../../../../src/collect/docker/protocol.js';
 import { diagnose } from '../../../../src/diagnose/index.js';
 import { DEFAULTS, type Options } from '../../../../src/config/options.js';
 import type { LayerContext } from '../../../../src/collect/context.js';
@@ -106,8 +107,10 @@ describe('collectDockerLayers (fake daemon)', () => {
     const { fake } = await collect({ ...dind, blackhole: false });
     expect(fake!.calls.filter((c) => c.endsWith('/archive')).length).toBeGreaterThan(0);
     const build = fake!.builds[0]!;
-    expect(build).toMatch(/ENV NODE_EXTRA_CA_CERTS=\/probe\/ca.pem/);
-    expect(build).toMatch(/RUN \["node", "\/probe\/probe.mjs", "[A-Za-z0-9_-]+"\]/);
+    // The CA's path goes in the probe's config (no ENV step: one commit less), and the probe adds it to the defaults.
+    expect(build).not.toMatch(/^ENV /m);
+    const word = /RUN \["node", "\/probe\/probe.mjs", "([A-Za-z0-9_-]+)"\]/.exec(build)?.[1];
+    expect(word && decodeProbeConfig(word).caFile).toBe('/probe/ca.pem');
     expect(build).toMatch(/LABEL io.mtu-preflight="1"/);
     expect(build).toMatch(/-----BEGIN CERTIFICATE-----\nLAB/);
   });
