@@ -6,8 +6,8 @@
  *   node probe.mjs <base64url config>      -> one JSON line on stdout (InnerProbeOutput)
  *
  * It does what the host layer does, from inside: reads /sys/class/net and /proc/net/route (same parsers), runs
- * probeTarget for the same targets with the same settings, and resolves each probe's uplink. It always exits 0
- * after printing, so a build step that hits a black hole still hands its answer back.
+ * probeTarget for the same targets with the same settings, and resolves each probe's uplink. After printing it exits
+ * 0, or the config's exitCode (a build step: the builder then commits nothing; the answer is already in the stream).
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   }
   const out = await runInnerProbe(config, process.env);
   // A leading newline: a build stream may have left a partial line before ours.
-  process.stdout.write(`\n${JSON.stringify(out)}\n`, () => process.exit(0));
+  process.stdout.write(`\n${JSON.stringify(out)}\n`, () => process.exit(config.exitCode ?? 0));
 }
 
 const entry = process.argv[1];

@@ -101,6 +101,9 @@ describe('Podman through its Docker-compatible API', () => {
     expect(f.fix!.summary).not.toMatch(/dockerd|daemon\.json/);
     // The build step runs in the service's own namespace (compat /build: RUN with the host network).
     expect(layer(r, 'docker-build')?.parent).toBe('docker');
+    // Its answer is read although the step exits non-zero after it (no commit): the probe's result, not an error.
+    expect(layer(r, 'docker-build')!.probes.map((x) => x.outcome)).toEqual(['ok']);
+    expect(layer(r, 'docker-build')!.notes.join('\n')).not.toMatch(/no probe result/);
     expect(await podmanLeftovers(p)).toEqual([]);
   });
 

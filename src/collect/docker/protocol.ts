@@ -20,6 +20,11 @@ export interface InnerProbeConfig {
   /** A CA bundle (PEM) copied in beside the probe: trusted besides Node's default roots (the run's --ca-file). */
   caFile?: string;
   /**
+   * Exit with this code right after printing the answer (a `docker build` RUN step: a failed step is not committed,
+   * so the builder skips the step's commit; the collector reads the answer from the stream and expects this exit).
+   */
+  exitCode?: number;
+  /**
    * Target URL -> ms the layer above (the runner's own probe) took from the start of its TCP connect to the end of its TLS handshake
    * with it: an inner probe connected with 0 bytes for 20 such handshakes (src/probe/evidence.ts) ends early.
    */

@@ -45,13 +45,15 @@ export const PROBE_DIR = '/probe';
 const CONTAINER_OVERHEAD_MS = 1200;
 /** A build adds the context upload, the COPY layer and a commit around the RUN step. */
 const BUILD_OVERHEAD_MS = 2500;
+/** The build step's probe exits so after its answer: a failed step is not committed (forcerm removes its container). */
+export const BUILD_ANSWERED_EXIT = 3;
 
 function probeFiles(job: ProbeJob): TarEntry[] {
   return [{ name: 'probe/probe.mjs', data: job.script }, ...(job.ca ? [{ name: 'probe/ca.pem', data: job.ca }] : [])];
 }
 
 /** The probe's config word: the CA copied in is named in it (no NODE_EXTRA_CA_CERTS, so a build needs no ENV step). */
-function probeWord(job: ProbeJob, extra: Pick<InnerProbeConfig, 'budgetMs'>): string {
+function probeWord(job: ProbeJob, extra: Pick<InnerProbeConfig, 'budgetMs' | 'exitCode'>): string {
   return encodeProbeConfig({ ...job.config, ...(job.ca ? { caFile: `${PROBE_DIR}/ca.pem` } : {}), ...extra });
 }
 
@@ -228,7 +230,7 @@ export async function runProbeBuild(job: ProbeJob, tag: string, deadline: number
       error: `not enough time left for a build step (${Math.max(0, budgetMs)} ms, the stall timeout needs ${job.config.stallTimeoutMs + 500}): raise --timeout`,
       ms: 0,
     };
-  const word = probeWord(job, { budgetMs });
+  const word = probeWord(job, { budgetMs, exitCode: BUILD_ANSWERED_EXIT });
   const labels = Object.entries(job.labels)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(' ');
@@ -270,17 +272,23 @@ export async function runProbeBuild(job: ProbeJob, tag: string, deadline: number
       if (output) answered(output);
     },
   });
-  // The image is removed once the build is over (the commit after the RUN step, the tag): in the background.
+  // Removed once the build is over, in the background: no tag (the RUN step fails on purpose), so the last step's
+  // image (COPY's) and its untagged parent (LABEL's); the session's finish removes whatever else has the run's label.
+  const removeBuilt = (streamed: string) => {
+    const ids = [...parseBuildStream(streamed).output.matchAll(/-{2,3}> ([0-9a-f]{12,64})\s*$/gm)].map((m) => m[1]!);
+    return api
+      .call('DELETE', `/images/${ids.at(-1) ?? tag}`, {
+        query: { force: 1 },
+        deadline: Math.max(deadline, now()) + 3000,
+        cleanup: true,
+      })
+      .then(() => job.created.images.delete(tag));
+  };
   inBackground(
     job.created,
-    built.finally(() =>
-      api
-        .call('DELETE', `/images/${tag}`, {
-          query: { force: 1 },
-          deadline: Math.max(deadline, now()) + 3000,
-          cleanup: true,
-        })
-        .then(() => job.created.images.delete(tag)),
+    built.then(
+      (res) => removeBuilt(res.body.toString('utf8')),
+      () => removeBuilt(text),
     ),
   );
   try {

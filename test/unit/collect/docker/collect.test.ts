@@ -115,6 +115,23 @@ describe('collectDockerLayers (fake daemon)', () => {
     expect(build).toMatch(/-----BEGIN CERTIFICATE-----\nLAB/);
   });
 
+  it('the build step: its answer is the result although the step exits non-zero (no commit); a step with no answer is reported', async () => {
+    const ok = await collect({ ...dind, blackhole: false });
+    const word = /RUN \["node", "\/probe\/probe.mjs", "([A-Za-z0-9_-]+)"\]/.exec(ok.fake!.builds[0]!)?.[1];
+    expect(decodeProbeConfig(word!).exitCode).toBe(3);
+    const step = ok.layers.find((l) => l.id === 'docker-build')!;
+    expect(step.probes).toHaveLength(1);
+    expect(step.notes.join('\n')).not.toMatch(/no probe result|build failed/);
+    expect([...ok.fake!.images.keys()]).toEqual([]); // the COPY step's image, left by the failed step, is removed
+    const dead = await collect({ ...dind, blackhole: false, buildNoAnswer: true });
+    const failed = dead.layers.find((l) => l.id === 'docker-build')!;
+    expect(failed.probes).toHaveLength(0);
+    expect(failed.notes.join('\n')).toMatch(
+      /no probe result: the build failed: The command 'node \/probe\/probe.mjs …' returned a non-zero code: 1/,
+    );
+    expect([...dead.fake!.images.keys()]).toEqual([]);
+  });
+
   it('steps down when the recommended MTU still stalls, and reports the largest that works', async () => {
     const { report, layers } = await collect({ ...dind, innerLimit: 1360 });
     expect(layers.filter(isVerification).map((l) => l.mtu)).toEqual([1450, 1400, 1360, 1280]);

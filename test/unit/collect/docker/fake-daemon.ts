@@ -33,6 +33,8 @@ export interface FakeScenario {
   info?: unknown;
   /** Leftovers of an earlier run, with their labels. */
   leftovers?: Array<{ kind: 'container' | 'network' | 'image'; id: string; labels: Record<string, string> }>;
+  /** The build step's probe dies before its answer (the RUN step fails with exit 1 and prints no answer line). */
+  buildNoAnswer?: boolean;
 }
 
 interface Obj {
@@ -325,12 +327,32 @@ export class FakeDaemon implements DockerClient {
       );
       this.createdLabels.push(labels);
       this.builds.push(context);
-      this.images.set(String(q.t), { id: String(q.t), labels });
       const out = JSON.stringify(this.probeOutput('bridge'));
+      const word = /RUN \["node", "\/probe\/probe.mjs", "([A-Za-z0-9_-]+)"\]/.exec(context)?.[1];
+      const exit = this.s.buildNoAnswer ? 1 : word ? (decodeProbeConfig(word).exitCode ?? 0) : 0;
+      if (exit === 0) {
+        this.images.set(String(q.t), { id: String(q.t), labels });
+        return [
+          JSON.stringify({ stream: 'Step 1/5 : FROM x\n' }),
+          JSON.stringify({ stream: `${out}\n` }),
+          JSON.stringify({ aux: { ID: 'sha256:built' } }),
+        ].join('\r\n');
+      }
+      // As dockerd's classic builder answers a failed RUN step: the steps before it committed (COPY's image, which
+      // carries the LABEL line's labels), no tag, the step's error last (moby builder/dockerfile/internals.go).
+      this.images.set('a1b2c3d4e5f6', { id: 'a1b2c3d4e5f6', labels });
       return [
-        JSON.stringify({ stream: 'Step 1/5 : FROM x\n' }),
-        JSON.stringify({ stream: `${out}\n` }),
-        JSON.stringify({ aux: { ID: 'sha256:built' } }),
+        JSON.stringify({ stream: 'Step 3/4 : COPY probe /probe\n' }),
+        JSON.stringify({ stream: ' ---> a1b2c3d4e5f6\n' }),
+        JSON.stringify({ stream: 'Step 4/4 : RUN ["node", "/probe/probe.mjs", "…"]\n' }),
+        ...(this.s.buildNoAnswer ? [] : [JSON.stringify({ stream: `${out}\n` })]),
+        JSON.stringify({
+          errorDetail: {
+            code: exit,
+            message: `The command 'node /probe/probe.mjs …' returned a non-zero code: ${exit}`,
+          },
+          error: `The command 'node /probe/probe.mjs …' returned a non-zero code: ${exit}`,
+        }),
       ].join('\r\n');
     }
     if (method === 'DELETE' && (m = /^\/images\/(.+)$/.exec(path))) {
