@@ -133,13 +133,15 @@ describe('CI report files in the lab', () => {
   });
 
   it('SIGTERM during a stall leaves the previous metrics file whole, and no temporary file beside it', async () => {
-    const l = await withLab({ bottleneckMtu: 1450, dropFragNeeded: true });
+    const l = await withLab({});
     const out = files(l.tmpDir);
     const old =
       '# HELP mtu_preflight_verdict old\n# TYPE mtu_preflight_verdict gauge\nmtu_preflight_verdict{runner="x",ci_system="local"} 0\n';
     writeFileSync(out.metrics, old);
-    const child = spawnCli(l, [...args(l, out), '--stall-timeout', '20', '--timeout', '30']);
-    // The probe connects within milliseconds, then stalls in the TLS handshake for the 20 s stall timeout.
+    // A server that reads the request and never answers (/silent): no kernel evidence ends that stall early (a black
+    // hole's would, in about a second), so the probe waits out the 20 s stall timeout and the signal comes mid-stall.
+    const silent = args(l, out).map((a) => (a.endsWith('/big.tgz') ? `https://${l.registryName}/silent` : a));
+    const child = spawnCli(l, [...silent, '--stall-timeout', '20', '--timeout', '30']);
     await new Promise((r) => setTimeout(r, 2500));
     child.kill('SIGTERM');
     const code = await exited(child);
