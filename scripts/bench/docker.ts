@@ -2,8 +2,13 @@
  * The nested Docker layer's scenarios: a real dockerd in the runner namespace, the probe image imported, one fresh
  * lab and daemon per run. Each bundle runs each scenario ROUNDS times, alternating.
  */
-import { execFileSync } from 'node:child_process';
-import { buildProbeImageRootfs, importProbeImage, startNestedDockerd } from '../../test/lab/harness/docker-lab.js';
+import {
+  buildProbeImageRootfs,
+  importProbeImage,
+  mustDocker,
+  standInBuilder,
+  startNestedDockerd,
+} from '../../test/lab/harness/docker-lab.js';
 import { createLab, RUNNER_LINK, type LabOptions } from '../../test/lab/harness/lab.js';
 import { measure, only, ROUNDS, Tally, type Bundle, type MeasuredRun } from './lib.js';
 
@@ -22,46 +27,9 @@ export interface DockerScenario {
   teardown?: (d: Daemon) => Promise<unknown>;
 }
 export const BLACK_HOLE_1450: LabOptions = { runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true };
-const must = async (p: Promise<{ code: number | null; stderr: string }>) => {
-  const r = await p;
-  if (r.code !== 0) throw new Error(r.stderr);
-};
-/**
- * Issue 11: a buildx builder STAND-IN (no BuildKit image here), made as buildx's docker-container driver makes its
- * container (name, state volume, `buildkitd <flags>` command), and BuildKit's bridge modelled by buildkit0 created
- * in its namespace (test/lab/builders.itg.test.ts has the assertions).
- */
-async function standInBuilder(d: Daemon, network: string | undefined, flags: string[], bridge = false): Promise<void> {
-  const name = 'buildx_buildkit_bench0';
-  await must(
-    d.docker([
-      'run',
-      '-d',
-      '--name',
-      name,
-      ...(network ? ['--network', network] : []),
-      '-v',
-      `${name}_state:/var/lib/buildkit`,
-      '--entrypoint',
-      '/bin/sh',
-      IMAGE,
-      '-c',
-      'exec sleep 86400',
-      'buildkitd',
-      ...flags,
-    ]),
-  );
-  if (!bridge) return;
-  const pid = (await d.docker(['inspect', '-f', '{{.State.Pid}}', name])).stdout.trim();
-  for (const a of [
-    ['link', 'add', 'buildkit0', 'type', 'bridge'],
-    ['link', 'add', 'bkstep0', 'type', 'veth', 'peer', 'name', 'bkstep0p'],
-    ['link', 'set', 'bkstep0', 'master', 'buildkit0'],
-    ['link', 'set', 'bkstep0', 'up'],
-    ['link', 'set', 'buildkit0', 'up'],
-  ])
-    execFileSync('nsenter', ['-t', pid, '-n', 'ip', ...a]);
-}
+/** A buildx builder stand-in (test/lab/harness/docker-lab.ts; test/lab/builders.itg.test.ts has the assertions). */
+const standIn = (d: Daemon, network: string | undefined, flags: string[], bridge = false) =>
+  standInBuilder(d, { image: IMAGE, builder: 'bench', ...(network ? { network } : {}), flags, bridge });
 export const dockerScenarios: Array<[string, DockerScenario]> = [
   ['dind on flannel 1450, ICMP dropped', { opts: BLACK_HOLE_1450 }],
   ['dind behind Calico IP-in-IP 1480', { opts: { runnerMtu: 1480, bottleneckMtu: 1480, dropFragNeeded: true } }],
@@ -75,19 +43,17 @@ export const dockerScenarios: Array<[string, DockerScenario]> = [
       opts: BLACK_HOLE_1450,
       daemon: { mtu: 1450 },
       setup: async (lab, d) => {
-        await must(d.docker(['swarm', 'init', '--advertise-addr', lab.runnerIp]));
-        await must(
-          d.docker([
-            'network',
-            'create',
-            '-d',
-            'overlay',
-            '--attachable',
-            '--opt',
-            'com.docker.network.driver.mtu=1500',
-            'ov1500',
-          ]),
-        );
+        await mustDocker(d, ['swarm', 'init', '--advertise-addr', lab.runnerIp]);
+        await mustDocker(d, [
+          'network',
+          'create',
+          '-d',
+          'overlay',
+          '--attachable',
+          '--opt',
+          'com.docker.network.driver.mtu=1500',
+          'ov1500',
+        ]);
       },
       teardown: (d) => d.docker(['swarm', 'leave', '--force']),
     },
@@ -98,25 +64,23 @@ export const dockerScenarios: Array<[string, DockerScenario]> = [
       opts: BLACK_HOLE_1450,
       daemon: { mtu: 1450 },
       setup: (_lab, d) =>
-        must(
-          d.docker([
-            'network',
-            'create',
-            '-d',
-            'macvlan',
-            '-o',
-            'parent=eth0',
-            '-o',
-            'com.docker.network.driver.mtu=1500',
-            '--subnet',
-            RUNNER_LINK.subnet,
-            '--gateway',
-            RUNNER_LINK.router,
-            '--ip-range',
-            '10.213.1.192/28',
-            'mv1500',
-          ]),
-        ),
+        mustDocker(d, [
+          'network',
+          'create',
+          '-d',
+          'macvlan',
+          '-o',
+          'parent=eth0',
+          '-o',
+          'com.docker.network.driver.mtu=1500',
+          '--subnet',
+          RUNNER_LINK.subnet,
+          '--gateway',
+          RUNNER_LINK.router,
+          '--ip-range',
+          '10.213.1.192/28',
+          'mv1500',
+        ]),
     },
   ],
   [
@@ -125,8 +89,8 @@ export const dockerScenarios: Array<[string, DockerScenario]> = [
       opts: BLACK_HOLE_1450,
       daemon: { mtu: 1450 },
       setup: async (_lab, d) => {
-        await must(d.docker(['network', 'create', 'buildnet']));
-        await standInBuilder(d, 'buildnet', []);
+        await mustDocker(d, ['network', 'create', 'buildnet']);
+        await standIn(d, 'buildnet', []);
       },
     },
   ],
@@ -136,8 +100,8 @@ export const dockerScenarios: Array<[string, DockerScenario]> = [
       opts: BLACK_HOLE_1450,
       daemon: { mtu: 1450 },
       setup: async (_lab, d) => {
-        await must(d.docker(['network', 'create', '--opt', 'com.docker.network.driver.mtu=1450', 'buildnet']));
-        await standInBuilder(d, 'buildnet', []);
+        await mustDocker(d, ['network', 'create', '--opt', 'com.docker.network.driver.mtu=1450', 'buildnet']);
+        await standIn(d, 'buildnet', []);
       },
     },
   ],
@@ -146,7 +110,7 @@ export const dockerScenarios: Array<[string, DockerScenario]> = [
     {
       opts: BLACK_HOLE_1450,
       daemon: { mtu: 1450 },
-      setup: (_lab, d) => standInBuilder(d, undefined, ['--oci-worker-net=bridge'], true),
+      setup: (_lab, d) => standIn(d, undefined, ['--oci-worker-net=bridge'], true),
     },
   ],
   [

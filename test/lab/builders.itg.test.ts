@@ -16,20 +16,14 @@
  * The tool does not know these are stand-ins: it finds the builder by name, reads the state, and probes from the
  * builder's namespace with a container started with --network container:<builder>.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildProbeImageRootfs,
-  importProbeImage,
-  labelledLeftovers,
-  startNestedDockerd,
-  type NestedDockerd,
-} from './harness/docker-lab.js';
-import { createLab, labAvailable, type Lab } from './harness/lab.js';
+import { describe, expect, it } from 'vitest';
+import { labelledLeftovers, mustDocker, standInBuilder, type NestedDockerd } from './harness/docker-lab.js';
+import { useDockerLab } from './harness/docker-fixture.js';
+import type { Lab } from './harness/lab.js';
 import { codes, dockerArgs, runCli, type CliRun } from './cli.js';
 
 const IMAGE = 'mtp-probe:lab';
@@ -37,56 +31,14 @@ const BUILDER = 'lab';
 const CONTAINER = `buildx_buildkit_${BUILDER}0`;
 const MTU_OPT = 'com.docker.network.driver.mtu';
 
-let rootfs: string;
-let lab: Lab | undefined;
-let daemon: NestedDockerd | undefined;
+const fixture = useDockerLab(IMAGE);
 
-beforeAll(async () => {
-  const avail = labAvailable();
-  if (!avail.ok) throw new Error(`lab unavailable: ${avail.why}`); // fail, never skip
-  rootfs = (await buildProbeImageRootfs()).tarball;
-});
-
-afterEach(async () => {
-  await daemon?.stop();
-  await lab?.close();
-  daemon = undefined;
-  lab = undefined;
-});
-
-async function dind(): Promise<{ l: Lab; d: NestedDockerd }> {
-  lab = await createLab({ runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true });
-  daemon = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp], mtu: 1450 });
-  await importProbeImage(daemon.host, IMAGE, rootfs);
-  return { l: lab, d: daemon };
-}
-
-async function must(d: NestedDockerd, a: string[]): Promise<string> {
-  const r = await d.docker(a, { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`docker ${a.join(' ')} -> exit ${r.code ?? r.signal}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-}
+const dind = () =>
+  fixture.dind({ runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true }, { daemon: { mtu: 1450 } });
 
 /** The builder stand-in, as buildx's docker-container driver creates it (see the header). */
-async function standInBuilder(d: NestedDockerd, network: string | undefined, flags: string[]): Promise<number> {
-  await must(d, [
-    'run',
-    '-d',
-    '--name',
-    CONTAINER,
-    ...(network ? ['--network', network] : []),
-    '-v',
-    `${CONTAINER}_state:/var/lib/buildkit`,
-    '--entrypoint',
-    '/bin/sh',
-    IMAGE,
-    '-c',
-    'exec sleep 86400',
-    'buildkitd',
-    ...flags,
-  ]);
-  return Number(await must(d, ['inspect', '-f', '{{.State.Pid}}', CONTAINER]));
-}
+const builder = (d: NestedDockerd, network: string | undefined, flags: string[], bridge = false) =>
+  standInBuilder(d, { image: IMAGE, builder: BUILDER, ...(network ? { network } : {}), flags, bridge });
 
 /** buildx's state for the builder, in buildx's on-disk format (store/nodegroup.go, store/store.go). */
 async function writeBuildxState(l: Lab, driverOpts: Record<string, string>, flags: string[]): Promise<string> {
@@ -105,22 +57,6 @@ async function writeBuildxState(l: Lab, driverOpts: Record<string, string>, flag
     JSON.stringify({ Key: 'unix:///var/run/docker.sock', Name: BUILDER, Global: false }),
   );
   return dir;
-}
-
-/** buildkitd's bridge mode, modelled: buildkit0 at 1500 with one veth port, in the builder's namespace. */
-function bridgeInside(pid: number): void {
-  for (const a of [
-    ['link', 'add', 'buildkit0', 'type', 'bridge'],
-    ['link', 'add', 'bkstep0', 'type', 'veth', 'peer', 'name', 'bkstep0p'],
-    ['link', 'set', 'bkstep0', 'master', 'buildkit0'],
-    ['link', 'set', 'bkstep0', 'up'],
-    ['link', 'set', 'bkstep0p', 'up'],
-    ['addr', 'add', '10.10.0.1/16', 'dev', 'buildkit0'],
-    ['link', 'set', 'buildkit0', 'up'],
-  ]) {
-    const r = spawnSync('nsenter', ['-t', String(pid), '-n', 'ip', ...a], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`nsenter ip ${a.join(' ')}: ${r.stderr}`);
-  }
 }
 
 /** MTU_LAB_CAPTURE=1: the Engine's GET /containers/json for the stand-in, the unit tests' fixture. */
@@ -170,8 +106,8 @@ function record(name: string, r: CliRun): void {
 describe('buildx builders behind a 1450 black hole, dockerd --mtu 1450 (builder stand-ins, see the header)', () => {
   it('a builder on a user-defined network at 1500 fails, pmtu-blackhole names the builder, 1450 verified', async () => {
     const { l, d } = await dind();
-    await must(d, ['network', 'create', 'buildnet']);
-    await standInBuilder(d, 'buildnet', []);
+    await mustDocker(d, ['network', 'create', 'buildnet']);
+    await builder(d, 'buildnet', []);
     const state = await writeBuildxState(l, { network: 'buildnet' }, []);
     const r = await cli(l, d, state);
     record('builder on buildnet 1500', r);
@@ -200,8 +136,8 @@ describe('buildx builders behind a 1450 black hole, dockerd --mtu 1450 (builder 
 
   it('the same builder on a network created with MTU 1450 passes', async () => {
     const { l, d } = await dind();
-    await must(d, ['network', 'create', '--opt', `${MTU_OPT}=1450`, 'buildnet']);
-    await standInBuilder(d, 'buildnet', []);
+    await mustDocker(d, ['network', 'create', '--opt', `${MTU_OPT}=1450`, 'buildnet']);
+    await builder(d, 'buildnet', []);
     const state = await writeBuildxState(l, { network: 'buildnet' }, []);
     const r = await cli(l, d, state);
     record('builder on buildnet 1450', r);
@@ -215,7 +151,7 @@ describe('buildx builders behind a 1450 black hole, dockerd --mtu 1450 (builder 
   it("a builder in bridge mode on the fixed docker0 fails, naming buildkitd's bridge buildkit0", async () => {
     const { l, d } = await dind();
     const flags = ['--oci-worker-net=bridge'];
-    bridgeInside(await standInBuilder(d, undefined, flags));
+    await builder(d, undefined, flags, true);
     const state = await writeBuildxState(l, {}, flags);
     if (process.env.MTU_LAB_CAPTURE === '1') await captureContainerList(d);
     const r = await cli(l, d, state);

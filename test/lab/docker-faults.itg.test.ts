@@ -5,43 +5,18 @@
  * internal error, and nothing carrying the tool's label is left on a daemon that is still there.
  */
 import type { ChildProcess } from 'node:child_process';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildProbeImageRootfs,
-  importProbeImage,
-  labelledLeftovers,
-  startNestedDockerd,
-  type NestedDockerd,
-} from './harness/docker-lab.js';
-import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
+import { describe, expect, it } from 'vitest';
+import { labelledLeftovers, type NestedDockerd } from './harness/docker-lab.js';
+import { useDockerLab } from './harness/docker-fixture.js';
+import type { Lab, LabOptions } from './harness/lab.js';
 import { CLI, codes, dockerArgs, labEnv, runCli } from './cli.js';
 import type { ReportJson as Report } from '../../src/model/report.js';
 
 const IMAGE = 'mtp-probe:lab';
 const STARTUP_SLACK_MS = 1500;
-let rootfs: string;
-let lab: Lab | undefined;
-let daemon: NestedDockerd | undefined;
+const fixture = useDockerLab(IMAGE);
 
-beforeAll(async () => {
-  const avail = labAvailable();
-  if (!avail.ok) throw new Error(`lab unavailable: ${avail.why}`); // fail, never skip
-  rootfs = (await buildProbeImageRootfs()).tarball;
-});
-
-afterEach(async () => {
-  await daemon?.stop();
-  await lab?.close();
-  daemon = undefined;
-  lab = undefined;
-});
-
-async function dind(labOpts: LabOptions, withImage = true): Promise<{ l: Lab; d: NestedDockerd }> {
-  lab = await createLab(labOpts);
-  daemon = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp] });
-  if (withImage) await importProbeImage(daemon.host, IMAGE, rootfs);
-  return { l: lab, d: daemon };
-}
+const dind = (labOpts: LabOptions, withImage = true) => fixture.dind(labOpts, { image: withImage });
 
 const args = (l: Lab, extra: string[] = []) => dockerArgs(l, IMAGE, extra);
 

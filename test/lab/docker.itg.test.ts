@@ -9,42 +9,17 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildProbeImageRootfs,
-  importProbeImage,
-  labelledLeftovers,
-  startNestedDockerd,
-  type NestedDockerd,
-} from './harness/docker-lab.js';
-import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
+import { describe, expect, it } from 'vitest';
+import { labelledLeftovers, type NestedDockerd } from './harness/docker-lab.js';
+import { useDockerLab } from './harness/docker-fixture.js';
+import type { Lab, LabOptions } from './harness/lab.js';
 import { CLI, codes, dockerArgs, labEnv, runCli, type CliRun } from './cli.js';
 
 const IMAGE = 'mtp-probe:lab';
-let rootfs: string;
-let lab: Lab | undefined;
-let daemon: NestedDockerd | undefined;
-
-beforeAll(async () => {
-  const avail = labAvailable();
-  if (!avail.ok) throw new Error(`lab unavailable: ${avail.why}`); // fail, never skip
-  rootfs = (await buildProbeImageRootfs()).tarball;
-});
-
-afterEach(async () => {
-  await daemon?.stop();
-  await lab?.close();
-  daemon = undefined;
-  lab = undefined;
-});
+const fixture = useDockerLab(IMAGE);
 
 /** A lab, a dockerd in its runner namespace (containers resolve through the lab DNS), the probe image imported. */
-async function dind(labOpts: LabOptions, mtu?: number): Promise<{ l: Lab; d: NestedDockerd }> {
-  lab = await createLab(labOpts);
-  daemon = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp], ...(mtu ? { mtu } : {}) });
-  await importProbeImage(daemon.host, IMAGE, rootfs);
-  return { l: lab, d: daemon };
-}
+const dind = (labOpts: LabOptions, mtu?: number) => fixture.dind(labOpts, mtu ? { daemon: { mtu } } : {});
 
 const args = (l: Lab, extra: string[] = []) => dockerArgs(l, IMAGE, extra);
 
@@ -209,25 +184,24 @@ describe('nested docker layer in the lab', () => {
   });
 
   it('GitLab docker:dind style: DOCKER_HOST=tcp://…:2376 with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, same diagnosis', async () => {
-    lab = await createLab({ runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true });
+    const lab = await fixture.lab({ runnerMtu: 1450, bottleneckMtu: 1450, dropFragNeeded: true });
     const certs = makeDockerTls(path.join(lab.tmpDir, 'docker-tls'));
     // The daemon listens on the runner namespace's loopback only, with client certificates required (--tlsverify).
-    daemon = await startNestedDockerd({
-      netns: lab.runnerNs,
-      dns: [lab.dnsIp],
-      extraArgs: [
-        '--host',
-        'tcp://127.0.0.1:2376',
-        '--tlsverify',
-        '--tlscacert',
-        certs.ca,
-        '--tlscert',
-        certs.serverCert,
-        '--tlskey',
-        certs.serverKey,
-      ],
+    const daemon = await fixture.daemon(lab, {
+      daemon: {
+        extraArgs: [
+          '--host',
+          'tcp://127.0.0.1:2376',
+          '--tlsverify',
+          '--tlscacert',
+          certs.ca,
+          '--tlscert',
+          certs.serverCert,
+          '--tlskey',
+          certs.serverKey,
+        ],
+      },
     });
-    await importProbeImage(daemon.host, IMAGE, rootfs);
     const env = { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs.clientDir };
     const r = await runCli(lab, args(lab), { env });
     record('dind-tcp-tls-1450', r);
@@ -251,7 +225,7 @@ describe('nested docker layer in the lab', () => {
   });
 
   it('no daemon at DOCKER_HOST: a note with auto, docker-unreachable (exit 1) with --docker required', async () => {
-    lab = await createLab({});
+    const lab = await fixture.lab({});
     const missing = { host: `unix://${lab.tmpDir}/no-such-docker.sock` };
     const auto = await cli(lab, missing);
     record('unreachable-auto', auto);

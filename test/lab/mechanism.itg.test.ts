@@ -7,44 +7,19 @@
  * reaching the runner but not the registry. The CLI's Node 24 ClientHello (~1.6 KB) teaches the runner 1400; the
  * registry's 1500-byte segments still vanish.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildProbeImageRootfs,
-  importProbeImage,
-  startNestedDockerd,
-  type NestedDockerd,
-} from './harness/docker-lab.js';
-import { createLab, labAvailable, type Lab, type LabOptions } from './harness/lab.js';
+import { describe, expect, it } from 'vitest';
+import { useDockerLab } from './harness/docker-fixture.js';
+import type { Lab, LabOptions } from './harness/lab.js';
 import { codes, dockerArgs, runCli, type CliRun } from './cli.js';
 
 const IMAGE = 'mtp-probe:lab';
 const UPSTREAM: LabOptions = { bottleneckMtu: 1400, upstream: true, dropFragNeeded: 'toward-registry' };
-let rootfs: string;
-let lab: Lab | undefined;
-let daemon: NestedDockerd | undefined;
-
-beforeAll(async () => {
-  const avail = labAvailable();
-  if (!avail.ok) throw new Error(`lab unavailable: ${avail.why}`); // fail, never skip
-  rootfs = (await buildProbeImageRootfs()).tarball;
-});
-
-afterEach(async () => {
-  await daemon?.stop();
-  await lab?.close();
-  daemon = undefined;
-  lab = undefined;
-});
+const fixture = useDockerLab(IMAGE);
 
 async function freshLab(opts: LabOptions, docker = false): Promise<{ l: Lab; env: Record<string, string> }> {
-  await daemon?.stop();
-  await lab?.close();
-  daemon = undefined;
-  lab = await createLab(opts);
-  if (!docker) return { l: lab, env: {} };
-  daemon = await startNestedDockerd({ netns: lab.runnerNs, dns: [lab.dnsIp] });
-  await importProbeImage(daemon.host, IMAGE, rootfs);
-  return { l: lab, env: { DOCKER_HOST: daemon.host } };
+  if (!docker) return { l: await fixture.lab(opts), env: {} };
+  const { l, d } = await fixture.dind(opts);
+  return { l, env: { DOCKER_HOST: d.host } };
 }
 
 const run = (l: Lab, env: Record<string, string>, extra: string[] = []) =>

@@ -920,6 +920,50 @@ export async function mustDocker(d: NestedDockerd, args: string[], input?: strin
   return r.stdout.trim();
 }
 
+/**
+ * A buildx builder STAND-IN (no BuildKit image can be had here): a container of `image` made as buildx's
+ * docker-container driver makes its builder (the name `buildx_buildkit_<builder>0`, the state volume, `buildkitd
+ * <flags>` as its command), asleep. With `bridge`, BuildKit's bridge mode is modelled in its namespace: buildkit0 at
+ * 1500 (the CNI bridge plugin's default) with one veth port. Returns the container's pid.
+ */
+export async function standInBuilder(
+  d: NestedDockerd,
+  o: { image: string; builder: string; network?: string; flags?: string[]; bridge?: boolean },
+): Promise<number> {
+  const name = `buildx_buildkit_${o.builder}0`;
+  await mustDocker(d, [
+    'run',
+    '-d',
+    '--name',
+    name,
+    ...(o.network ? ['--network', o.network] : []),
+    '-v',
+    `${name}_state:/var/lib/buildkit`,
+    '--entrypoint',
+    '/bin/sh',
+    o.image,
+    '-c',
+    'exec sleep 86400',
+    'buildkitd',
+    ...(o.flags ?? []),
+  ]);
+  const pid = Number(await mustDocker(d, ['inspect', '-f', '{{.State.Pid}}', name]));
+  if (!o.bridge) return pid;
+  for (const a of [
+    ['link', 'add', 'buildkit0', 'type', 'bridge'],
+    ['link', 'add', 'bkstep0', 'type', 'veth', 'peer', 'name', 'bkstep0p'],
+    ['link', 'set', 'bkstep0', 'master', 'buildkit0'],
+    ['link', 'set', 'bkstep0', 'up'],
+    ['link', 'set', 'bkstep0p', 'up'],
+    ['addr', 'add', '10.10.0.1/16', 'dev', 'buildkit0'],
+    ['link', 'set', 'buildkit0', 'up'],
+  ]) {
+    const r = spawnSync('nsenter', ['-t', String(pid), '-n', 'ip', ...a], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nsenter ip ${a.join(' ')}: ${r.stderr}`);
+  }
+  return pid;
+}
+
 /** A command in the lab's runner namespace that must succeed (a scenario's setup). */
 export async function mustExec(l: Lab, cmd: string, args: string[]): Promise<string> {
   const r = await l.exec(cmd, args, { timeoutMs: 30_000 });
