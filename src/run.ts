@@ -24,6 +24,7 @@ import { readTcpInfo } from './probe/tcp-info.js';
 import { redactUrl } from './util/redact.js';
 import { proxyFor } from './model/proxy.js';
 import { SCHEMA_VERSION, type Layer, type ProbeResult, type Report } from './model/report.js';
+import { byDeadline } from './util/deadline.js';
 import { VERSION } from './util/version.js';
 
 export interface RunDeps {
@@ -78,19 +79,6 @@ async function loadExtraCa(options: Options, env: NodeJS.ProcessEnv): Promise<st
     out.push(pem);
   }
   return out;
-}
-
-/** Settle `p` by `deadline`, else return `fallback` (the work may go on; we stop waiting for it). */
-export function byDeadline<T>(p: Promise<T>, deadline: number, now: () => number, fallback: T): Promise<T> {
-  const ms = Math.max(0, deadline - now());
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((resolve) => {
-      timer = setTimeout(() => resolve(fallback), ms);
-      timer.unref?.();
-    }),
-  ]);
 }
 
 export async function run(options: Options, deps: RunDeps): Promise<Report> {

@@ -14,6 +14,7 @@ import { CONTAINER_PROXY_VARIABLES } from '../../model/proxy.js';
 import { resolveTargets } from '../../probe/catalog.js';
 import { redactUrl } from '../../util/redact.js';
 import { onCleanup } from '../../util/cleanup.js';
+import { byDeadline } from '../../util/deadline.js';
 import type { CollectedLayers, LayerCollector, LayerContext } from '../context.js';
 import { createDockerClient, describeUnreachable, type DockerClient } from './api.js';
 import { discoverBuilders, probeBuilders, replicateBridges, type FoundBuilders } from './builders.js';
@@ -166,7 +167,9 @@ async function probeDaemon(
   if (image.pulled) o.notes.push(`pulled ${ctx.options.probeImage}`);
 
   // The runner's handshakes, if done by now (they run meanwhile; a short grace, never a stall's worth).
-  const handshakes = await settleWithin(ctx.outerHandshakes, HANDSHAKE_GRACE_MS);
+  const handshakes = ctx.outerHandshakes
+    ? await byDeadline(ctx.outerHandshakes, now() + HANDSHAKE_GRACE_MS, now, undefined)
+    : undefined;
   const job = probeJob(ctx, deps, api, session, script, handshakes);
   const loopbackProxy = Object.entries(job.env).find(([k, v]) => !/no_proxy/i.test(k) && LOOPBACK_PROXY.test(v));
   if (loopbackProxy) {
@@ -256,19 +259,6 @@ function earlyVerification(
     },
     plan: (bridge, host) => (bridge ? ctx.planVerification(partial(bridge, host)) : undefined),
   };
-}
-
-/** `p`'s value if it settles within `ms`, else undefined (p goes on; nobody waits for it). */
-function settleWithin<T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> {
-  if (!p) return Promise.resolve(undefined);
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ms);
-      timer.unref?.();
-    }),
-  ]);
 }
 
 /** The inner probes' contrast: each target's handshake from the runner, when it had one (InnerProbeConfig). */
